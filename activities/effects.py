@@ -1,0 +1,148 @@
+"""The side-effect activities every process uses.
+
+Each activity records what it did in the `RecordStore` under the request's idempotency key
+before it reports success, so a retry (after a crash, a timeout, or a failure after the side
+effect) finds the record and does nothing again. The delivery to a real system (SMS gateway,
+dialer, CRM) belongs in a `Delivery` adapter called only when the record is new; the default
+adapter delivers nothing, which is what local runs and tests want.
+
+Logs carry the case ID, the key and the template, never the homeowner's details."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any, Protocol
+
+import structlog
+from temporalio import activity
+
+from activities.store import RecordStore, StoredRecord
+from domain.effects import (
+    Assignment,
+    CrmRecordRequest,
+    EffectReceipt,
+    HealthCheckResult,
+    HolidayCalendar,
+    HolidayRequest,
+    MonitoringRequest,
+    Notification,
+)
+from domain.homeowner import mask_phone
+from domain.rules.business_days import us_federal_holidays
+
+log = structlog.get_logger("fieldservice.activities")
+
+
+class Delivery(Protocol):
+    """Hands a new record to the real system of that kind (SMS, dialer, CRM, monitoring)."""
+
+    async def deliver(self, record: StoredRecord, request: dict[str, Any]) -> None:
+        """Deliver once; called only for a record this attempt created."""
+        ...
+
+
+class NoDelivery:
+    """The default: the store is the system of record; nothing leaves the machine."""
+
+    async def deliver(self, record: StoredRecord, request: dict[str, Any]) -> None:
+        """Do nothing."""
+
+
+class FieldServiceActivities:
+    """The activity implementations, bound to a store and a delivery adapter."""
+
+    def __init__(self, store: RecordStore, delivery: Delivery | None = None) -> None:
+        self.store = store
+        self.delivery = delivery or NoDelivery()
+
+    async def _record(
+        self, key: str, case_id: str, kind: str, payload: dict[str, Any], request: dict[str, Any]
+    ) -> EffectReceipt:
+        record, created = await asyncio.to_thread(
+            self.store.record_once, key, case_id, kind, payload
+        )
+        if created:
+            await self.delivery.deliver(record, request)
+        log.info(
+            "side effect recorded" if created else "side effect already recorded",
+            case_id=case_id, key=key, kind=kind, record_id=record.record_id,
+            attempt=activity.info().attempt if activity.in_activity() else None,
+        )
+        return EffectReceipt(key=key, record_id=record.record_id, created=created)
+
+    @activity.defn(name="notify_homeowner")
+    async def notify_homeowner(self, req: Notification) -> EffectReceipt:
+        """Send a text, e-mail or letter to the homeowner, or queue a dialer call task."""
+        to = req.recipient
+        if req.channel in ("text", "call_task") and not to.phone:
+            raise activity_error(f"{req.channel} needs the homeowner's phone, and there is none")
+        masked = {
+            "text": mask_phone(to.phone),
+            "call_task": mask_phone(to.phone),
+            "email": "email on file" if to.email else "no email",
+            "letter": "mailing address on file" if to.address else "no address",
+        }[req.channel]
+        payload = {"channel": req.channel, "template": req.template, "to": masked,
+                   "params": req.params}
+        return await self._record(req.key, req.case_id, req.channel, payload,
+                                  req.model_dump(mode="json"))
+
+    @activity.defn(name="assign")
+    async def assign(self, req: Assignment) -> EffectReceipt:
+        """Assign the case, or a task on it, to a team or a person."""
+        payload = {"assignee": req.assignee, "assignee_type": req.assignee_type,
+                   "reason": req.reason, "priority": req.priority}
+        return await self._record(req.key, req.case_id, "assignment", payload,
+                                  req.model_dump(mode="json"))
+
+    @activity.defn(name="create_crm_record")
+    async def create_crm_record(self, req: CrmRecordRequest) -> EffectReceipt:
+        """Create an FS case, work order, dispatch, asset update or project in the CRM."""
+        return await self._record(req.key, req.case_id, req.kind, dict(req.fields),
+                                  req.model_dump(mode="json"))
+
+    @activity.defn(name="request_remote_fix")
+    async def request_remote_fix(self, req: MonitoringRequest) -> EffectReceipt:
+        """Ask monitoring to try a remote fix; its answer arrives as `remote_fix_result`."""
+        return await self._record(req.key, req.case_id, "remote_fix_request",
+                                  {"system_id": req.system_id}, req.model_dump(mode="json"))
+
+    @activity.defn(name="check_system_health")
+    async def check_system_health(self, req: MonitoringRequest) -> HealthCheckResult:
+        """Ask monitoring for the system's health after the validation period.
+
+        The local adapter has no monitoring feed, so it records the request and answers
+        "unknown": the case then waits for `system_health_reported`."""
+        await self._record(req.key, req.case_id, "health_check_request",
+                           {"system_id": req.system_id}, req.model_dump(mode="json"))
+        return HealthCheckResult(healthy=None)
+
+
+@activity.defn(name="resolve_holidays")
+async def resolve_holidays(req: HolidayRequest) -> HolidayCalendar:
+    """The US federal holidays of the requested years, resolved outside workflow code so the
+    calendar a case uses is recorded in its history."""
+    return HolidayCalendar(holidays=sorted(set(us_federal_holidays(req.years))))
+
+
+def activity_error(message: str) -> Exception:
+    """A non-retryable failure: retrying a request that cannot succeed only hides it."""
+    from temporalio.exceptions import ApplicationError
+
+    return ApplicationError(message, non_retryable=True)
+
+
+def all_activities(acts: FieldServiceActivities) -> list[Any]:
+    """Every activity a worker registers."""
+    return [
+        acts.notify_homeowner,
+        acts.assign,
+        acts.create_crm_record,
+        acts.request_remote_fix,
+        acts.check_system_health,
+        resolve_holidays,
+    ]
+
+
+__all__ = ["FieldServiceActivities", "all_activities", "resolve_holidays", "date"]

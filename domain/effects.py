@@ -1,0 +1,84 @@
+"""Arguments and results of the side-effect activities: one model in, one model out.
+
+Each request carries an idempotency `key` that names the business action
+(`om-SYS-1/visit1/text/2`, `om-SYS-1/fs-case`). Keys are built from the workflow ID and business
+facts, never the run ID, so they stay the same across retries and continue-as-new."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from domain.base import StrictModel
+from domain.homeowner import Homeowner
+
+Channel = Literal["text", "call_task", "email", "letter"]
+RecordKind = Literal["fs_case", "work_order", "dispatch", "asset_update", "project"]
+
+
+class Notification(StrictModel):
+    """Tell the homeowner something (or queue a dialer call to them) using a named template."""
+
+    key: str
+    case_id: str
+    channel: Channel
+    template: str
+    recipient: Homeowner
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class Assignment(StrictModel):
+    """Give the case (or a task on it) to a team or a person, with the reason."""
+
+    key: str
+    case_id: str
+    assignee: str
+    assignee_type: Literal["team", "person"] = "team"
+    reason: str
+    priority: Literal["normal", "high", "p1"] = "normal"
+
+
+class CrmRecordRequest(StrictModel):
+    """Create a CRM record (FS case, work order, dispatch, asset update, project)."""
+
+    key: str
+    case_id: str
+    kind: RecordKind
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class MonitoringRequest(StrictModel):
+    """Ask the monitoring integration to act on a system (remote fix, health check)."""
+
+    key: str
+    case_id: str
+    system_id: str
+
+
+class EffectReceipt(StrictModel):
+    """What a side-effect activity did: the record it made, and whether this call made it
+    (`created` is false when a retry found the record of an earlier attempt)."""
+
+    key: str
+    record_id: str
+    created: bool
+
+
+class HealthCheckResult(StrictModel):
+    """System health from monitoring; `healthy` is None when monitoring has no answer yet."""
+
+    healthy: bool | None
+
+
+class HolidayRequest(StrictModel):
+    """The years to resolve the holiday calendar for."""
+
+    years: list[int]
+
+
+class HolidayCalendar(StrictModel):
+    """A resolved holiday list, kept in the case so replays never recompute it."""
+
+    holidays: list[date]

@@ -1,0 +1,60 @@
+"""The homeowner (or contract holder / authorized representative), used by every process.
+
+Everything in this model is personal data: it may be passed to activities that contact the
+homeowner, but never to logs, search attributes, summaries or memos."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from pydantic import field_validator
+
+from domain.base import StrictModel
+from domain.rules.zones import is_known_zone
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Homeowner(StrictModel):
+    """Contact details of the homeowner; `time_zone` is derived from the market when absent."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    time_zone: str | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = phonenumbers.parse(value, "US")
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"phone is not a phone number ({exc})") from None
+        if not phonenumbers.is_valid_number(parsed):
+            raise ValueError("phone is not a valid number (E.164 expected, e.g. +14155550100)")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("email is not an e-mail address")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_known_zone(value):
+            raise ValueError(f"time_zone {value!r} is not an IANA time zone")
+        return value
+
+
+def mask_phone(phone: str | None) -> str:
+    """A phone number reduced to what an operator needs to tell two numbers apart."""
+    if not phone:
+        return "-"
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:]

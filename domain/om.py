@@ -1,0 +1,217 @@
+"""O&M case models (spec 3.1-3.3): the issue report, the O&M policy, the O&M events and the case
+state that the status query returns and continue-as-new carries."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from domain.base import BusinessKey, MarketCode, StrictModel
+from domain.case import CaseState
+from domain.events import Event
+from domain.homeowner import Homeowner
+from domain.rules.hazard import HazardFacts
+from domain.visits import VisitPolicy, VisitState
+
+CLEANING_REFUSAL = (
+    "cleaning requests are refused: cleaning is not part of maintenance "
+    "(standard message: panel cleaning is the homeowner's responsibility)"
+)
+
+CaseReason = Literal[
+    "metering",
+    "system_failure",
+    "system_under_performance",
+    "activation",
+    "hazardous_situation",
+    "non_production_site_issue",
+]
+Source = Literal["sunrun_monitoring", "third_party_monitoring", "customer"]
+AgreementType = Literal["ppa", "lease", "ric", "customer_owned"]
+Track = Literal["simplified", "manual"]
+
+# The states the company runs field service in (decision: the spec leaves the territory to
+# deployment; this is the default a deployment overrides in its policy).
+DEFAULT_SERVICE_MARKETS = [
+    "AZ", "CA", "CO", "CT", "DE", "FL", "HI", "IL", "MA", "MD", "NH", "NJ", "NM", "NV",
+    "NY", "OR", "PA", "PR", "RI", "SC", "TX", "UT", "VT", "WA",
+]  # fmt: skip
+
+
+class ServiceTerritory(StrictModel):
+    """Where the company runs field service: a market list, minus individual ZIP codes."""
+
+    markets: list[MarketCode] = Field(default_factory=lambda: list(DEFAULT_SERVICE_MARKETS))
+    excluded_zips: list[str] = Field(default_factory=list)
+
+
+class OmPolicy(VisitPolicy):
+    """Every duration, count and list of the O&M process; recorded in history with the input."""
+
+    remote_fix_timeout: timedelta = timedelta(hours=24)
+    performance_validation_period: timedelta = timedelta(days=7)
+    failed_appointments_to_escalate: int = Field(default=2, ge=1)
+    equipment_eta_check_interval: timedelta = timedelta(days=7)
+    partner_decision_business_days: int = Field(default=3, ge=1)
+    manual_reminder_interval: timedelta = timedelta(days=7)
+    service_territory: ServiceTerritory = Field(default_factory=ServiceTerritory)
+    ineligible_channels: list[str] = Field(
+        default_factory=lambda: ["new_homes", "multifamily", "military_privatized_housing"]
+    )
+
+
+class IssueReport(StrictModel):
+    """A report of a problem with a system, from monitoring or the homeowner (spec 3.1)."""
+
+    system_id: BusinessKey
+    case_reason: CaseReason
+    source: Source
+    installer: Literal["sunrun", "partner"]
+    installer_accepting_service_work: bool
+    agreement_type: AgreementType
+    protection_plus: bool = False
+    acquisition_channel: str = "retail"
+    zip: str = Field(pattern=r"^\d{5}$")
+    market: MarketCode
+    homeowner: Homeowner
+    description: str = ""
+    hazard: HazardFacts | None = None
+
+    @field_validator("case_reason", mode="before")
+    @classmethod
+    def _refuse_cleaning(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in {"cleaning", "panel_cleaning"}:
+            raise ValueError(CLEANING_REFUSAL)
+        return value
+
+
+class OmCaseInput(IssueReport):
+    """The input of both O&M workflows: the report, the policy and, after an escalation from the
+    simplified track, the case carried across continue-as-new."""
+
+    policy: OmPolicy = Field(default_factory=OmPolicy)
+    carried_case: OmCase | None = None
+
+    def report(self) -> IssueReport:
+        """The plain issue report inside this input."""
+        return IssueReport.model_validate(
+            self.model_dump(exclude={"policy", "carried_case"}, mode="python")
+        )
+
+
+# ---- events -------------------------------------------------------------------------------
+
+
+class IssueReported(Event):
+    """A further report about a system whose case is open; it joins the case."""
+
+    report: IssueReport
+
+
+class RemoteFixResult(Event):
+    """The monitoring integration's answer to the remote fix attempt."""
+
+    resolved: bool
+
+
+AppointmentResult = Literal["not_completed", "completed", "completed_follow_up_required"]
+
+
+class AppointmentOutcome(Event):
+    """The field tech's result of an appointment."""
+
+    appointment_id: BusinessKey
+    result: AppointmentResult
+    clear_path: bool = True
+    equipment_available: bool = True
+    asset_update_needed: bool = False
+
+
+class FindingsReviewed(Event):
+    """SES support reviewed the findings of a follow-up-required visit."""
+
+    clear_path: bool
+
+
+class EquipmentAvailable(Event):
+    """Replacement equipment arrived; the follow-up visit can be scheduled."""
+
+
+class SystemHealthReported(Event):
+    """System health after the validation period, from monitoring or a person."""
+
+    healthy: bool
+
+
+class PartnerDecision(Event):
+    """The install partner accepted or declined the dispatched work."""
+
+    accepted: bool
+
+
+class FindingsSubmitted(Event):
+    """The findings of the manual track's visit."""
+
+    summary: str = Field(min_length=1, max_length=4000)
+    at_fault_party: str | None = None
+
+
+class LiabilityDetermined(Event):
+    """The case manager's liability decision."""
+
+    liable_party: str
+    decision: Literal["deny", "repair", "settle"]
+    rr_required: bool = False
+
+
+class RepairCompleted(Event):
+    """The repair decided in liability determination is done."""
+
+
+class SettlementAccepted(Event):
+    """The homeowner accepted the settlement."""
+
+
+class SettlementDeclined(Event):
+    """The homeowner declined the settlement."""
+
+
+# ---- the case -------------------------------------------------------------------------------
+
+
+class Eligibility(StrictModel):
+    """The simplified-track decision and the reasons for it (spec 3.1)."""
+
+    track: Track
+    reasons: list[str] = Field(default_factory=list)
+
+
+class OmCase(CaseState):
+    """Everything an O&M case knows; the status query returns it and it survives escalation."""
+
+    process: str = "om"
+    system_id: str = ""
+    eligibility: Eligibility | None = None
+    time_zone: str = ""
+    holidays: list[date] = Field(default_factory=list)
+    visit: VisitState = Field(default_factory=VisitState)
+    asset_update_needed: bool = False
+    fs_case_id: str | None = None
+    escalation_reason: str | None = None
+    related_reports: int = 0
+    opening_report: str = ""
+    opening_report_seen: bool = False
+    branch: Literal["partner", "company"] | None = None
+    findings_summary: str | None = None
+    liability: LiabilityDetermined | None = None
+
+
+OmCaseInput.model_rebuild()
+
+
+def report_fingerprint(report: IssueReport) -> str:
+    """A digest that tells whether two reports are the same without keeping personal data."""
+    return hashlib.sha256(report.model_dump_json().encode()).hexdigest()[:16]

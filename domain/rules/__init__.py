@@ -1,0 +1,1 @@
+"""Pure business rules: typed functions of their arguments, no I/O, no clock."""

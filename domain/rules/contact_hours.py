@@ -1,0 +1,78 @@
+"""Contact hours: texts and calls reach a homeowner only inside a daily window of their own
+local time (08:00-20:00 by default). An attempt that falls outside waits for the next opening."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from domain.rules.business_days import add_business_days, is_business_day, next_business_day
+from domain.rules.zones import zone
+
+
+class ContactHours(BaseModel):
+    """A daily window [start, end) in the homeowner's local time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = time(8, 0)
+    end: time = time(20, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContactHours:
+        if self.start >= self.end:
+            raise ValueError("contact_hours.start must be before contact_hours.end")
+        return self
+
+
+def next_contact_instant(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
+    """The first instant at or after `at` that lies inside contact hours in `time_zone`, in UTC.
+
+    Local wall times are resolved with the zone's rules, so a window opening on a daylight-saving
+    change day still opens at the local wall-clock time."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    tz = zone(time_zone)
+    local = at.astimezone(tz)
+    opening = datetime.combine(local.date(), hours.start, tzinfo=tz)
+    closing = datetime.combine(local.date(), hours.end, tzinfo=tz)
+    if local < opening:
+        candidate = opening
+    elif local < closing:
+        return at.astimezone(UTC)
+    else:
+        candidate = datetime.combine(local.date() + timedelta(days=1), hours.start, tzinfo=tz)
+    return candidate.astimezone(UTC)
+
+
+def is_within_contact_hours(at: datetime, time_zone: str, hours: ContactHours) -> bool:
+    """Whether `at` lies inside contact hours in `time_zone`."""
+    local = at.astimezone(zone(time_zone)).time()
+    return hours.start <= local < hours.end
+
+
+
+def next_business_contact_instant(
+    at: datetime, time_zone: str, hours: ContactHours, holidays: Collection[date]
+) -> datetime:
+    """The first instant at or after `at` inside contact hours on a local business day (UTC).
+
+    Outbound calls use it: a dialer task for a Saturday evening waits for Monday morning."""
+    candidate = next_contact_instant(at, time_zone, hours)
+    tz = zone(time_zone)
+    local_day = candidate.astimezone(tz).date()
+    if is_business_day(local_day, holidays):
+        return candidate
+    day = next_business_day(local_day, holidays)
+    return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
+
+
+def opening_after_business_days(
+    at: datetime, days: int, time_zone: str, hours: ContactHours, holidays: Collection[date]
+) -> datetime:
+    """The opening of contact hours `days` business days after `at`'s local date (UTC)."""
+    tz = zone(time_zone)
+    day = add_business_days(at.astimezone(tz).date(), days, holidays)
+    return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)

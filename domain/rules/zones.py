@@ -1,0 +1,63 @@
+"""Time zones: which zone a market (US state or territory) is in, and zone objects that work
+inside the workflow sandbox.
+
+Zones are built here, in a module passed through the sandbox, because a `ZoneInfo` created in
+sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded eagerly at import
+(outside the sandbox's file-access restrictions) and cached."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+_KNOWN_ZONES = frozenset(available_timezones())
+
+# The zone where most of a state's population lives; a homeowner in a state's minority zone
+# should carry `time_zone` explicitly. IANA has no state-to-zone table, so this one is ours.
+MARKET_ZONES: dict[str, str] = {
+    "AL": "America/Chicago", "AK": "America/Anchorage", "AZ": "America/Phoenix",
+    "AR": "America/Chicago", "CA": "America/Los_Angeles", "CO": "America/Denver",
+    "CT": "America/New_York", "DE": "America/New_York", "DC": "America/New_York",
+    "FL": "America/New_York", "GA": "America/New_York", "HI": "Pacific/Honolulu",
+    "ID": "America/Boise", "IL": "America/Chicago", "IN": "America/Indiana/Indianapolis",
+    "IA": "America/Chicago", "KS": "America/Chicago", "KY": "America/New_York",
+    "LA": "America/Chicago", "ME": "America/New_York", "MD": "America/New_York",
+    "MA": "America/New_York", "MI": "America/Detroit", "MN": "America/Chicago",
+    "MS": "America/Chicago", "MO": "America/Chicago", "MT": "America/Denver",
+    "NE": "America/Chicago", "NV": "America/Los_Angeles", "NH": "America/New_York",
+    "NJ": "America/New_York", "NM": "America/Denver", "NY": "America/New_York",
+    "NC": "America/New_York", "ND": "America/Chicago", "OH": "America/New_York",
+    "OK": "America/Chicago", "OR": "America/Los_Angeles", "PA": "America/New_York",
+    "PR": "America/Puerto_Rico", "RI": "America/New_York", "SC": "America/New_York",
+    "SD": "America/Chicago", "TN": "America/Chicago", "TX": "America/Chicago",
+    "UT": "America/Denver", "VT": "America/New_York", "VA": "America/New_York",
+    "WA": "America/Los_Angeles", "WV": "America/New_York", "WI": "America/Chicago",
+    "WY": "America/Denver", "GU": "Pacific/Guam", "VI": "America/St_Thomas",
+}  # fmt: skip
+
+DEFAULT_ZONE = "America/Los_Angeles"
+
+
+def is_known_zone(name: str) -> bool:
+    """Whether `name` is an IANA zone this machine's tz database knows."""
+    return name in _KNOWN_ZONES
+
+
+def zone_for_market(market: str) -> str:
+    """The IANA zone of a market; unknown markets fall back to the company's home zone."""
+    return MARKET_ZONES.get(market.upper(), DEFAULT_ZONE)
+
+
+def homeowner_zone(explicit: str | None, market: str) -> str:
+    """The zone contact hours are computed in: the homeowner's own, else the market's."""
+    return explicit if explicit and is_known_zone(explicit) else zone_for_market(market)
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """A real (non-proxied) `ZoneInfo`, cached so replays never touch the file system again."""
+    return ZoneInfo(name)
+
+
+for _name in set(MARKET_ZONES.values()) | {"UTC"}:
+    zone(_name)

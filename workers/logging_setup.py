@@ -1,0 +1,65 @@
+"""structlog for the whole process: JSON in production, readable on a terminal.
+
+Workflow code logs through `workflow.logger` (stdlib, silent during replay); the SDK attaches
+the workflow ID and run ID, and our calls add `case_id`. Both stdlib and structlog records go
+through one `ProcessorFormatter`, so every line has the same shape."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+_CONTEXT_KEYS = ("case_id", "stage", "outcome", "process", "event", "key", "kind")
+
+
+def _lift_temporal_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Move the SDK's workflow/activity context and our `extra` fields to top-level keys."""
+    record = event_dict.get("_record")
+    if record is not None:
+        for source in ("temporal_workflow", "temporal_activity"):
+            info = getattr(record, source, None)
+            if isinstance(info, dict):
+                for name in ("workflow_id", "run_id", "workflow_type", "activity_type",
+                             "attempt"):
+                    if name in info:
+                        event_dict.setdefault(name, info[name])
+        for name in _CONTEXT_KEYS:
+            value = getattr(record, name, None)
+            if value is not None:
+                event_dict.setdefault(name, value)
+        # The SDK appends its context dict to the message text; keep the message clean.
+        msg = event_dict.get("event")
+        if isinstance(msg, str) and " ({" in msg:
+            event_dict["event"] = msg.split(" ({", 1)[0]
+    return event_dict
+
+
+def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
+    """Route stdlib and structlog logs through one structlog renderer."""
+    json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = (structlog.processors.JSONRenderer() if json_output
+                     else structlog.dev.ConsoleRenderer(colors=False))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, _lift_temporal_context],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

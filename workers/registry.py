@@ -1,0 +1,57 @@
+"""What a worker runs: every workflow and activity, in one place for the worker, the tests and
+the replayer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from activities.effects import FieldServiceActivities, all_activities
+from workflows.om_manual import OmManualWorkflow
+from workflows.om_simplified import OmSimplifiedWorkflow
+from workflows.search_attributes import ALL_KEYS
+
+WORKFLOWS: Sequence[type] = (OmSimplifiedWorkflow, OmManualWorkflow)
+
+_INDEXED = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
+                 *, activity_executor: Executor | None = None, **kwargs: Any) -> Worker:
+    """A worker with every workflow and activity of the project."""
+    return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
+                  activities=all_activities(acts), activity_executor=activity_executor, **kwargs)
+
+
+async def ensure_search_attributes(client: Client,
+                                   keys: Sequence[SearchAttributeKey[Any]] = ALL_KEYS) -> list[str]:
+    """Register the search attributes the namespace lacks; returns the names it added."""
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace))
+        known = set(existing.custom_attributes) | set(existing.system_attributes)
+    except RPCError as err:
+        # The time-skipping test server cannot list them, but it can add them.
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {k.name: _INDEXED[k._metadata_type] for k in keys if k.name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))
+    return sorted(missing)

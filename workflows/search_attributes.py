@@ -1,0 +1,18 @@
+"""The search attributes every case keeps up to date (spec section 2); the worker registers
+them at start. They hold no personal data: they are stored in plain text."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+CASE_ID = SearchAttributeKey.for_keyword("CaseId")
+PROCESS_TYPE = SearchAttributeKey.for_keyword("ProcessType")
+CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
+CASE_OUTCOME = SearchAttributeKey.for_keyword("CaseOutcome")
+MARKET = SearchAttributeKey.for_keyword("Market")
+ESCALATED = SearchAttributeKey.for_bool("Escalated")
+HAZARDOUS = SearchAttributeKey.for_bool("Hazardous")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+
+ALL_KEYS = [CASE_ID, PROCESS_TYPE, CASE_STAGE, CASE_OUTCOME, MARKET, ESCALATED, HAZARDOUS,
+            NEXT_DEADLINE]

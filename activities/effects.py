@@ -11,7 +11,6 @@ Logs carry the case ID, the key and the template, never the homeowner's details.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Any, Protocol
 
 import structlog
@@ -59,8 +58,10 @@ class FieldServiceActivities:
     async def _record(
         self, key: str, case_id: str, kind: str, payload: dict[str, Any], request: dict[str, Any]
     ) -> EffectReceipt:
+        # The time the workflow asked for the effect: the case's clock, not this machine's.
+        at = activity.info().scheduled_time if activity.in_activity() else None
         record, created = await asyncio.to_thread(
-            self.store.record_once, key, case_id, kind, payload
+            self.store.record_once, key, case_id, kind, payload, at
         )
         if created:
             await self.delivery.deliver(record, request)
@@ -145,4 +146,3 @@ def all_activities(acts: FieldServiceActivities) -> list[Any]:
     ]
 
 
-__all__ = ["FieldServiceActivities", "all_activities", "resolve_holidays", "date"]

@@ -31,9 +31,11 @@ class RecordStore(Protocol):
     """What activities need from a store: record once by key, and read back."""
 
     def record_once(
-        self, key: str, case_id: str, kind: str, payload: dict[str, Any]
+        self, key: str, case_id: str, kind: str, payload: dict[str, Any],
+        at: datetime | None = None,
     ) -> tuple[StoredRecord, bool]:
-        """Store a record under `key` unless one exists; return it and whether it is new."""
+        """Store a record under `key` unless one exists; return it and whether it is new.
+        `at` is when the side effect was asked for (the activity's scheduled time)."""
         ...
 
     def records(self, case_id: str | None = None) -> list[StoredRecord]:
@@ -70,7 +72,8 @@ class SqliteRecordStore:
         self._conn.executescript(_SCHEMA)
 
     def record_once(
-        self, key: str, case_id: str, kind: str, payload: dict[str, Any]
+        self, key: str, case_id: str, kind: str, payload: dict[str, Any],
+        at: datetime | None = None,
     ) -> tuple[StoredRecord, bool]:
         """Insert unless the key exists; the existing record wins."""
         with self._lock:
@@ -78,7 +81,7 @@ class SqliteRecordStore:
                 "INSERT OR IGNORE INTO records (key, record_id, case_id, kind, payload, created_at)"
                 " VALUES (?, '', ?, ?, ?, ?)",
                 (key, case_id, kind, json.dumps(payload, sort_keys=True),
-                 datetime.now(UTC).isoformat(timespec="seconds")),
+                 (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")),
             )
             created = cur.rowcount == 1
             if created:

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
 from activities.store import SqliteRecordStore
+from tests.workflows.harness import OmHarness
 
 
 def server_path(name: str) -> str:
@@ -64,3 +65,15 @@ def store(tmp_path: Path) -> SqliteRecordStore:
 def activities(store: SqliteRecordStore) -> FieldServiceActivities:
     """The real activities, on the test's store."""
     return FieldServiceActivities(store)
+
+
+@pytest_asyncio.fixture
+async def om(env: WorkflowEnvironment, client: Client, task_queue: str,
+             store: SqliteRecordStore,
+             activities: FieldServiceActivities) -> AsyncIterator[OmHarness]:
+    """The O&M test harness on this test's task queue and store. Cases it opened are ended
+    afterwards: on the shared time-skipping server, a left-over case's timers would fire with
+    no worker to take them and stall later tests' time skips."""
+    harness = OmHarness(env, client, task_queue, store, activities)
+    yield harness
+    await harness.terminate_open_cases()

@@ -28,7 +28,14 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from domain.base import as_utc_iso
-    from domain.case import AcceptedEvent, CaseState, OpsRecord, PendingEvent, RejectedEvent
+    from domain.case import (
+        AcceptedEvent,
+        CaseState,
+        OpsRecord,
+        PendingEvent,
+        RejectedEvent,
+        StageEntry,
+    )
     from domain.effects import Assignment, Channel, CrmRecordRequest, EffectReceipt, Notification
     from domain.events import AddNote, CancelCase, Escalate, Event
     from domain.homeowner import Homeowner
@@ -256,8 +263,6 @@ class CaseWorkflow(Generic[S]):
     def enter_stage(self, stage: str) -> None:
         """Move the case to `stage`: history, search attributes, details; events queued for the
         old stage that do not fit the new one are recorded as not applied."""
-        from domain.case import StageEntry
-
         if self.case.stage == stage:
             return
         old = self.case.stage
@@ -277,7 +282,6 @@ class CaseWorkflow(Generic[S]):
                                            sa.NEXT_DEADLINE.value_unset()])
         workflow.logger.info("stage entered", extra={"case_id": self.case.case_id,
                                                     "stage": stage})
-        self._settle()
         self.refresh_details()
 
     def set_wait(self, waiting_for: str, deadline: datetime | None) -> None:
@@ -297,6 +301,8 @@ class CaseWorkflow(Generic[S]):
             sa.CASE_ID.value_set(c.case_id), sa.PROCESS_TYPE.value_set(self.PROCESS),
             sa.CASE_STAGE.value_set(c.stage), sa.MARKET.value_set(c.market or "-"),
             sa.ESCALATED.value_set(c.escalated), sa.HAZARDOUS.value_set(c.hazardous),
+            # A run continued from an escalated one starts open again.
+            sa.CASE_OUTCOME.value_unset(), sa.NEXT_DEADLINE.value_unset(),
         ])
 
     def mark(self, *, escalated: bool | None = None, hazardous: bool | None = None) -> None:

@@ -4,7 +4,7 @@ local time (08:00-20:00 by default). An attempt that falls outside waits for the
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -13,7 +13,8 @@ from domain.rules.zones import zone
 
 
 class ContactHours(BaseModel):
-    """A daily window [start, end) in the homeowner's local time."""
+    """A daily window [start, end) in the homeowner's local time; `end` 00:00 means midnight
+    (start 00:00, end 00:00: any time of day)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -22,9 +23,15 @@ class ContactHours(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ContactHours:
-        if self.start >= self.end:
+        if self.start >= self.end and self.end != time(0):
             raise ValueError("contact_hours.start must be before contact_hours.end")
         return self
+
+    def closing(self, day: date, tz: tzinfo) -> datetime:
+        """When the window of local `day` closes."""
+        if self.end == time(0):
+            return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        return datetime.combine(day, self.end, tzinfo=tz)
 
 
 def next_contact_instant(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
@@ -37,7 +44,7 @@ def next_contact_instant(at: datetime, time_zone: str, hours: ContactHours) -> d
     tz = zone(time_zone)
     local = at.astimezone(tz)
     opening = datetime.combine(local.date(), hours.start, tzinfo=tz)
-    closing = datetime.combine(local.date(), hours.end, tzinfo=tz)
+    closing = hours.closing(local.date(), tz)
     if local < opening:
         candidate = opening
     elif local < closing:
@@ -49,8 +56,9 @@ def next_contact_instant(at: datetime, time_zone: str, hours: ContactHours) -> d
 
 def is_within_contact_hours(at: datetime, time_zone: str, hours: ContactHours) -> bool:
     """Whether `at` lies inside contact hours in `time_zone`."""
-    local = at.astimezone(zone(time_zone)).time()
-    return hours.start <= local < hours.end
+    local = at.astimezone(zone(time_zone))
+    opening = datetime.combine(local.date(), hours.start, tzinfo=local.tzinfo)
+    return opening <= local < hours.closing(local.date(), zone(time_zone))
 
 
 

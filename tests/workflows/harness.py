@@ -1,0 +1,211 @@
+"""Drives one case on the time-skipping server: start it, send events, fire its timers one at a
+time (the status says when the next one is due), read its status, search attributes and the
+side effects recorded in the store."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.effects import FieldServiceActivities, all_activities
+from activities.store import SqliteRecordStore, StoredRecord
+from domain.effects import HealthCheckResult, MonitoringRequest
+from domain.om import OmCase, OmCaseInput
+from starter.client import open_om_case, send_event
+from workers.registry import WORKFLOWS
+from workflows import search_attributes as sa
+
+# Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
+# weekday the suite happens to run at. Tests of those rules set them explicitly.
+ANY_TIME_POLICY: dict[str, Any] = {"contact_hours": {"start": "00:00", "end": "00:00"},
+                                   "holidays": []}
+
+_ids = itertools.count(1)
+
+
+def om_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
+             **changes: Any) -> OmCaseInput:
+    """An issue report that is eligible for the simplified track unless changed."""
+    data: dict[str, Any] = {
+        "system_id": system_id or f"SYS-{next(_ids):05d}", "case_reason": "system_failure",
+        "source": "sunrun_monitoring", "installer": "sunrun",
+        "installer_accepting_service_work": True, "agreement_type": "ppa",
+        "acquisition_channel": "retail", "zip": "94103", "market": "CA",
+        "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
+                      "address": "1 Main St, San Francisco, CA 94103", "time_zone": "UTC"},
+        "description": "inverter shows error 21",
+        "policy": {**ANY_TIME_POLICY, **(policy or {})},
+    }
+    data.update(changes)
+    return OmCaseInput.model_validate(data)
+
+
+def health_stand_in(healthy: bool | None) -> Callable[..., Any]:
+    """A monitoring health check that answers `healthy` (the real adapter answers unknown)."""
+
+    @activity.defn(name="check_system_health")
+    async def check_system_health(req: MonitoringRequest) -> HealthCheckResult:
+        return HealthCheckResult(healthy=healthy)
+
+    return check_system_health
+
+
+class CaseDriver:
+    """One case under test."""
+
+    def __init__(self, env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any],
+                 store: SqliteRecordStore) -> None:
+        self.env = env
+        self.handle = handle
+        self.store = store
+        self.case_id = handle.id
+        self._events = itertools.count(1)
+
+    async def status(self) -> OmCase:
+        """The `status` query."""
+        return await self.handle.query("status", result_type=OmCase)
+
+    async def send(self, name: str, **payload: Any) -> OmCase:
+        """The event as an Update; returns the status the Update returned."""
+        payload.setdefault("event_id", f"{name}-{next(self._events)}")
+        result = await send_event(self.handle._client, self.case_id, name, payload)
+        assert result is not None
+        return result
+
+    async def signal(self, name: str, **payload: Any) -> None:
+        """The event as a Signal."""
+        payload.setdefault("event_id", f"{name}-{next(self._events)}")
+        await self.handle.signal(name, payload)
+
+    async def settle(self, predicate: Callable[[OmCase], bool] | None = None,
+                     seconds: float = 10.0) -> OmCase:
+        """Wait (real time, no skipping) until `predicate` holds, or the case is quiet."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        last = None
+        while True:
+            st = await self.status()
+            if predicate is not None and predicate(st):
+                return st
+            if predicate is None and last is not None and st == last:
+                return st
+            if loop.time() > end:
+                if predicate is None:
+                    return st
+                raise AssertionError(f"condition not reached; stage={st.stage} "
+                                     f"attempts={st.attempts} waiting_for={st.waiting_for}")
+            last = st
+            await asyncio.sleep(0.1)
+
+    async def stage(self, *stages: str) -> OmCase:
+        """Wait until the case is in one of `stages` and has reached its next wait."""
+        await self.settle(lambda s: s.stage in stages)
+        return await self.settle(lambda s: s.stage in stages
+                                 and (s.waiting_for is not None or s.outcome is not None))
+
+    async def fire_next_timer(self) -> OmCase:
+        """Skip time to just past the case's next deadline and let the case act on it."""
+        st = await self.settle()
+        assert st.next_deadline is not None, f"no timer pending in stage {st.stage}"
+        now = await self.env.get_current_time()
+        await self.env.sleep(max(st.next_deadline - now, timedelta(0)) + timedelta(seconds=1))
+        return await self.settle(lambda s: s != st)
+
+    async def until(self, predicate: Callable[[OmCase], bool], max_timers: int = 40) -> OmCase:
+        """Fire timers one by one until `predicate` holds."""
+        st = await self.settle()
+        for _ in range(max_timers):
+            if predicate(st):
+                return st
+            st = await self.fire_next_timer()
+        if predicate(st):
+            return st
+        raise AssertionError(f"not reached after {max_timers} timers: stage={st.stage} "
+                             f"attempts={st.attempts}")
+
+    async def result(self) -> OmCase:
+        """The run's result (the closed case)."""
+        return OmCase.model_validate(await self.handle.result())
+
+    async def search_attributes(self) -> dict[str, Any]:
+        """The execution's search attributes, by name."""
+        client = self.handle._client
+        raw = await client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=client.namespace, execution=WorkflowExecution(workflow_id=self.case_id)))
+        fields = raw.workflow_execution_info.search_attributes.indexed_fields
+        out: dict[str, Any] = {}
+        for name, payload in fields.items():
+            value = json.loads(payload.data) if payload.data else None
+            if isinstance(value, list):  # how the test server stores an unset value
+                value = value[0] if value else None
+            if value is None:
+                continue
+            if name == "NextDeadline":
+                value = datetime.fromisoformat(value)
+            out[name] = value
+        return out
+
+    def records(self, kind: str | None = None) -> list[StoredRecord]:
+        """Side effects recorded for this case (of one kind, when given)."""
+        return [r for r in self.store.records(self.case_id) if kind in (None, r.kind)]
+
+    def keys(self, kind: str | None = None) -> list[str]:
+        """The idempotency keys of the recorded side effects, without the case prefix."""
+        return [r.key.removeprefix(self.case_id + "/") for r in self.records(kind)]
+
+
+class OmHarness:
+    """A worker on the test's task queue, and cases started on it."""
+
+    def __init__(self, env: WorkflowEnvironment, client: Client, task_queue: str,
+                 store: SqliteRecordStore, activities: FieldServiceActivities) -> None:
+        self.env = env
+        self.client = client
+        self.task_queue = task_queue
+        self.store = store
+        self.activities = activities
+        self.opened: list[str] = []
+
+    async def terminate_open_cases(self) -> None:
+        """End every case this harness opened that is still running."""
+        for case_id in self.opened:
+            handle = self.client.get_workflow_handle(case_id)
+            try:
+                await handle.terminate("test finished")
+            except RPCError:
+                pass  # already closed
+
+    def worker(self, *stand_ins: Callable[..., Any]) -> Worker:
+        """A worker with the real activities, some replaced by stand-ins of the same name."""
+        names = {getattr(s, "__temporal_activity_definition").name for s in stand_ins}
+        acts = [a for a in all_activities(self.activities)
+                if getattr(a, "__temporal_activity_definition").name not in names]
+        return Worker(self.client, task_queue=self.task_queue, workflows=list(WORKFLOWS),
+                      activities=[*acts, *stand_ins])
+
+    async def open(self, case: OmCaseInput) -> CaseDriver:
+        """Open the case as the starter does (signal-with-start of `issue_reported`)."""
+        opened = await open_om_case(self.client, case, self.task_queue)
+        self.opened.append(opened.case_id)
+        return CaseDriver(self.env, self.client.get_workflow_handle(opened.case_id), self.store)
+
+
+def stages(status: OmCase) -> Sequence[str]:
+    """The stages a case went through, in order."""
+    return [entry.stage for entry in status.stage_history]
+
+
+SA = sa

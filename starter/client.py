@@ -75,7 +75,8 @@ async def send_event(client: Client, case_id: str, name: str, payload: dict[str,
         await handle.signal(name, payload)
         return None
     try:
-        return await handle.execute_update(name, payload, result_type=OmCase)
+        result: OmCase = await handle.execute_update(name, payload, result_type=OmCase)
+        return result
     except WorkflowUpdateFailedError as err:
         raise _rejection(err) from None
 
@@ -87,14 +88,17 @@ async def run_ops(client: Client, case_id: str, command: str,
         raise EventRejected(f"unknown ops command {command!r}; known: {', '.join(OPS_COMMANDS)}")
     handle = client.get_workflow_handle(case_id)
     try:
-        return await handle.execute_update(command, payload, result_type=OmCase)
+        result: OmCase = await handle.execute_update(command, payload, result_type=OmCase)
+        return result
     except WorkflowUpdateFailedError as err:
         raise _rejection(err) from None
 
 
 async def case_status(client: Client, case_id: str) -> OmCase:
     """The case's `status` query."""
-    return await client.get_workflow_handle(case_id).query("status", result_type=OmCase)
+    status: OmCase = await client.get_workflow_handle(case_id).query("status",
+                                                                     result_type=OmCase)
+    return status
 
 
 async def wait_for_stage(client: Client, case_id: str, stages: set[str],

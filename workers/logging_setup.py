@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,7 +16,9 @@ import structlog
 _CONTEXT_KEYS = ("case_id", "stage", "outcome", "process", "event", "key", "kind")
 
 
-def _lift_temporal_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _lift_temporal_context(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Move the SDK's workflow/activity context and our `extra` fields to top-level keys."""
     record = event_dict.get("_record")
     if record is not None:

@@ -38,9 +38,11 @@ def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
                   activities=all_activities(acts), activity_executor=activity_executor, **kwargs)
 
 
-async def ensure_search_attributes(client: Client,
-                                   keys: Sequence[SearchAttributeKey[Any]] = ALL_KEYS) -> list[str]:
+async def ensure_search_attributes(
+    client: Client, keys: Sequence[SearchAttributeKey[Any]] | None = None
+) -> list[str]:
     """Register the search attributes the namespace lacks; returns the names it added."""
+    keys = list(ALL_KEYS) if keys is None else keys
     try:
         existing = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=client.namespace))

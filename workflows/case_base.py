@@ -443,14 +443,14 @@ class CaseWorkflow(Generic[S]):
         """Assign the case or a task on it once per key."""
         req = Assignment(key=key, case_id=self.case.case_id, assignee=assignee,
                          assignee_type="person" if person else "team", reason=reason,
-                         priority=priority)  # type: ignore[arg-type]
+                         priority=priority)  # type: ignore[arg-type,unused-ignore]
         receipt: EffectReceipt = await self._execute("assign", req, EffectReceipt, summary)
         return receipt
 
     async def crm_record(self, key: str, kind: str, summary: str,
                          **fields: str) -> EffectReceipt:
         """Create a CRM record once per key."""
-        req = CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind,  # type: ignore[arg-type]
+        req = CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind,  # type: ignore[arg-type,unused-ignore]
                                fields=fields)
         receipt: EffectReceipt = await self._execute("create_crm_record", req, EffectReceipt,
                                                       summary)

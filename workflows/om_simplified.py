@@ -235,5 +235,5 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
         self.mark(escalated=True)
         await self.close("escalated_to_manual")
         await self.finish()
-        workflow.continue_as_new(self.carry_input(), workflow=MANUAL_WORKFLOW)
+        workflow.continue_as_new(self.carry_input(), workflow=MANUAL_WORKFLOW)  # type: ignore[arg-type]
 

@@ -3,6 +3,8 @@ them at start. They hold no personal data: they are stored in plain text."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 CASE_ID = SearchAttributeKey.for_keyword("CaseId")
@@ -14,5 +16,6 @@ ESCALATED = SearchAttributeKey.for_bool("Escalated")
 HAZARDOUS = SearchAttributeKey.for_bool("Hazardous")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 
-ALL_KEYS = [CASE_ID, PROCESS_TYPE, CASE_STAGE, CASE_OUTCOME, MARKET, ESCALATED, HAZARDOUS,
-            NEXT_DEADLINE]
+ALL_KEYS: list[SearchAttributeKey[Any]] = [
+    CASE_ID, PROCESS_TYPE, CASE_STAGE, CASE_OUTCOME, MARKET, ESCALATED, HAZARDOUS, NEXT_DEADLINE,
+]

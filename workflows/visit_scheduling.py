@@ -253,6 +253,7 @@ class VisitScheduling:
             break
         self.host.enter_stage(FINDINGS)
         appt = v.appointment
+        assert appt is not None
 
         async def remind(k: int) -> None:
             await self.host.assign(

@@ -75,7 +75,7 @@ class CaseDriver:
 
     async def status(self) -> OmCase:
         """The `status` query."""
-        return await self.handle.query("status", result_type=OmCase)
+        return OmCase.model_validate(await self.handle.query("status"))
 
     async def send(self, name: str, **payload: Any) -> OmCase:
         """The event as an Update; returns the status the Update returned."""

@@ -25,7 +25,6 @@ from domain.effects import HealthCheckResult, MonitoringRequest
 from domain.om import OmCase, OmCaseInput
 from starter.client import open_om_case, send_event
 from workers.registry import WORKFLOWS
-from workflows import search_attributes as sa
 
 # Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
 # weekday the suite happens to run at. Tests of those rules set them explicitly.
@@ -207,5 +206,3 @@ def stages(status: OmCase) -> Sequence[str]:
     """The stages a case went through, in order."""
     return [entry.stage for entry in status.stage_history]
 
-
-SA = sa

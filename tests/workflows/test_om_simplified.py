@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain.om import OmCase
 from tests.workflows.harness import CaseDriver, OmHarness, health_stand_in, om_input, stages
 
 
@@ -22,6 +23,15 @@ async def _book(case: CaseDriver, appointment_id: str = "APT-1",
     await case.send("appointment_scheduled", appointment_id=appointment_id,
                     window_start=start.isoformat(),
                     window_end=(start + timedelta(hours=4)).isoformat())
+
+
+async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[CaseDriver, OmCase]:
+    """A case whose first visit ended with a follow-up visit required."""
+    case = await _to_texts(om)
+    await _to_findings(case)
+    st = await case.send("appointment_outcome", appointment_id="APT-1",
+                         result="completed_follow_up_required", **outcome)
+    return case, st
 
 
 async def _to_findings(case: CaseDriver, appointment_id: str = "APT-1") -> None:
@@ -231,11 +241,7 @@ async def test_not_completed_goes_back_to_scheduling(om: OmHarness) -> None:
 
 async def test_follow_up_with_clear_path_schedules_again(om: OmHarness) -> None:
     async with om.worker():
-        case = await _to_texts(om)
-        await _to_findings(case)
-        st = await case.send("appointment_outcome", appointment_id="APT-1",
-                             result="completed_follow_up_required", clear_path=True,
-                             equipment_available=True)
+        case, _ = await _follow_up(om, clear_path=True, equipment_available=True)
         st = await case.stage("self_scheduling_texts")
         assert "failed_appointments" not in st.attempts
         assert st.visit.visit_no == 2
@@ -243,10 +249,7 @@ async def test_follow_up_with_clear_path_schedules_again(om: OmHarness) -> None:
 
 async def test_follow_up_without_clear_path_goes_to_ses_review(om: OmHarness) -> None:
     async with om.worker():
-        case = await _to_texts(om)
-        await _to_findings(case)
-        st = await case.send("appointment_outcome", appointment_id="APT-1",
-                             result="completed_follow_up_required", clear_path=False)
+        case, st = await _follow_up(om, clear_path=False)
         assert st.stage == "pending_findings_review"
         review = case.records("assignment")[-1]
         assert review.payload["assignee"] == "ses_support"
@@ -256,10 +259,7 @@ async def test_follow_up_without_clear_path_goes_to_ses_review(om: OmHarness) ->
 
 async def test_ses_review_without_clear_path_escalates(om: OmHarness) -> None:
     async with om.worker():
-        case = await _to_texts(om)
-        await _to_findings(case)
-        await case.send("appointment_outcome", appointment_id="APT-1",
-                        result="completed_follow_up_required", clear_path=False)
+        case, _ = await _follow_up(om, clear_path=False)
         await case.send("findings_reviewed", clear_path=False)
         st = await case.stage("installer_routing", "findings_review", "dispatched_to_branch")
         assert st.process == "om_manual"
@@ -268,11 +268,7 @@ async def test_ses_review_without_clear_path_escalates(om: OmHarness) -> None:
 
 async def test_equipment_wait_with_weekly_eta_check(om: OmHarness) -> None:
     async with om.worker():
-        case = await _to_texts(om)
-        await _to_findings(case)
-        st = await case.send("appointment_outcome", appointment_id="APT-1",
-                             result="completed_follow_up_required", clear_path=True,
-                             equipment_available=False)
+        case, st = await _follow_up(om, clear_path=True, equipment_available=False)
         assert st.stage == "awaiting_replacement_equipment"
         now = await case.env.get_current_time()
         assert st.next_deadline is not None

@@ -1,0 +1,96 @@
+"""Plain and property-based tests of the pure rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.om import OmPolicy
+from domain.rules.business_days import add_business_days, is_business_day, us_federal_holidays
+from domain.rules.contact_hours import (
+    ContactHours,
+    is_within_contact_hours,
+    next_business_contact_instant,
+    next_contact_instant,
+)
+from domain.rules.eligibility import intake_decision
+from domain.rules.hazard import HazardFacts, is_hazardous
+from domain.rules.zones import MARKET_ZONES, zone_for_market
+from tests.workflows.harness import om_input
+
+HOLIDAYS = us_federal_holidays([2026, 2027])
+instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1),
+                        timezones=st.just(UTC))
+zones = st.sampled_from(sorted(set(MARKET_ZONES.values())))
+
+
+def test_eligible_report_takes_the_simplified_track() -> None:
+    d = intake_decision(om_input().report(), OmPolicy())
+    assert (d.track, d.reasons, d.hazardous) == ("simplified", [], False)
+
+
+def test_each_ineligibility_reason_is_named() -> None:
+    report = om_input(installer="partner", installer_accepting_service_work=False,
+                      market="ND", agreement_type="customer_owned",
+                      acquisition_channel="new_homes").report()
+    d = intake_decision(report, OmPolicy())
+    assert d.track == "manual"
+    assert d.reasons == [
+        "installer not accepting service work (the install partner)",
+        "out of market: ZIP not in the O&M service territory",
+        "customer-owned without Protection Plus",
+        "acquisition channel not eligible: new_homes",
+    ]
+
+
+def test_power_loss_is_hazardous_only_with_all_conditions() -> None:
+    assert not is_hazardous(HazardFacts(power_loss=True))
+    assert not is_hazardous(HazardFacts(power_loss=True, serviced_or_pto_within_30_days=True,
+                                        without_hvac=True, utility_outage=True))
+    assert is_hazardous(HazardFacts(power_loss=True, serviced_or_pto_within_30_days=True,
+                                    without_hvac=True))
+    assert is_hazardous(HazardFacts(battery_swelling=True))
+
+
+def test_thanksgiving_is_not_a_business_day() -> None:
+    assert not is_business_day(date(2026, 11, 26), HOLIDAYS)
+    assert add_business_days(date(2026, 11, 25), 1, HOLIDAYS) == date(2026, 11, 27)
+    assert add_business_days(date(2026, 11, 27), 1, HOLIDAYS) == date(2026, 11, 30)
+
+
+def test_market_zone() -> None:
+    assert zone_for_market("hi") == "Pacific/Honolulu"
+
+
+@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 6, 1)),
+       st.integers(min_value=0, max_value=30))
+def test_add_business_days_lands_on_a_business_day_after_exactly_n(start: date, n: int) -> None:
+    end = add_business_days(start, n, HOLIDAYS)
+    counted = sum(is_business_day(start + timedelta(days=i), HOLIDAYS)
+                  for i in range(1, (end - start).days + 1))
+    assert counted == n
+    assert n == 0 or is_business_day(end, HOLIDAYS)
+
+
+@given(instants, zones)
+def test_next_contact_instant_is_the_first_allowed_instant(at: datetime, tz: str) -> None:
+    hours = ContactHours()
+    nxt = next_contact_instant(at, tz, hours)
+    assert nxt >= at and is_within_contact_hours(nxt, tz, hours)
+    if is_within_contact_hours(at, tz, hours):
+        assert nxt == at
+    else:  # nothing allowed in between: it is the window's opening
+        assert nxt - at <= timedelta(hours=13)
+        assert not is_within_contact_hours(nxt - timedelta(minutes=1), tz, hours)
+
+
+@given(instants, zones)
+def test_business_contact_instant_is_on_a_business_day(at: datetime, tz: str) -> None:
+    from domain.rules.zones import zone
+
+    hours = ContactHours(start=time(9), end=time(17))
+    nxt = next_business_contact_instant(at, tz, hours, HOLIDAYS)
+    assert nxt >= at and is_within_contact_hours(nxt, tz, hours)
+    assert is_business_day(nxt.astimezone(zone(tz)).date(), HOLIDAYS)

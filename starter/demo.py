@@ -55,9 +55,10 @@ async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
             if name == "remote_fix_result":
                 await wait_for_stage(client, opened.case_id, {"problem_identified"})
             await send_event(client, opened.case_id, name, payload)
-        status = await wait_for_stage(client, opened.case_id, {
-            "problem_identified", "self_scheduling_texts", "outbound_calls",
-            "appointment_scheduled", "findings_review", "closed"})
+        # A case that was sent events has left problem_identified; wait until it has.
+        settled = {"self_scheduling_texts", "outbound_calls", "appointment_scheduled",
+                   "findings_review", "closed"} | (set() if events else {"problem_identified"})
+        status = await wait_for_stage(client, opened.case_id, settled)
         lines.append(f"{opened.case_id}: {opened.workflow_type} stage={status.stage}"
                      + (f" outcome={status.outcome}" if status.outcome else ""))
     return lines

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-_CONTEXT_KEYS = ("case_id", "stage", "outcome", "process", "event", "key", "kind")
+_CONTEXT_KEYS = ("case_id", "stage", "outcome", "process_type", "event", "key", "kind")
 
 
 def _lift_temporal_context(

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.effects import FieldServiceActivities, all_activities
 from workflows.om_manual import OmManualWorkflow
@@ -31,11 +32,24 @@ _INDEXED = {
 }
 
 
+# Models validate in workflow code (inputs, events), and phonenumbers loads its per-region
+# metadata modules lazily on first use: imported inside the sandbox, that took longer than the
+# 2 s deadlock limit on a cold worker. Passing them through imports them once, for real.
+PASSTHROUGH_MODULES = ("domain", "phonenumbers", "holidays", "tzdata")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox every worker and replayer of this project uses."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES))
+
+
 def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
                  *, activity_executor: Executor | None = None, **kwargs: Any) -> Worker:
     """A worker with every workflow and activity of the project."""
     return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
-                  activities=all_activities(acts), activity_executor=activity_executor, **kwargs)
+                  activities=all_activities(acts), activity_executor=activity_executor,
+                  workflow_runner=workflow_runner(), **kwargs)
 
 
 async def ensure_search_attributes(

@@ -58,7 +58,7 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
         """First steps of every run: search attributes and details."""
         self.initial_search_attributes()
         workflow.logger.info("case run started", extra={"case_id": self.case.case_id,
-                                                       "process": self.PROCESS})
+                                                       "process_type": self.PROCESS})
 
     async def ensure_holidays(self) -> list[date]:
         """The holiday calendar of this case: from the policy, the carried case, or resolved

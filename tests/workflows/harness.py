@@ -24,7 +24,7 @@ from activities.store import SqliteRecordStore, StoredRecord
 from domain.effects import HealthCheckResult, MonitoringRequest
 from domain.om import OmCase, OmCaseInput
 from starter.client import open_om_case, send_event
-from workers.registry import WORKFLOWS
+from workers.registry import WORKFLOWS, workflow_runner
 
 # Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
 # weekday the suite happens to run at. Tests of those rules set them explicitly.
@@ -193,7 +193,7 @@ class OmHarness:
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
         return Worker(self.client, task_queue=self.task_queue, workflows=list(WORKFLOWS),
-                      activities=[*acts, *stand_ins])
+                      activities=[*acts, *stand_ins], workflow_runner=workflow_runner())
 
     async def open(self, case: OmCaseInput) -> CaseDriver:
         """Open the case as the starter does (signal-with-start of `issue_reported`)."""

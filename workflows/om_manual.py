@@ -19,7 +19,8 @@ with workflow.unsafe.imports_passed_through():
         SettlementAccepted,
         SettlementDeclined,
     )
-    from domain.rules.contact_hours import opening_after_business_days
+    from domain.rules.business_days import end_of_business_days
+    from domain.rules.zones import zone
     from workflows.case_base import EventSpec
     from workflows.om_case import CASE_MANAGER, ISSUE_REPORTED, OmCaseWorkflow
 
@@ -126,8 +127,8 @@ class OmManualWorkflow(OmCaseWorkflow):
         await self.crm_record(self.key("manual", "partner-dispatch"), "dispatch",
                               "create the field-service dispatch to the partner",
                               system_id=c.system_id)
-        deadline = opening_after_business_days(workflow.now(), p.partner_decision_business_days,
-                                               c.time_zone, p.contact_hours, c.holidays)
+        deadline = end_of_business_days(workflow.now(), p.partner_decision_business_days,
+                                        zone(c.time_zone), c.holidays)
         got = await self.next_event(
             {"partner_decision"}, timeout=deadline - workflow.now(), deadline=deadline,
             waiting_for="partner's decision",

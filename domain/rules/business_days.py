@@ -7,7 +7,7 @@ case, so a replay after a library upgrade sees the same calendar."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import holidays as holidays_lib
 
@@ -41,8 +41,9 @@ def next_business_day(start: date, holidays: Collection[date]) -> date:
     return add_business_days(start, 1, holidays)
 
 
-def business_days_later(at: datetime, count: int, holidays: Collection[date]) -> datetime:
-    """The same local time of day, `count` business days after `at` (in `at`'s own zone)."""
-    later = add_business_days(at.date(), count, holidays)
-    return datetime.combine(later, at.timetz())
-
+def end_of_business_days(at: datetime, count: int, time_zone: tzinfo,
+                         holidays: Collection[date]) -> datetime:
+    """The end (local midnight) of the `count`-th business day after `at`'s local date: "an
+    answer within 3 business days" of a Monday-afternoon dispatch is due by Thursday night."""
+    last = add_business_days(at.astimezone(time_zone).date(), count, holidays)
+    return datetime.combine(last + timedelta(days=1), time(0), tzinfo=time_zone).astimezone(UTC)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.om import OmPolicy
-from domain.rules.business_days import add_business_days, is_business_day, us_federal_holidays
+from domain.rules.business_days import (
+    add_business_days,
+    end_of_business_days,
+    is_business_day,
+    us_federal_holidays,
+)
 from domain.rules.contact_hours import (
     ContactHours,
     is_within_contact_hours,
@@ -58,6 +64,25 @@ def test_thanksgiving_is_not_a_business_day() -> None:
     assert not is_business_day(date(2026, 11, 26), HOLIDAYS)
     assert add_business_days(date(2026, 11, 25), 1, HOLIDAYS) == date(2026, 11, 27)
     assert add_business_days(date(2026, 11, 27), 1, HOLIDAYS) == date(2026, 11, 30)
+
+
+def test_partner_deadline_is_the_end_of_the_third_business_day() -> None:
+    la = ZoneInfo("America/Los_Angeles")
+    monday_afternoon = datetime(2026, 11, 23, 16, 0, tzinfo=la)
+    # Thanksgiving (Thu) does not count: Tue, Wed, Fri; due at the end of Friday, LA time.
+    due = end_of_business_days(monday_afternoon, 3, la, HOLIDAYS)
+    assert due == datetime(2026, 11, 28, 0, 0, tzinfo=la)
+
+
+@given(instants, zones, st.integers(min_value=1, max_value=10))
+def test_end_of_business_days_leaves_exactly_n_whole_business_days(at: datetime, tz: str,
+                                                                   n: int) -> None:
+    z = ZoneInfo(tz)
+    due = end_of_business_days(at, n, z, HOLIDAYS).astimezone(z)
+    assert due.time() == time(0)
+    start = at.astimezone(z).date()
+    whole = [start + timedelta(days=i) for i in range(1, (due.date() - start).days)]
+    assert sum(is_business_day(d, HOLIDAYS) for d in whole) == n
 
 
 def test_market_zone() -> None:

@@ -72,6 +72,10 @@ class CaseState(StrictModel):
     pending: list[PendingEvent] = Field(default_factory=list)
     event_seq: int = 0
     runs: int = 1
+    # The first run ID of this case: one workflow ID serves every case of a system over the
+    # years, so idempotency keys name the case instance too, or a new case would find the old
+    # case's records and never text the homeowner. Continue-as-new carries it unchanged.
+    instance: str = ""
 
     def bump(self, counter: str) -> int:
         """Add one to an attempt counter and return its new value."""

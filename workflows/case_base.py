@@ -420,8 +420,9 @@ class CaseWorkflow(Generic[S]):
     # ---- side effects ----------------------------------------------------------------------
 
     def key(self, *parts: object) -> str:
-        """An idempotency key naming a business action of this case (never the run ID)."""
-        return "/".join([self.case.case_id, *(str(p) for p in parts)])
+        """An idempotency key naming a business action of this case instance: stable across
+        retries, replays and continue-as-new, distinct for a later case of the same system."""
+        return "/".join([self.case.case_id, self.case.instance, *(str(p) for p in parts)])
 
     async def _execute(self, activity: str, arg: BaseModel, result: type[Any],
                        summary: str) -> Any:

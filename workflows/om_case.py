@@ -50,6 +50,7 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
                 system_id=inp.system_id, market=inp.market, hazardous=decision.hazardous,
                 eligibility=decision, opening_report=report_fingerprint(inp.report()),
                 time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market),
+                instance=workflow.info().first_execution_run_id,
             )
             case.stage_history = []
         self._init_base(case)

@@ -161,9 +161,15 @@ class CaseDriver:
         """Side effects recorded for this case (of one kind, when given)."""
         return [r for r in self.store.records(self.case_id) if kind in (None, r.kind)]
 
-    def keys(self, kind: str | None = None) -> list[str]:
-        """The idempotency keys of the recorded side effects, without the case prefix."""
-        return [r.key.removeprefix(self.case_id + "/") for r in self.records(kind)]
+    def keys(self, kind: str | None = None, *, all_instances: bool = False) -> list[str]:
+        """The idempotency keys of the recorded side effects, without the case ID and instance
+        (of the newest case instance only, unless `all_instances`)."""
+        every = self.records()
+        if not every:
+            return []
+        newest = every[-1].key.split("/")[1] if not all_instances else None
+        return [r.key.split("/", 2)[2] for r in self.records(kind)
+                if newest is None or r.key.split("/")[1] == newest]
 
 
 class OmHarness:

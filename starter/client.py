@@ -6,8 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.om import OmCase, OmCaseInput, report_fingerprint
 from domain.rules.eligibility import intake_decision
@@ -74,11 +82,40 @@ async def send_event(client: Client, case_id: str, name: str, payload: dict[str,
     if signal:
         await handle.signal(name, payload)
         return None
+    return await _update(handle, name, payload)
+
+
+async def _update(handle: WorkflowHandle[Any, Any], name: str,
+                  payload: dict[str, Any]) -> OmCase:
+    """An Update whose failures all become `EventRejected` with a message for people: the
+    case's own rejection, no such case, or a case that has closed."""
     try:
         result: OmCase = await handle.execute_update(name, payload, result_type=OmCase)
         return result
     except WorkflowUpdateFailedError as err:
         raise _rejection(err) from None
+    except RPCError as err:
+        raise await _not_open(handle, err) from None
+
+
+async def _not_open(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:
+    """Why an Update could not reach the case: it does not exist, or it has closed (the
+    servers word this differently, so ask for the execution's state)."""
+    client = handle._client
+    try:
+        # The raw call: decoding every search attribute is not needed to read the state.
+        desc = await client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=client.namespace,
+                                             execution=WorkflowExecution(workflow_id=handle.id)))
+    except RPCError as describe_err:
+        if describe_err.status == RPCStatusCode.NOT_FOUND:
+            return EventRejected(f"there is no case {handle.id}")
+        return err
+    status = WorkflowExecutionStatus(desc.workflow_execution_info.status)
+    if status != WorkflowExecutionStatus.RUNNING:
+        return EventRejected(f"case {handle.id} is closed ({status.name}); events and ops "
+                             "commands reach open cases only (read its outcome with `status`)")
+    return err
 
 
 async def run_ops(client: Client, case_id: str, command: str,
@@ -86,12 +123,7 @@ async def run_ops(client: Client, case_id: str, command: str,
     """Run an ops command (`cancel_case`, `escalate`, `add_note`) and return the status."""
     if command not in OPS_COMMANDS:
         raise EventRejected(f"unknown ops command {command!r}; known: {', '.join(OPS_COMMANDS)}")
-    handle = client.get_workflow_handle(case_id)
-    try:
-        result: OmCase = await handle.execute_update(command, payload, result_type=OmCase)
-        return result
-    except WorkflowUpdateFailedError as err:
-        raise _rejection(err) from None
+    return await _update(client.get_workflow_handle(case_id), command, payload)
 
 
 async def case_status(client: Client, case_id: str) -> OmCase:

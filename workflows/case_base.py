@@ -81,6 +81,17 @@ def describe_validation_error(name: str, exc: ValidationError) -> str:
     return f"{name}: " + "; ".join(parts)
 
 
+def _raw_event_id(args: Sequence[RawValue]) -> str | None:
+    """The `event_id` of a payload that failed validation, when it has a usable one, so the
+    sender can match the rejection to what it sent."""
+    try:
+        raw = workflow.payload_converter().from_payload(args[0].payload, dict)
+    except Exception:  # noqa: BLE001 - not even a JSON object
+        return None
+    value = raw.get("event_id") if isinstance(raw, dict) else None
+    return value[:200] if isinstance(value, str) and value else None
+
+
 class CaseWorkflow(Generic[S]):
     """Base class of every case workflow; a process sets `PROCESS`, `EVENTS` and implements
     `flow`."""
@@ -198,7 +209,8 @@ class CaseWorkflow(Generic[S]):
         event, reason = self._admit(name, args)
         if reason:
             self.case.rejected_events.append(RejectedEvent(
-                name=name, event_id=event.event_id if event else None, reason=reason,
+                name=name, event_id=event.event_id if event else _raw_event_id(args),
+                reason=reason,
                 received_at=workflow.now()))
             workflow.logger.warning("event rejected", extra={"case_id": self.case.case_id,
                                                             "event": name})

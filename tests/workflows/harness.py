@@ -8,22 +8,23 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.effects import FieldServiceActivities, all_activities
 from activities.store import SqliteRecordStore, StoredRecord
+from domain.case import CaseState
 from domain.effects import HealthCheckResult, MonitoringRequest
 from domain.om import OmCase, OmCaseInput
-from starter.client import open_om_case, send_event
+from starter.client import EventRejected, open_om_case, send_event
 from workers.registry import WORKFLOWS, workflow_runner
 
 # Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
@@ -32,6 +33,7 @@ ANY_TIME_POLICY: dict[str, Any] = {"contact_hours": {"start": "00:00", "end": "0
                                    "holidays": []}
 
 _ids = itertools.count(1)
+S = TypeVar("S", bound=CaseState)
 
 
 def om_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
@@ -51,6 +53,16 @@ def om_input(system_id: str | None = None, *, policy: dict[str, Any] | None = No
     return OmCaseInput.model_validate(data)
 
 
+def zone_where_local_hour_is(hour: int, now: datetime) -> str:
+    """A fixed-offset IANA zone in which `now` falls in the local `hour` (to put a homeowner
+    outside contact hours whatever time the suite runs at)."""
+    offset = (hour - now.astimezone(UTC).hour) % 24
+    if offset > 12:
+        offset -= 24  # keep within Etc/GMT-14 .. Etc/GMT+12
+    # POSIX sign convention: Etc/GMT+5 is five hours *behind* UTC.
+    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
 def health_stand_in(healthy: bool | None) -> Callable[..., Any]:
     """A monitoring health check that answers `healthy` (the real adapter answers unknown)."""
 
@@ -61,35 +73,42 @@ def health_stand_in(healthy: bool | None) -> Callable[..., Any]:
     return check_system_health
 
 
-class CaseDriver:
-    """One case under test."""
+class CaseDriver(Generic[S]):
+    """One case under test; `model` is its status model."""
 
     def __init__(self, env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any],
-                 store: SqliteRecordStore) -> None:
+                 store: SqliteRecordStore, model: type[S]) -> None:
+        self.model = model
         self.env = env
         self.handle = handle
         self.store = store
         self.case_id = handle.id
         self._events = itertools.count(1)
 
-    async def status(self) -> OmCase:
+    async def status(self) -> S:
         """The `status` query."""
-        return OmCase.model_validate(await self.handle.query("status"))
+        return self.model.model_validate(await self.handle.query("status"))
 
-    async def send(self, name: str, **payload: Any) -> OmCase:
+    async def send(self, name: str, **payload: Any) -> S:
         """The event as an Update; returns the status the Update returned."""
         payload.setdefault("event_id", f"{name}-{next(self._events)}")
-        result = await send_event(self.handle._client, self.case_id, name, payload)
-        assert result is not None
-        return result
+        if self.model is OmCase:  # through the starter, as integrations send events
+            sent = await send_event(self.handle._client, self.case_id, name, payload)
+            assert sent is not None
+            return self.model.model_validate(sent.model_dump())
+        try:
+            return self.model.model_validate(
+                await self.handle.execute_update(name, payload, result_type=self.model))
+        except WorkflowUpdateFailedError as err:
+            raise EventRejected(str(getattr(err.cause, "message", err))) from None
 
     async def signal(self, name: str, **payload: Any) -> None:
         """The event as a Signal."""
         payload.setdefault("event_id", f"{name}-{next(self._events)}")
         await self.handle.signal(name, payload)
 
-    async def settle(self, predicate: Callable[[OmCase], bool] | None = None,
-                     seconds: float = 10.0) -> OmCase:
+    async def settle(self, predicate: Callable[[S], bool] | None = None,
+                     seconds: float = 10.0) -> S:
         """Wait (real time, no skipping) until `predicate` holds, or the case is quiet."""
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
@@ -108,13 +127,13 @@ class CaseDriver:
             last = st
             await asyncio.sleep(0.1)
 
-    async def stage(self, *stages: str) -> OmCase:
+    async def stage(self, *stages: str) -> S:
         """Wait until the case is in one of `stages` and has reached its next wait."""
         await self.settle(lambda s: s.stage in stages)
         return await self.settle(lambda s: s.stage in stages
                                  and (s.waiting_for is not None or s.outcome is not None))
 
-    async def fire_next_timer(self) -> OmCase:
+    async def fire_next_timer(self) -> S:
         """Skip time to just past the case's next deadline and let the case act on it."""
         st = await self.settle()
         assert st.next_deadline is not None, f"no timer pending in stage {st.stage}"
@@ -122,7 +141,7 @@ class CaseDriver:
         await self.env.sleep(max(st.next_deadline - now, timedelta(0)) + timedelta(seconds=1))
         return await self.settle(lambda s: s != st)
 
-    async def until(self, predicate: Callable[[OmCase], bool], max_timers: int = 40) -> OmCase:
+    async def until(self, predicate: Callable[[S], bool], max_timers: int = 40) -> S:
         """Fire timers one by one until `predicate` holds."""
         st = await self.settle()
         for _ in range(max_timers):
@@ -134,9 +153,9 @@ class CaseDriver:
         raise AssertionError(f"not reached after {max_timers} timers: stage={st.stage} "
                              f"attempts={st.attempts}")
 
-    async def result(self) -> OmCase:
+    async def result(self) -> S:
         """The run's result (the closed case)."""
-        return OmCase.model_validate(await self.handle.result())
+        return self.model.model_validate(await self.handle.result())
 
     async def search_attributes(self) -> dict[str, Any]:
         """The execution's search attributes, by name."""
@@ -172,6 +191,9 @@ class CaseDriver:
                 if newest is None or r.key.split("/")[1] == newest]
 
 
+OmDriver = CaseDriver[OmCase]
+
+
 class OmHarness:
     """A worker on the test's task queue, and cases started on it."""
 
@@ -201,14 +223,15 @@ class OmHarness:
         return Worker(self.client, task_queue=self.task_queue, workflows=list(WORKFLOWS),
                       activities=[*acts, *stand_ins], workflow_runner=workflow_runner())
 
-    async def open(self, case: OmCaseInput) -> CaseDriver:
+    async def open(self, case: OmCaseInput) -> OmDriver:
         """Open the case as the starter does (signal-with-start of `issue_reported`)."""
         opened = await open_om_case(self.client, case, self.task_queue)
         self.opened.append(opened.case_id)
-        return CaseDriver(self.env, self.client.get_workflow_handle(opened.case_id), self.store)
+        return CaseDriver(self.env, self.client.get_workflow_handle(opened.case_id), self.store,
+                          OmCase)
 
 
-def stages(status: OmCase) -> Sequence[str]:
+def stages(status: CaseState) -> Sequence[str]:
     """The stages a case went through, in order."""
     return [entry.stage for entry in status.stage_history]
 

@@ -12,14 +12,14 @@ from temporalio.client import WorkflowHandle
 
 from domain.om import OmCase
 from starter.client import EventRejected, run_ops, send_event
-from tests.workflows.harness import CaseDriver, OmHarness, om_input, stages
+from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
 
 UPDATE_EVENTS = {EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_REJECTED,
                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED}
 
 
-async def _open(om: OmHarness) -> CaseDriver:
+async def _open(om: OmHarness) -> OmDriver:
     case = await om.open(om_input())
     await case.stage("problem_identified")
     return case
@@ -30,7 +30,7 @@ async def _update_events(handle: WorkflowHandle[Any, Any]) -> int:
     return sum(1 for e in history.events if e.event_type in UPDATE_EVENTS)
 
 
-async def _rejected(case: CaseDriver, name: str, payload: dict[str, Any]) -> str:
+async def _rejected(case: OmDriver, name: str, payload: dict[str, Any]) -> str:
     with pytest.raises(EventRejected) as err:
         await send_event(case.handle._client, case.case_id, name, payload)
     return str(err.value)
@@ -129,7 +129,7 @@ async def test_ops_add_note_and_cancel(om: OmHarness) -> None:
         assert sa["CaseOutcome"] == "cancelled" and "NextDeadline" not in sa
 
 
-async def _to_texts_wait(om: OmHarness) -> CaseDriver:
+async def _to_texts_wait(om: OmHarness) -> OmDriver:
     case = await _open(om)
     await case.send("remote_fix_result", resolved=False)
     await case.settle(lambda s: s.attempts.get("texts") == 1)

@@ -6,25 +6,25 @@ from datetime import time, timedelta
 from typing import Any
 
 from domain.om import OmCase
-from tests.workflows.harness import CaseDriver, OmHarness, om_input, stages
+from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
 
 # Eligible for nothing but the manual track: the acquisition channel excludes it.
 MANUAL: dict[str, Any] = {"acquisition_channel": "new_homes"}
 
 
-async def _partner_case(om: OmHarness, **kw: Any) -> CaseDriver:
+async def _partner_case(om: OmHarness, **kw: Any) -> OmDriver:
     case = await om.open(om_input(installer="partner", **{**MANUAL, **kw}))
     await case.stage("dispatched_to_partner")
     return case
 
 
-async def _company_case(om: OmHarness, **kw: Any) -> CaseDriver:
+async def _company_case(om: OmHarness, **kw: Any) -> OmDriver:
     case = await om.open(om_input(**{**MANUAL, **kw}))
     await case.stage("findings_review")
     return case
 
 
-async def _to_liability(om: OmHarness) -> CaseDriver:
+async def _to_liability(om: OmHarness) -> OmDriver:
     case = await _company_case(om)
     await case.send("findings_submitted", summary="hail damage on two modules",
                     at_fault_party="weather")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from domain.om import OmCase
-from tests.workflows.harness import CaseDriver, OmHarness, health_stand_in, om_input, stages
+from tests.workflows.harness import (
+    OmDriver,
+    OmHarness,
+    health_stand_in,
+    om_input,
+    stages,
+    zone_where_local_hour_is,
+)
 
 
-async def _to_texts(om: OmHarness, **kw: object) -> CaseDriver:
+async def _to_texts(om: OmHarness, **kw: object) -> OmDriver:
     case = await om.open(om_input(**kw))  # type: ignore[arg-type]
     await case.stage("problem_identified")
     await case.send("remote_fix_result", resolved=False)
@@ -16,7 +24,7 @@ async def _to_texts(om: OmHarness, **kw: object) -> CaseDriver:
     return case
 
 
-async def _book(case: CaseDriver, appointment_id: str = "APT-1",
+async def _book(case: OmDriver, appointment_id: str = "APT-1",
                 in_hours: int = 72) -> None:
     now = await case.env.get_current_time()
     start = now + timedelta(hours=in_hours)
@@ -25,7 +33,7 @@ async def _book(case: CaseDriver, appointment_id: str = "APT-1",
                     window_end=(start + timedelta(hours=4)).isoformat())
 
 
-async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[CaseDriver, OmCase]:
+async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[OmDriver, OmCase]:
     """A case whose first visit ended with a follow-up visit required."""
     case = await _to_texts(om)
     await _to_findings(case)
@@ -34,7 +42,7 @@ async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[CaseDriver, OmCase
     return case, st
 
 
-async def _to_findings(case: CaseDriver, appointment_id: str = "APT-1") -> None:
+async def _to_findings(case: OmDriver, appointment_id: str = "APT-1") -> None:
     await _book(case, appointment_id)
     await case.stage("appointment_scheduled")
     await case.until(lambda s: s.stage == "pending_appt_findings")
@@ -313,3 +321,25 @@ async def test_reschedule_moves_the_window(om: OmHarness) -> None:
         st = await case.settle(lambda s: s.visit.appointment is not None
                                and s.visit.appointment.appointment_id == "APT-2")
         assert st.attempts["reschedules"] == 1
+
+
+async def test_contact_hours_push_a_text_to_the_next_morning(om: OmHarness) -> None:
+    async with om.worker():
+        now = await om.env.get_current_time()
+        tz = zone_where_local_hour_is(21, now)  # 21:xx at the homeowner's: after hours
+        report = om_input(policy={"contact_hours": {"start": "08:00", "end": "20:00"}})
+        report.homeowner.time_zone = tz
+        case = await om.open(report)
+        await case.stage("problem_identified")
+        st = await case.send("remote_fix_result", resolved=False)
+        st = await case.stage("self_scheduling_texts")
+        assert st.waiting_for == "contact hours for text 1" and case.records("text") == []
+        local = now.astimezone(ZoneInfo(tz))
+        next_morning = datetime.combine(local.date() + timedelta(days=1), time(8),
+                                        tzinfo=ZoneInfo(tz))
+        assert st.next_deadline == next_morning
+        assert (await case.search_attributes())["NextDeadline"] == next_morning
+        await case.fire_next_timer()
+        await case.settle(lambda s: s.attempts.get("texts") == 1)
+        sent = datetime.fromisoformat(case.records("text")[0].created_at)
+        assert next_morning <= sent < next_morning + timedelta(minutes=1)

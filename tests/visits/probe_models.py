@@ -1,0 +1,33 @@
+"""Models of the probe workflow (kept apart so the sandbox passes them through unchanged)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from domain.base import BusinessKey, StrictModel
+from domain.case import CaseState
+from domain.events import Event
+from domain.homeowner import Homeowner
+from domain.visits import VisitPolicy, VisitState
+
+
+class ProbeInput(StrictModel):
+    """A visit to book for a homeowner, under a policy."""
+
+    homeowner: Homeowner
+    policy: VisitPolicy = Field(default_factory=lambda: VisitPolicy(holidays=[]))
+    skip_texts: bool = False
+
+
+class VisitDone(Event):
+    """The probe's outcome event (a process names its own, e.g. `appointment_outcome`)."""
+
+    appointment_id: BusinessKey
+    result: str
+
+
+class ProbeCase(CaseState):
+    """A case that is nothing but a visit."""
+
+    process: str = "visit_probe"
+    visit: VisitState = Field(default_factory=VisitState)

@@ -1,0 +1,148 @@
+"""The visit-scheduling piece on its own (through the probe workflow): contact hours, texts,
+calls, the booking outcomes, the appointment and the outcome event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.effects import FieldServiceActivities, all_activities
+from activities.store import SqliteRecordStore
+from starter.client import EventRejected
+from tests.visits.probe_models import ProbeCase, ProbeInput
+from tests.visits.probe_workflow import VisitProbeWorkflow
+from tests.workflows.harness import CaseDriver, zone_where_local_hour_is
+from workers.registry import workflow_runner
+
+ProbeDriver = CaseDriver[ProbeCase]
+ANY_TIME = {"start": "00:00", "end": "00:00"}
+
+
+class Probe:
+    """Starts probe visits on a worker of this test's own."""
+
+    def __init__(self, env: WorkflowEnvironment, client: Client, task_queue: str,
+                 store: SqliteRecordStore) -> None:
+        self.env, self.client, self.task_queue, self.store = env, client, task_queue, store
+        self.started: list[ProbeDriver] = []
+
+    async def start(self, *, time_zone: str = "UTC", **policy: Any) -> ProbeDriver:
+        """A visit to book for a homeowner in `time_zone`, under the policy changes given."""
+        policy.setdefault("contact_hours", ANY_TIME)
+        policy.setdefault("holidays", [])
+        inp = ProbeInput.model_validate({
+            "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "time_zone": time_zone},
+            "policy": policy, "skip_texts": policy.pop("skip_texts", False)})
+        handle = await self.client.start_workflow(
+            VisitProbeWorkflow.run, inp, id=f"visit-{uuid.uuid4()}", task_queue=self.task_queue)
+        driver = CaseDriver(self.env, handle, self.store, ProbeCase)
+        self.started.append(driver)
+        return driver
+
+
+@pytest_asyncio.fixture
+async def probe(env: WorkflowEnvironment, client: Client, task_queue: str,
+                store: SqliteRecordStore,
+                activities: FieldServiceActivities) -> AsyncIterator[Probe]:
+    """A worker running the probe workflow with the real activities."""
+    p = Probe(env, client, task_queue, store)
+    async with Worker(client, task_queue=task_queue, workflows=[VisitProbeWorkflow],
+                      activities=all_activities(activities), workflow_runner=workflow_runner()):
+        yield p
+        for driver in p.started:
+            try:
+                await driver.handle.terminate("test finished")
+            except Exception:  # noqa: BLE001, S110 - already closed
+                pass
+
+
+async def _book(visit: ProbeDriver, appointment_id: str = "APT-1") -> ProbeCase:
+    start = await visit.env.get_current_time() + timedelta(hours=72)
+    return await visit.send("appointment_scheduled", appointment_id=appointment_id,
+                            window_start=start.isoformat(),
+                            window_end=(start + timedelta(hours=4)).isoformat())
+
+
+async def test_contact_hours_push_a_text_to_the_next_morning(probe: Probe) -> None:
+    now = await probe.env.get_current_time()
+    tz = zone_where_local_hour_is(22, now)  # 22:xx at the homeowner's: after hours
+    visit = await probe.start(time_zone=tz, contact_hours={"start": "08:00", "end": "20:00"})
+    st = await visit.stage("self_scheduling_texts")
+    assert st.waiting_for == "contact hours for text 1"
+    assert visit.records("text") == []
+    local = now.astimezone(ZoneInfo(tz))
+    next_morning = datetime.combine(local.date() + timedelta(days=1), time(8),
+                                    tzinfo=ZoneInfo(tz))
+    assert st.next_deadline == next_morning
+    await visit.fire_next_timer()
+    st = await visit.settle(lambda s: s.attempts.get("texts") == 1)
+    sent = datetime.fromisoformat(visit.records("text")[0].created_at)
+    assert next_morning <= sent < next_morning + timedelta(minutes=1)
+
+
+async def test_booked_after_a_text_then_the_outcome_closes_the_visit(probe: Probe) -> None:
+    visit = await probe.start()
+    await visit.settle(lambda s: s.attempts.get("texts") == 1)
+    st = await _book(visit)
+    assert st.stage == "appointment_scheduled"
+    await visit.until(lambda s: s.stage == "pending_appt_findings")
+    st = await visit.send("visit_done", appointment_id="APT-1", result="completed")
+    assert st.outcome == "visit_completed"
+    assert visit.keys("text") == ["visit1/text/1", "appointment/APT-1/reminder"]
+
+
+async def test_unreachable_after_every_text_and_call(probe: Probe) -> None:
+    visit = await probe.start(text_attempts=2, call_attempts=2)
+    st = await visit.until(lambda s: s.outcome is not None)
+    assert st.outcome == "unreachable"
+    assert st.attempts == {"texts": 2, "calls": 2}
+    assert visit.keys("call_task") == ["visit1/call/1", "visit1/call/2"]
+
+
+async def test_reached_but_not_booked(probe: Probe) -> None:
+    visit = await probe.start(skip_texts=True, call_attempts=2)
+    await visit.settle(lambda s: s.attempts.get("calls") == 1)
+    await visit.send("call_attempt_result", reached=True, scheduled=False)
+    st = await visit.until(lambda s: s.outcome is not None)
+    assert st.outcome == "reached_not_booked"
+    assert st.attempts["calls_reached"] == 1 and visit.records("text") == []
+
+
+async def test_booked_by_phone_waits_for_the_appointment_with_reminders(
+        probe: Probe) -> None:
+    visit = await probe.start(skip_texts=True)
+    await visit.settle(lambda s: s.attempts.get("calls") == 1)
+    st = await visit.send("call_attempt_result", reached=True, scheduled=True)
+    st = await visit.settle(lambda s: s.waiting_for == "appointment details after phone booking")
+    assert st.attempts["calls"] == 1  # no further calls once booked
+    await visit.fire_next_timer()
+    await visit.settle(lambda s: visit.keys("assignment") == ["visit1/booking-reminder/1"])
+    st = await _book(visit)
+    assert st.stage == "appointment_scheduled"
+
+
+async def test_outcome_for_another_appointment_is_rejected(probe: Probe) -> None:
+    visit = await probe.start()
+    await visit.settle(lambda s: s.attempts.get("texts") == 1)
+    await _book(visit)
+    with pytest.raises(EventRejected, match="appointment_id 'APT-9' is not the case's current "
+                                            "appointment 'APT-1'"):
+        await visit.send("visit_done", appointment_id="APT-9", result="completed")
+
+
+async def test_no_reminder_text_after_an_opt_out(probe: Probe) -> None:
+    visit = await probe.start()
+    await visit.settle(lambda s: s.attempts.get("texts") == 1)
+    await visit.send("text_opt_out")
+    await _book(visit)
+    await visit.until(lambda s: s.stage == "pending_appt_findings")
+    assert visit.keys("text") == ["visit1/text/1"]

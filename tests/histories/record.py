@@ -1,0 +1,62 @@
+"""Record the histories the replay test replays: `python -m tests.histories.record`.
+
+Run it when a workflow gains a path worth guarding, never to make a failing replay pass: a
+replay that fails means running cases would fail the same way (use `workflow.patched`). It
+writes one JSON file per run and prints each run's history-event count."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.effects import FieldServiceActivities
+from activities.store import SqliteRecordStore
+from tests.conftest import server_path
+from tests.histories.scenarios import SCENARIOS
+from tests.workflows.harness import OmHarness
+from workers.registry import ensure_search_attributes
+
+HERE = Path(__file__).parent
+
+
+def history_files() -> list[Path]:
+    """The committed histories."""
+    return sorted(HERE.glob("*.json"))
+
+
+async def record(names: list[str]) -> None:
+    """Run the named scenarios (all when none) and write their histories beside this file."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=server_path("temporal-test-server"),
+        data_converter=pydantic_data_converter)
+    await ensure_search_attributes(env.client)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in names or list(SCENARIOS):
+                store = SqliteRecordStore(Path(tmp) / f"{name}.db")
+                om = OmHarness(env, env.client, f"record-{uuid.uuid4()}", store,
+                               FieldServiceActivities(store))
+                histories = await SCENARIOS[name](om)
+                for old in HERE.glob(f"{name}.*.json"):
+                    old.unlink()
+                for i, history in enumerate(histories, start=1):
+                    kind = history.events[0].workflow_execution_started_event_attributes \
+                        .workflow_type.name
+                    path = HERE / f"{name}.{i}.{kind}.json"
+                    path.write_text(history.to_json() + "\n")
+                    print(f"{path.name}: {len(history.events)} history events")
+                total = sum(len(h.events) for h in histories)
+                print(f"{name}: {len(histories)} run(s), {total} history events in all")
+                await om.terminate_open_cases()
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1:]))

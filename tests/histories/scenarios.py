@@ -1,0 +1,126 @@
+"""The recorded case paths whose histories the replay test replays. Each is one whole path of
+a workflow, as long as the process allows, so a change that would break a running case at any
+of its steps fails the replay."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio.client import WorkflowHistory
+
+from tests.workflows.harness import OmDriver, OmHarness, health_stand_in, om_input
+
+Scenario = Callable[[OmHarness], Awaitable[list[WorkflowHistory]]]
+
+
+async def _book(case: OmDriver, appointment_id: str) -> None:
+    start = await case.env.get_current_time() + timedelta(hours=72)
+    await case.send("appointment_scheduled", appointment_id=appointment_id,
+                    window_start=start.isoformat(),
+                    window_end=(start + timedelta(hours=4)).isoformat())
+    await case.stage("appointment_scheduled")
+
+
+async def _histories(case: OmDriver) -> list[WorkflowHistory]:
+    """Every run of the case, oldest first (continue-as-new makes more than one)."""
+    client = case.handle._client
+    histories = []
+    run_id: str | None = (await case.status()).instance
+    while run_id:
+        handle = client.get_workflow_handle(case.case_id, run_id=run_id)
+        history = await handle.fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        attrs = last.workflow_execution_continued_as_new_event_attributes
+        run_id = attrs.new_execution_run_id if last.HasField(
+            "workflow_execution_continued_as_new_event_attributes") else None
+    return histories
+
+
+async def simplified_to_manual_to_repaired(om: OmHarness) -> list[WorkflowHistory]:
+    """The longest O&M path: remote fix unanswered, three texts, calls, a phone booking, an
+    appointment with its reminders, a follow-up waiting for equipment (weekly ETA checks), an
+    unhealthy validation, a second visit not completed, continue-as-new into the manual track,
+    the partner silent for 3 business days, the branch, findings with a weekly reminder, a
+    settlement declined, then a repair."""
+    async with om.worker(health_stand_in(False)):
+        case = await om.open(om_input("SYS-REPLAY-LONG", installer="partner",
+                                      description="inverter error 21"))
+        await case.stage("problem_identified")
+        await case.until(lambda s: s.attempts.get("calls") == 1)
+        await case.send("text_opt_out")
+        await case.send("call_attempt_result", reached=True, scheduled=True)
+        await case.settle(lambda s: s.waiting_for == "appointment details after phone booking")
+        await _book(case, "APT-1")
+        await case.until(lambda s: s.stage == "pending_appt_findings")
+        await case.fire_next_timer()  # outcome reminder
+        await case.send("appointment_outcome", appointment_id="APT-1",
+                        result="completed_follow_up_required", equipment_available=False)
+        await case.fire_next_timer()  # weekly ETA check
+        await case.send("equipment_available")
+        await case.stage("outbound_calls", "self_scheduling_texts")
+        await _book(case, "APT-2")
+        await case.until(lambda s: s.stage == "pending_appt_findings")
+        await case.send("appointment_outcome", appointment_id="APT-2", result="completed",
+                        asset_update_needed=True)
+        await case.until(lambda s: s.attempts.get("failed_appointments") == 1)
+        await case.stage("outbound_calls", "self_scheduling_texts")
+        await case.send("issue_reported", report=om_input(
+            "SYS-REPLAY-LONG", installer="partner", description="still down").report()
+            .model_dump(mode="json"))
+        await _book(case, "APT-3")
+        await case.until(lambda s: s.stage == "pending_appt_findings")
+        await case.send("appointment_outcome", appointment_id="APT-3", result="not_completed")
+        await case.stage("dispatched_to_partner")
+        await case.fire_next_timer()  # 3 business days without the partner's answer
+        await case.stage("findings_review")
+        await case.fire_next_timer()  # weekly reminder
+        await case.send("findings_submitted", summary="failed inverter board")
+        await case.send("liability_determined", liable_party="company", decision="settle")
+        await case.send("settlement_declined")
+        await case.send("liability_determined", liable_party="company", decision="repair")
+        await case.send("repair_completed")
+        result = await case.result()
+        assert result.outcome == "repaired", result.outcome
+        return await _histories(case)
+
+
+async def simplified_resolved(om: OmHarness) -> list[WorkflowHistory]:
+    """The simplified track's own end: texts, booking, visit, healthy validation, asset
+    update, resolved; with a rejected signal and an ops note on the way."""
+    async with om.worker(health_stand_in(True)):
+        case = await om.open(om_input("SYS-REPLAY-OK"))
+        await case.stage("problem_identified")
+        await case.send("remote_fix_result", resolved=False)
+        await case.settle(lambda s: s.attempts.get("texts") == 1)
+        await case.signal("appointment_outcome", appointment_id="APT-0", result="completed")
+        await case.handle.execute_update("add_note", {"text": "homeowner works nights"})
+        await _book(case, "APT-1")
+        await case.until(lambda s: s.stage == "pending_appt_findings")
+        await case.send("appointment_outcome", appointment_id="APT-1", result="completed",
+                        asset_update_needed=True)
+        await case.until(lambda s: s.outcome is not None)
+        assert (await case.result()).outcome == "resolved"
+        return await _histories(case)
+
+
+async def manual_hazardous_cancelled(om: OmHarness) -> list[WorkflowHistory]:
+    """A hazardous manual case: priority dispatch, partner accepts, ops escalate, cancel."""
+    async with om.worker():
+        case = await om.open(om_input("SYS-REPLAY-HAZ", installer="partner",
+                                      acquisition_channel="new_homes",
+                                      case_reason="hazardous_situation"))
+        await case.stage("dispatched_to_partner")
+        await case.send("partner_decision", accepted=True)
+        await case.handle.execute_update("escalate", {"reason": "homeowner called twice"})
+        await case.handle.execute_update("cancel_case", {"reason": "duplicate case"})
+        assert (await case.result()).outcome == "cancelled"
+        return await _histories(case)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "om_simplified_to_manual_repaired": simplified_to_manual_to_repaired,
+    "om_simplified_resolved": simplified_resolved,
+    "om_manual_hazardous_cancelled": manual_hazardous_cancelled,
+}

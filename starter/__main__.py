@@ -1,5 +1,5 @@
 """`python -m starter`: open O&M cases, send events and ops commands, print a case's status,
-list the side effects recorded for a case, seed demo cases.
+list the side effects recorded for a case, seed demo cases, print the event contract.
 
 Exit codes: 0 done; 2 bad input (unreadable JSON, a payload the models reject); 3 the case
 rejected the event or command; 4 the case or the server could not be reached."""
@@ -123,6 +123,20 @@ async def _demo(args: argparse.Namespace, queue: str) -> None:
         print(line)
 
 
+def _contract(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from starter.contract import contract_files, write_contract
+
+    if args.write:
+        for path in write_contract(Path(args.write)):
+            print(path)
+    else:
+        files = contract_files()
+        print(json.dumps({path: json.loads(text) for path, text in files.items()
+                          if path.endswith(".json")}, indent=2))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="python -m starter", description=__doc__,
@@ -155,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case_id", nargs="?")
 
     sub.add_parser("demo", help="open a handful of demo O&M cases in different stages")
+
+    p = sub.add_parser("contract", help="print the O&M events' JSON Schemas, or --write them")
+    p.add_argument("--write", metavar="DIR", help="write the files under DIR "
+                                                  "(the committed copy is docs/contract)")
     return parser
 
 
@@ -176,6 +194,8 @@ async def run(argv: list[str]) -> int:
             _records(args, settings)
         elif args.cmd == "demo":
             await _demo(args, queue)
+        elif args.cmd == "contract":
+            _contract(args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code

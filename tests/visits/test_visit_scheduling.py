@@ -110,7 +110,7 @@ async def test_unreachable_after_every_text_and_call(probe: Probe) -> None:
 
 async def test_reached_but_not_booked(probe: Probe) -> None:
     visit = await probe.start(skip_texts=True, call_attempts=2)
-    await visit.settle(lambda s: s.attempts.get("calls") == 1)
+    await visit.until(lambda s: s.attempts.get("calls") == 1)
     await visit.send("call_attempt_result", reached=True, scheduled=False)
     st = await visit.until(lambda s: s.outcome is not None)
     assert st.outcome == "reached_not_booked"
@@ -120,7 +120,7 @@ async def test_reached_but_not_booked(probe: Probe) -> None:
 async def test_booked_by_phone_waits_for_the_appointment_with_reminders(
         probe: Probe) -> None:
     visit = await probe.start(skip_texts=True)
-    await visit.settle(lambda s: s.attempts.get("calls") == 1)
+    await visit.until(lambda s: s.attempts.get("calls") == 1)
     st = await visit.send("call_attempt_result", reached=True, scheduled=True)
     st = await visit.settle(lambda s: s.waiting_for == "appointment details after phone booking")
     assert st.attempts["calls"] == 1  # no further calls once booked

@@ -343,3 +343,16 @@ async def test_contact_hours_push_a_text_to_the_next_morning(om: OmHarness) -> N
         await case.settle(lambda s: s.attempts.get("texts") == 1)
         sent = datetime.fromisoformat(case.records("text")[0].created_at)
         assert next_morning <= sent < next_morning + timedelta(minutes=1)
+
+
+async def test_reached_by_phone_but_never_booked_goes_to_the_manual_track(
+        om: OmHarness) -> None:
+    async with om.worker():
+        case = await _to_texts(om, policy={"text_attempts": 0})
+        await case.until(lambda s: s.attempts.get("calls") == 1)
+        await case.send("call_attempt_result", reached=True, scheduled=False)
+        st = await case.until(lambda s: s.process == "om_manual")
+        st = await case.stage("findings_review")
+        assert st.escalation_reason == "homeowner reached by phone but no appointment booked"
+        assert st.attempts["calls"] == 3 and st.attempts["calls_reached"] == 1
+        assert case.records("letter") == []  # reached: no PG void notice

@@ -317,16 +317,10 @@ class CaseWorkflow(Generic[S]):
             sa.CASE_OUTCOME.value_unset(), sa.NEXT_DEADLINE.value_unset(),
         ])
 
-    def mark(self, *, escalated: bool | None = None, hazardous: bool | None = None) -> None:
-        """Set the Escalated / Hazardous flags in the status and the search attributes."""
-        updates = []
-        if escalated is not None:
-            self.case.escalated = escalated
-            updates.append(sa.ESCALATED.value_set(escalated))
-        if hazardous is not None:
-            self.case.hazardous = hazardous
-            updates.append(sa.HAZARDOUS.value_set(hazardous))
-        workflow.upsert_search_attributes(updates)
+    def mark(self, *, escalated: bool) -> None:
+        """Set the Escalated flag in the status and the search attributes."""
+        self.case.escalated = escalated
+        workflow.upsert_search_attributes([sa.ESCALATED.value_set(escalated)])
         self.refresh_details()
 
     def refresh_details(self) -> None:

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules.zones import zone
     from workflows.case_base import EventSpec
     from workflows.om_case import CASE_MANAGER, ISSUE_REPORTED, OmCaseWorkflow
+    from workflows.visit_scheduling import text_opt_out_spec
 
 ROUTING = "installer_routing"
 TO_PARTNER = "dispatched_to_partner"
@@ -44,6 +45,7 @@ class OmManualWorkflow(OmCaseWorkflow):
     PROCESS = "om_manual"
     EVENTS = {
         **ISSUE_REPORTED,
+        "text_opt_out": text_opt_out_spec(lambda case: case.visit),
         "partner_decision": EventSpec(PartnerDecision, stages=_stage(TO_PARTNER)),
         "findings_submitted": EventSpec(FindingsSubmitted,
                                         stages=_stage(TO_BRANCH, FINDINGS)),

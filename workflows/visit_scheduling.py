@@ -43,12 +43,19 @@ Booking = Literal["booked", "unreachable", "reached_not_booked"]
 VisitOf = Callable[[Any], VisitState]
 
 
-def visit_event_specs(outcome_event: str, outcome_model: type[Event],
-                      visit_of: VisitOf) -> dict[str, EventSpec]:
-    """The events the scheduling piece takes, for a process's `EVENTS` table."""
+def text_opt_out_spec(visit_of: VisitOf) -> EventSpec:
+    """STOP from the homeowner, recorded at once in any open stage; processes that do not
+    text right now take it too, so a later visit still respects it."""
 
     def opt_out(case: CaseState, _: Event) -> None:
         visit_of(case).text_opted_out = True
+
+    return EventSpec(TextOptOut, apply=opt_out, flow=False)
+
+
+def visit_event_specs(outcome_event: str, outcome_model: type[Event],
+                      visit_of: VisitOf) -> dict[str, EventSpec]:
+    """The events the scheduling piece takes, for a process's `EVENTS` table."""
 
     def outcome_fits(case: CaseState, event: Any) -> str | None:
         appt = visit_of(case).appointment
@@ -65,7 +72,7 @@ def visit_event_specs(outcome_event: str, outcome_model: type[Event],
         return None
 
     return {
-        "text_opt_out": EventSpec(TextOptOut, apply=opt_out, flow=False),
+        "text_opt_out": text_opt_out_spec(visit_of),
         "call_attempt_result": EventSpec(CallAttemptResult, stages=frozenset({CALLS}),
                                          check=call_fits),
         "appointment_scheduled": EventSpec(AppointmentScheduled,

@@ -219,3 +219,10 @@ async def test_hazardous_manual_case_gets_a_priority_dispatch(om: OmHarness) -> 
         assert case.keys("dispatch") == ["priority-dispatch"]
         assert case.records("assignment")[0].payload["priority"] == "p1"
         assert (await case.search_attributes())["Hazardous"] is True
+
+
+async def test_text_opt_out_is_kept_on_the_manual_track(om: OmHarness) -> None:
+    async with om.worker():
+        case = await _company_case(om)
+        st = await case.send("text_opt_out")
+        assert st.visit.text_opted_out and st.stage == "findings_review"

@@ -374,10 +374,21 @@ class CaseWorkflow(Generic[S]):
 
     # ---- ops commands --------------------------------------------------------------------
 
-    def _ops_check(self, name: str, cmd: Event) -> None:
+    _OPS: ClassVar[dict[str, type[Event]]] = {"cancel_case": CancelCase, "escalate": Escalate,
+                                               "add_note": AddNote}
+
+    def _ops_command(self, name: str, raw: dict[str, Any]) -> Any:
+        """The ops command's payload as its model. The handlers take plain JSON objects and
+        validate here, so a bad payload is rejected naming the field (a typed parameter would
+        fail in the SDK's decoding with only "Failed decoding arguments")."""
+        try:
+            cmd = self._OPS[name].model_validate(raw)
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(name, exc)) from None
         seen = bool(cmd.event_id) and cmd.event_id in self.case.seen_event_ids
-        if self.case.outcome is not None and not seen:
+        if self.case.outcome is not None and not seen and name != "add_note":
             raise ValueError(f"{name}: the case is closed (outcome {self.case.outcome})")
+        return cmd
 
     def _record_ops(self, command: str, text: str, cmd: Event) -> bool:
         """Record an ops command; False when its `event_id` was seen (a retry)."""
@@ -390,38 +401,43 @@ class CaseWorkflow(Generic[S]):
         return True
 
     @workflow.update
-    async def cancel_case(self, cmd: CancelCase) -> S:
-        """Ops: close the case as `cancelled`, whatever it is waiting for."""
+    async def cancel_case(self, raw: dict[str, Any]) -> S:
+        """Ops `{reason}`: close the case as `cancelled`, whatever it is waiting for."""
+        cmd: CancelCase = self._ops_command("cancel_case", raw)
         if self._record_ops("cancel_case", cmd.reason, cmd) and self.case.outcome is None:
             self._interrupt = ("cancel", cmd.reason)
             await workflow.wait_condition(lambda: self._finished)
         return self.case
 
     @cancel_case.validator
-    def _validate_cancel(self, cmd: CancelCase) -> None:
-        self._ops_check("cancel_case", cmd)
+    def _validate_cancel(self, raw: dict[str, Any]) -> None:
+        self._ops_command("cancel_case", raw)
 
     @workflow.update
-    async def escalate(self, cmd: Escalate) -> S:
-        """Ops: escalate the case (to a person, or from the simplified to the manual track)."""
+    async def escalate(self, raw: dict[str, Any]) -> S:
+        """Ops `{reason}`: escalate the case (to a person, or from the simplified to the
+        manual track)."""
+        cmd: Escalate = self._ops_command("escalate", raw)
         if self._record_ops("escalate", cmd.reason, cmd):
             await self.on_escalate(cmd)
         return self.case
 
     @escalate.validator
-    def _validate_escalate(self, cmd: Escalate) -> None:
-        self._ops_check("escalate", cmd)
+    def _validate_escalate(self, raw: dict[str, Any]) -> None:
+        self._ops_command("escalate", raw)
 
     @workflow.update
-    def add_note(self, cmd: AddNote) -> S:
-        """Ops: attach a note to the case."""
+    def add_note(self, raw: dict[str, Any]) -> S:
+        """Ops `{text}`: attach a note to the case."""
+        cmd: AddNote = self._ops_command("add_note", raw)
         self._record_ops("add_note", cmd.text, cmd)
         self.refresh_details()
         return self.case
 
     @add_note.validator
-    def _validate_add_note(self, cmd: AddNote) -> None:
-        """Notes are accepted on open and closed cases alike (the run may still answer)."""
+    def _validate_add_note(self, raw: dict[str, Any]) -> None:
+        """Notes are accepted in any stage of an open run."""
+        self._ops_command("add_note", raw)
 
     # ---- side effects ----------------------------------------------------------------------
 

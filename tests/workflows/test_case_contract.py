@@ -142,8 +142,13 @@ async def test_ops_commands_are_validated(om: OmHarness) -> None:
         client = case.handle._client
         with pytest.raises(EventRejected, match="unknown ops command 'close'"):
             await run_ops(client, case.case_id, "close", {"reason": "x"})
-        with pytest.raises(EventRejected):
+        with pytest.raises(EventRejected, match="cancel_case: reason: String should have at "
+                                                "least 1 character"):
             await run_ops(client, case.case_id, "cancel_case", {"reason": ""})
+        with pytest.raises(EventRejected, match="escalate: reason: Field required"):
+            await run_ops(client, case.case_id, "escalate", {"why": "x"})
+        with pytest.raises(EventRejected, match="add_note: text: Field required"):
+            await run_ops(client, case.case_id, "add_note", {})
         assert (await case.status()).outcome is None
         assert await _update_events(case.handle) == 0
 

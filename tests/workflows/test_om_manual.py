@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Any
 
+import pytest
+
 from domain.om import OmCase
+from starter.client import EventRejected
 from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
 
 # Eligible for nothing but the manual track: the acquisition channel excludes it.
@@ -113,12 +116,10 @@ async def test_partner_silent_for_3_business_days_falls_back(om: OmHarness) -> N
 async def test_partner_decision_outside_its_stage_is_rejected(om: OmHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
-        try:
+        with pytest.raises(EventRejected, match="partner_decision does not fit stage "
+                                                "'findings_review'"):
             await case.send("partner_decision", accepted=True)
-        except Exception as err:  # noqa: BLE001
-            assert "does not fit stage 'findings_review'" in str(err)
-        else:
-            raise AssertionError("accepted out of stage")
+        assert (await case.status()).rejected_events == []  # an Update leaves no trace
 
 
 async def test_findings_then_deny_closes_denied(om: OmHarness) -> None:

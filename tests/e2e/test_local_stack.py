@@ -118,6 +118,11 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(stack: Stac
                       "track": "simplified", "reasons": [], "hazardous": False}
     await _wait_for_stage(stack, "om-SYS-E2E-1", "problem_identified")
 
+    # The one-line summary the Web UI shows for the case (no personal data).
+    desc = await stack.client.get_workflow_handle("om-SYS-E2E-1").describe()
+    summary = desc.raw_description.execution_config.user_metadata.summary
+    assert json.loads(summary.data) == "O&M simplified case for system SYS-E2E-1 in CA"
+
     # The worker registered the search attributes at start; the stage is queryable.
     ids = await stack.find('CaseStage = "problem_identified" AND ProcessType = "om_simplified"')
     assert ids == ["om-SYS-E2E-1"]

@@ -1,0 +1,44 @@
+"""The wire format of spec section 5 parses as written there: integrations code against it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from domain.om import OmCaseInput
+
+SPEC_EXAMPLE = """
+{"system_id": "SYS-1001", "case_reason": "system_failure", "source": "sunrun_monitoring",
+ "installer": "sunrun", "installer_accepting_service_work": true,
+ "agreement_type": "ppa", "protection_plus": false, "acquisition_channel": "retail",
+ "zip": "94103", "market": "CA", "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100"},
+ "description": "inverter shows error 21", "hazard": null,
+ "policy": {"remote_fix_timeout": "PT24H", "text_attempts": 3, "text_interval": "PT48H",
+            "call_attempts": 3, "outcome_reminder_after": "P2D",
+            "performance_validation_period": "P7D", "failed_appointments_to_escalate": 2,
+            "contact_hours": {"start": "08:00", "end": "20:00"}}}
+"""
+
+
+def test_the_spec_example_input_parses_with_iso_durations() -> None:
+    inp = OmCaseInput.model_validate_json(SPEC_EXAMPLE)
+    assert inp.policy.text_interval == timedelta(hours=48)
+    assert inp.policy.outcome_reminder_after == timedelta(days=2)
+    assert inp.homeowner.time_zone is None  # derived from the market by the case
+
+
+def test_durations_may_be_seconds() -> None:
+    data = json.loads(SPEC_EXAMPLE)
+    data["policy"]["text_interval"] = 172800
+    assert OmCaseInput.model_validate(data).policy.text_interval == timedelta(hours=48)
+
+
+def test_an_unknown_field_is_named() -> None:
+    data = json.loads(SPEC_EXAMPLE)
+    data["system"] = "SYS-1"
+    try:
+        OmCaseInput.model_validate(data)
+    except ValueError as err:
+        assert "system\n  Extra inputs are not permitted" in str(err)
+    else:
+        raise AssertionError("accepted an unknown field")

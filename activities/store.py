@@ -75,25 +75,36 @@ class SqliteRecordStore:
         self, key: str, case_id: str, kind: str, payload: dict[str, Any],
         at: datetime | None = None,
     ) -> tuple[StoredRecord, bool]:
-        """Insert unless the key exists; the existing record wins."""
+        """Insert unless the key exists; the existing record wins. One write transaction, so
+        another process on the same file never reads a half-made record."""
         with self._lock:
-            cur = self._conn.execute(
-                "INSERT OR IGNORE INTO records (key, record_id, case_id, kind, payload, created_at)"
-                " VALUES (?, '', ?, ?, ?, ?)",
-                (key, case_id, kind, json.dumps(payload, sort_keys=True),
-                 (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")),
-            )
-            created = cur.rowcount == 1
-            if created:
-                record_id = f"{kind.upper().replace('_', '-')}-{cur.lastrowid:06d}"
-                self._conn.execute(
-                    "UPDATE records SET record_id = ? WHERE key = ?", (record_id, key)
-                )
-            row = self._conn.execute(
-                "SELECT key, record_id, case_id, kind, payload, created_at FROM records"
-                " WHERE key = ?",
-                (key,),
-            ).fetchone()
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = self._insert_or_read(key, case_id, kind, payload, at)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return result
+
+    def _insert_or_read(
+        self, key: str, case_id: str, kind: str, payload: dict[str, Any], at: datetime | None,
+    ) -> tuple[StoredRecord, bool]:
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO records (key, record_id, case_id, kind, payload, created_at)"
+            " VALUES (?, '', ?, ?, ?, ?)",
+            (key, case_id, kind, json.dumps(payload, sort_keys=True),
+             (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")),
+        )
+        created = cur.rowcount == 1
+        if created:
+            record_id = f"{kind.upper().replace('_', '-')}-{cur.lastrowid:06d}"
+            self._conn.execute("UPDATE records SET record_id = ? WHERE key = ?",
+                               (record_id, key))
+        row = self._conn.execute(
+            "SELECT key, record_id, case_id, kind, payload, created_at FROM records WHERE key = ?",
+            (key,),
+        ).fetchone()
         return _row(row), created
 
     def records(self, case_id: str | None = None) -> list[StoredRecord]:

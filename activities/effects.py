@@ -2,9 +2,11 @@
 
 Each activity records what it did in the `RecordStore` under the request's idempotency key
 before it reports success, so a retry (after a crash, a timeout, or a failure after the side
-effect) finds the record and does nothing again. The delivery to a real system (SMS gateway,
-dialer, CRM) belongs in a `Delivery` adapter called only when the record is new; the default
-adapter delivers nothing, which is what local runs and tests want.
+effect) finds the record and makes no second one. The delivery to a real system (SMS gateway,
+dialer, CRM) belongs in a `Delivery` adapter, called until it succeeds once per record (a retry
+after a failed delivery delivers; a retry after a delivered one does not). The default adapter
+delivers nothing, which is what local runs and tests want; `HttpDelivery` posts each record to
+a configured endpoint.
 
 Logs carry the case ID, the key and the template, never the homeowner's details."""
 
@@ -37,7 +39,9 @@ class Delivery(Protocol):
     """Hands a new record to the real system of that kind (SMS, dialer, CRM, monitoring)."""
 
     async def deliver(self, record: StoredRecord, request: dict[str, Any]) -> None:
-        """Deliver once; called only for a record this attempt created."""
+        """Hand the record to the real system, or raise (the activity then retries). Called
+        until one call succeeds, so a delivery may repeat after a failure: the receiving
+        system de-duplicates by `record.key`."""
         ...
 
 
@@ -63,8 +67,9 @@ class FieldServiceActivities:
         record, created = await asyncio.to_thread(
             self.store.record_once, key, case_id, kind, payload, at
         )
-        if created:
+        if record.delivered_at is None:
             await self.delivery.deliver(record, request)
+            await asyncio.to_thread(self.store.mark_delivered, key)
         log.info(
             "side effect recorded" if created else "side effect already recorded",
             case_id=case_id, key=key, kind=kind, record_id=record.record_id,

@@ -2,7 +2,11 @@
 
 `RecordStore` is the small interface activities depend on; `SqliteRecordStore` is the default
 (one file, WAL mode, safe for several worker processes on one host). A server database replaces
-it by implementing the same two methods."""
+it by implementing the same three methods.
+
+A record is made once per idempotency key, and marked delivered once the real system (SMS
+gateway, dialer, CRM) has taken it: an attempt that made the record but failed to deliver it
+leaves it undelivered, so the retry delivers it instead of losing it."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class StoredRecord:
     kind: str
     payload: dict[str, Any]
     created_at: str
+    delivered_at: str | None = None
 
 
 class RecordStore(Protocol):
@@ -36,6 +41,10 @@ class RecordStore(Protocol):
     ) -> tuple[StoredRecord, bool]:
         """Store a record under `key` unless one exists; return it and whether it is new.
         `at` is when the side effect was asked for (the activity's scheduled time)."""
+        ...
+
+    def mark_delivered(self, key: str, at: datetime | None = None) -> None:
+        """Note that the real system has taken the record under `key`."""
         ...
 
     def records(self, case_id: str | None = None) -> list[StoredRecord]:
@@ -51,7 +60,8 @@ CREATE TABLE IF NOT EXISTS records (
     case_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
 );
 CREATE INDEX IF NOT EXISTS records_case ON records(case_id);
 """
@@ -70,6 +80,12 @@ class SqliteRecordStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(records)")}
+        if "delivered_at" not in columns:
+            # A store file from before deliveries were tracked: its records were all taken by
+            # the only adapter there was (no delivery), so none is due for delivery now.
+            self._conn.execute("ALTER TABLE records ADD COLUMN delivered_at TEXT")
+            self._conn.execute("UPDATE records SET delivered_at = created_at")
 
     def record_once(
         self, key: str, case_id: str, kind: str, payload: dict[str, Any],
@@ -102,14 +118,14 @@ class SqliteRecordStore:
             self._conn.execute("UPDATE records SET record_id = ? WHERE key = ?",
                                (record_id, key))
         row = self._conn.execute(
-            "SELECT key, record_id, case_id, kind, payload, created_at FROM records WHERE key = ?",
+            f"SELECT {_COLUMNS} FROM records WHERE key = ?",
             (key,),
         ).fetchone()
         return _row(row), created
 
     def records(self, case_id: str | None = None) -> list[StoredRecord]:
         """Every record, oldest first."""
-        query = "SELECT key, record_id, case_id, kind, payload, created_at FROM records"
+        query = f"SELECT {_COLUMNS} FROM records"
         args: tuple[str, ...] = ()
         if case_id is not None:
             query += " WHERE case_id = ?"
@@ -118,10 +134,20 @@ class SqliteRecordStore:
             rows = self._conn.execute(query + " ORDER BY seq", args).fetchall()
         return [_row(r) for r in rows]
 
+    def mark_delivered(self, key: str, at: datetime | None = None) -> None:
+        """Note the delivery time of the record under `key` (the first one counts)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE records SET delivered_at = ? WHERE key = ? AND delivered_at IS NULL",
+                ((at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"), key))
+
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
 
 
-def _row(row: tuple[str, str, str, str, str, str]) -> StoredRecord:
-    return StoredRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
+_COLUMNS = "key, record_id, case_id, kind, payload, created_at, delivered_at"
+
+
+def _row(row: tuple[Any, ...]) -> StoredRecord:
+    return StoredRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])

@@ -112,7 +112,8 @@ async def _status(args: argparse.Namespace) -> None:
 def _records(args: argparse.Namespace, settings: Settings) -> None:
     store = SqliteRecordStore(settings.store)
     rows = [{"key": r.key, "record_id": r.record_id, "kind": r.kind, "payload": r.payload,
-             "created_at": r.created_at} for r in store.records(args.case_id)]
+             "created_at": r.created_at, "delivered_at": r.delivered_at}
+            for r in store.records(args.case_id)]
     print(json.dumps(rows, indent=2))
 
 

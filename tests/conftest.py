@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
 from activities.store import SqliteRecordStore
+from tests.http_endpoint import Endpoint
 from tests.workflows.harness import OmHarness
 
 
@@ -77,3 +79,13 @@ async def om(env: WorkflowEnvironment, client: Client, task_queue: str,
     harness = OmHarness(env, client, task_queue, store, activities)
     yield harness
     await harness.terminate_open_cases()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    """An HTTP endpoint of "the real systems" that fails its first post, served on a thread."""
+    ep = Endpoint(fail_first=1)
+    thread = threading.Thread(target=ep.server.serve_forever, daemon=True)
+    thread.start()
+    yield ep
+    ep.server.shutdown()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import structlog
 
 from activities.effects import FieldServiceActivities
+from activities.http_delivery import HttpDelivery
 from activities.store import SqliteRecordStore
 from workers.config import Settings, connect, connect_config
 from workers.logging_setup import configure_logging
@@ -29,14 +30,17 @@ async def main() -> None:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
     store = SqliteRecordStore(settings.store)
-    worker = build_worker(client, settings.task_queue, FieldServiceActivities(store),
+    delivery = (HttpDelivery(settings.delivery_url, timeout=settings.delivery_timeout_seconds)
+                if settings.delivery_url else None)
+    worker = build_worker(client, settings.task_queue, FieldServiceActivities(store, delivery),
                           graceful_shutdown_timeout=timedelta(seconds=20))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
-             namespace=client.namespace, store=settings.store)
+             namespace=client.namespace, store=settings.store,
+             delivery="http" if delivery else "none")
     async with worker:
         await stop.wait()
         log.info("shutting down: finishing in-flight tasks")

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     task_queue: str = DEFAULT_TASK_QUEUE
     store: str = "var/fieldservice.db"
+    # When set, every record is also posted to `{delivery_url}/{kind}` (activities.http_delivery).
+    delivery_url: str | None = None
+    delivery_timeout_seconds: float = 10.0
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     register_search_attributes: bool = True

@@ -21,6 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import server_path
+from tests.http_endpoint import Endpoint
 from tests.workflows.harness import om_input
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +109,9 @@ async def _wait_for_stage(stack: Stack, case_id: str, stage: str, seconds: float
         await asyncio.sleep(0.3)
 
 
-async def test_worker_starter_and_search_attributes_on_a_real_server(stack: Stack) -> None:
+async def test_worker_starter_and_search_attributes_on_a_real_server(
+        stack: Stack, endpoint: Endpoint) -> None:
+    stack.vars["FIELD_SERVICE_DELIVERY_URL"] = endpoint.url  # fails its first post
     stack.start_worker()
     report = om_input("SYS-E2E-1").model_dump(mode="json")
 
@@ -151,6 +154,12 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(stack: Stac
     assert code == 0, err
     assert [r["kind"] for r in records] == ["remote_fix_request", "fs_case", "text"]
     assert all("+14155550100" not in json.dumps(r) for r in records)
+    assert all(r["delivered_at"] for r in records)
+    # Each record reached the configured endpoint once; the failed first post was retried.
+    taken = [(path, key) for path, key, _, status in endpoint.received if status == 201]
+    assert [path for path, _ in taken] == ["/effects/remote_fix_request", "/effects/fs_case",
+                                          "/effects/text"]
+    assert [s for *_, s in endpoint.received].count(503) == 1
 
     code, status, err = await stack.starter("ops", "om-SYS-E2E-1", "cancel_case",
                                             "homeowner sold the house", "--actor", "ops-1")

@@ -1,0 +1,31 @@
+"""A stand-in for the real systems' HTTP endpoint (records what it was sent; can fail)."""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class Endpoint:
+    """An HTTP endpoint that fails the first `fail_first` posts, then takes them."""
+
+    def __init__(self, fail_first: int) -> None:
+        self.fail_first = fail_first
+        self.received: list[tuple[str, str, dict[str, Any], int]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status = 503 if len(endpoint.received) < endpoint.fail_first else 201
+                endpoint.received.append((self.path, self.headers["Idempotency-Key"], body,
+                                          status))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/effects"

@@ -102,10 +102,15 @@ async def test_texts_exhausted_then_calls_one_reaches(om: OmHarness) -> None:
         case = await _to_texts(om)
         st = await case.until(lambda s: s.stage == "outbound_calls")
         assert st.attempts["texts"] == 3
-        # 3 texts 48 h apart, then 48 h of waiting after the last
-        text_times = [r.created_at for r in case.records("text")]
-        assert len(text_times) == 3
+        # 3 texts 48 h apart, then 48 h of waiting after the last before the first call
+        sent = [datetime.fromisoformat(r.created_at) for r in case.records("text")]
+        assert len(sent) == 3
+        gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+        assert all(abs(gap - timedelta(hours=48)) <= timedelta(seconds=5) for gap in gaps), gaps
         st = await case.until(lambda s: s.attempts.get("calls") == 1)
+        first_call = datetime.fromisoformat(case.records("call_task")[0].created_at)
+        assert first_call >= sent[-1] + timedelta(hours=48) - timedelta(seconds=5)
+        assert first_call.weekday() < 5  # calls go out on business days only
         assert (await case.search_attributes())["CaseStage"] == "outbound_calls"
         st = await case.until(lambda s: s.attempts.get("calls") == 2)
         st = await case.send("call_attempt_result", reached=True, scheduled=True)

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,11 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     from workers.registry import ensure_search_attributes
 
     await ensure_search_attributes(environment.client)
+    # FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS moves the server's clock before any test, to check
+    # that no test depends on the weekday or hour the suite happens to run at.
+    shift = float(os.environ.get("FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS", "0"))
+    if shift:
+        await environment.sleep(timedelta(hours=shift))
     yield environment
     await environment.shutdown()
 

@@ -3,6 +3,7 @@ case's status. The CLI, the demo seeding and the tests all use these."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,8 +138,6 @@ async def wait_for_stage(client: Client, case_id: str, stages: set[str],
                          timeout: float = 30.0) -> OmCase:
     """Poll the status until the case is in one of `stages` (for scripts that send the next
     event only once the case is ready for it)."""
-    import asyncio
-
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         status = await case_status(client, case_id)

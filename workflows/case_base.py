@@ -265,11 +265,6 @@ class CaseWorkflow(Generic[S]):
             raise CaseInterrupted(self._interrupt[1])
         return True
 
-    async def sleep_until(self, instant: datetime, *, waiting_for: str, summary: str) -> None:
-        """A durable timer to `instant` that ops commands can still interrupt."""
-        self.set_wait(waiting_for, instant)
-        await self.wait(lambda: False, timeout=instant - workflow.now(), summary=summary)
-
     # ---- stage, deadline, search attributes, details -----------------------------------
 
     def enter_stage(self, stage: str) -> None:

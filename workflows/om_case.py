@@ -13,7 +13,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.om import IssueReported, OmCase, OmCaseInput, report_fingerprint
     from domain.rules.eligibility import intake_decision
     from domain.rules.zones import homeowner_zone
-    from domain.visits import VisitPolicy
     from workflows.case_base import CaseWorkflow, EventSpec
 
 CASE_MANAGER = "case_manager"
@@ -74,10 +73,6 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
                 HolidayCalendar, "resolve the US federal holiday calendar")
             self.case.holidays = cal.holidays
         return self.case.holidays
-
-    def visit_policy(self) -> VisitPolicy:
-        """The policy the scheduling piece uses (the O&M policy is one)."""
-        return self.inp.policy
 
     def homeowner(self) -> Homeowner:
         """The homeowner of the report (for notifications only)."""

@@ -5,20 +5,17 @@ of its steps fails the replay."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from temporalio.client import WorkflowHistory
 
+from starter.client import run_ops
 from tests.workflows.harness import OmDriver, OmHarness, health_stand_in, om_input
 
 Scenario = Callable[[OmHarness], Awaitable[list[WorkflowHistory]]]
 
 
 async def _book(case: OmDriver, appointment_id: str) -> None:
-    start = await case.env.get_current_time() + timedelta(hours=72)
-    await case.send("appointment_scheduled", appointment_id=appointment_id,
-                    window_start=start.isoformat(),
-                    window_end=(start + timedelta(hours=4)).isoformat())
+    await case.book(appointment_id)
     await case.stage("appointment_scheduled")
 
 
@@ -95,7 +92,7 @@ async def simplified_resolved(om: OmHarness) -> list[WorkflowHistory]:
         await case.send("remote_fix_result", resolved=False)
         await case.settle(lambda s: s.attempts.get("texts") == 1)
         await case.signal("appointment_outcome", appointment_id="APT-0", result="completed")
-        await case.handle.execute_update("add_note", {"text": "homeowner works nights"})
+        await run_ops(om.client, case.case_id, "add_note", {"text": "homeowner works nights"})
         await _book(case, "APT-1")
         await case.until(lambda s: s.stage == "pending_appt_findings")
         await case.send("appointment_outcome", appointment_id="APT-1", result="completed",
@@ -113,8 +110,8 @@ async def manual_hazardous_cancelled(om: OmHarness) -> list[WorkflowHistory]:
                                       case_reason="hazardous_situation"))
         await case.stage("dispatched_to_partner")
         await case.send("partner_decision", accepted=True)
-        await case.handle.execute_update("escalate", {"reason": "homeowner called twice"})
-        await case.handle.execute_update("cancel_case", {"reason": "duplicate case"})
+        await run_ops(om.client, case.case_id, "escalate", {"reason": "homeowner called twice"})
+        await run_ops(om.client, case.case_id, "cancel_case", {"reason": "duplicate case"})
         assert (await case.result()).outcome == "cancelled"
         return await _histories(case)
 

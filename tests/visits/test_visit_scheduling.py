@@ -20,7 +20,7 @@ from activities.store import SqliteRecordStore
 from starter.client import EventRejected
 from tests.visits.probe_models import ProbeCase, ProbeInput
 from tests.visits.probe_workflow import VisitProbeWorkflow
-from tests.workflows.harness import CaseDriver, zone_where_local_hour_is
+from tests.workflows.harness import CaseDriver, terminate_running, zone_where_local_hour_is
 from workers.registry import workflow_runner
 
 ProbeDriver = CaseDriver[ProbeCase]
@@ -58,18 +58,7 @@ async def probe(env: WorkflowEnvironment, client: Client, task_queue: str,
     async with Worker(client, task_queue=task_queue, workflows=[VisitProbeWorkflow],
                       activities=all_activities(activities), workflow_runner=workflow_runner()):
         yield p
-        for driver in p.started:
-            try:
-                await driver.handle.terminate("test finished")
-            except Exception:  # noqa: BLE001, S110 - already closed
-                pass
-
-
-async def _book(visit: ProbeDriver, appointment_id: str = "APT-1") -> ProbeCase:
-    start = await visit.env.get_current_time() + timedelta(hours=72)
-    return await visit.send("appointment_scheduled", appointment_id=appointment_id,
-                            window_start=start.isoformat(),
-                            window_end=(start + timedelta(hours=4)).isoformat())
+        await terminate_running(client, [driver.case_id for driver in p.started])
 
 
 async def test_contact_hours_push_a_text_to_the_next_morning(probe: Probe) -> None:
@@ -92,7 +81,7 @@ async def test_contact_hours_push_a_text_to_the_next_morning(probe: Probe) -> No
 async def test_booked_after_a_text_then_the_outcome_closes_the_visit(probe: Probe) -> None:
     visit = await probe.start()
     await visit.settle(lambda s: s.attempts.get("texts") == 1)
-    st = await _book(visit)
+    st = await visit.book()
     assert st.stage == "appointment_scheduled"
     await visit.until(lambda s: s.stage == "pending_appt_findings")
     st = await visit.send("visit_done", appointment_id="APT-1", result="completed")
@@ -126,14 +115,14 @@ async def test_booked_by_phone_waits_for_the_appointment_with_reminders(
     assert st.attempts["calls"] == 1  # no further calls once booked
     await visit.fire_next_timer()
     await visit.settle(lambda s: visit.keys("assignment") == ["visit1/booking-reminder/1"])
-    st = await _book(visit)
+    st = await visit.book()
     assert st.stage == "appointment_scheduled"
 
 
 async def test_outcome_for_another_appointment_is_rejected(probe: Probe) -> None:
     visit = await probe.start()
     await visit.settle(lambda s: s.attempts.get("texts") == 1)
-    await _book(visit)
+    await visit.book()
     with pytest.raises(EventRejected, match="appointment_id 'APT-9' is not the case's current "
                                             "appointment 'APT-1'"):
         await visit.send("visit_done", appointment_id="APT-9", result="completed")
@@ -143,6 +132,6 @@ async def test_no_reminder_text_after_an_opt_out(probe: Probe) -> None:
     visit = await probe.start()
     await visit.settle(lambda s: s.attempts.get("texts") == 1)
     await visit.send("text_opt_out")
-    await _book(visit)
+    await visit.book()
     await visit.until(lambda s: s.stage == "pending_appt_findings")
     assert visit.keys("text") == ["visit1/text/1"]

@@ -107,6 +107,13 @@ class CaseDriver(Generic[S]):
         payload.setdefault("event_id", f"{name}-{next(self._events)}")
         await self.handle.signal(name, payload)
 
+    async def book(self, appointment_id: str = "APT-1", *, in_hours: int = 72) -> S:
+        """An appointment booked for a 4-hour window `in_hours` from now (case time)."""
+        start = await self.env.get_current_time() + timedelta(hours=in_hours)
+        return await self.send("appointment_scheduled", appointment_id=appointment_id,
+                               window_start=start.isoformat(),
+                               window_end=(start + timedelta(hours=4)).isoformat())
+
     async def settle(self, predicate: Callable[[S], bool] | None = None,
                      seconds: float = 10.0) -> S:
         """Wait (real time, no skipping) until `predicate` holds, or the case is quiet."""
@@ -208,12 +215,7 @@ class OmHarness:
 
     async def terminate_open_cases(self) -> None:
         """End every case this harness opened that is still running."""
-        for case_id in self.opened:
-            handle = self.client.get_workflow_handle(case_id)
-            try:
-                await handle.terminate("test finished")
-            except RPCError:
-                pass  # already closed
+        await terminate_running(self.client, self.opened)
 
     def worker(self, *stand_ins: Callable[..., Any]) -> Worker:
         """A worker with the real activities, some replaced by stand-ins of the same name."""
@@ -229,6 +231,17 @@ class OmHarness:
         self.opened.append(opened.case_id)
         return CaseDriver(self.env, self.client.get_workflow_handle(opened.case_id), self.store,
                           OmCase)
+
+
+async def terminate_running(client: Client, workflow_ids: Sequence[str]) -> None:
+    """End the workflows that are still running: on the shared time-skipping server, a
+    left-over case's timers would fire with no worker to take them and stall later tests'
+    time skips."""
+    for workflow_id in workflow_ids:
+        try:
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
+        except RPCError:
+            pass  # already closed
 
 
 def stages(status: CaseState) -> Sequence[str]:

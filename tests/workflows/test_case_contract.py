@@ -10,7 +10,6 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
-from domain.om import OmCase
 from starter.client import EventRejected, run_ops, send_event
 from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
 
@@ -165,8 +164,8 @@ async def test_ops_escalate_on_the_simplified_track_continues_as_manual(
         om: OmHarness) -> None:
     async with om.worker():
         case = await _to_texts_wait(om)
-        st = OmCase.model_validate(await case.handle.execute_update(
-            "escalate", {"reason": "homeowner asked for a manager"}, result_type=OmCase))
+        st = await run_ops(om.client, case.case_id, "escalate",
+                           {"reason": "homeowner asked for a manager"})
         st = await case.stage("findings_review")
         assert st.process == "om_manual" and st.escalated
         assert st.escalation_reason is not None and "homeowner asked" in st.escalation_reason

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.om import OmCase
-from starter.client import EventRejected
+from starter.client import EventRejected, run_ops
 from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
 
 # Eligible for nothing but the manual track: the acquisition channel excludes it.
@@ -203,9 +202,8 @@ async def test_weekly_reminders_to_the_case_manager(om: OmHarness) -> None:
 async def test_ops_escalate_on_the_manual_track_goes_to_ses_support(om: OmHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
-        st = OmCase.model_validate(await case.handle.execute_update(
-            "escalate", {"reason": "homeowner called three times", "actor": "ops-1"},
-            result_type=OmCase))
+        st = await run_ops(om.client, case.case_id, "escalate",
+                           {"reason": "homeowner called three times", "actor": "ops-1"})
         assert st.escalated and st.stage == "findings_review"
         assert st.ops[-1].command == "escalate" and st.ops[-1].actor == "ops-1"
         assert case.records("assignment")[-1].payload["assignee"] == "ses_support"

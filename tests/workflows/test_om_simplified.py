@@ -24,15 +24,6 @@ async def _to_texts(om: OmHarness, **kw: object) -> OmDriver:
     return case
 
 
-async def _book(case: OmDriver, appointment_id: str = "APT-1",
-                in_hours: int = 72) -> None:
-    now = await case.env.get_current_time()
-    start = now + timedelta(hours=in_hours)
-    await case.send("appointment_scheduled", appointment_id=appointment_id,
-                    window_start=start.isoformat(),
-                    window_end=(start + timedelta(hours=4)).isoformat())
-
-
 async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[OmDriver, OmCase]:
     """A case whose first visit ended with a follow-up visit required."""
     case = await _to_texts(om)
@@ -43,7 +34,7 @@ async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[OmDriver, OmCase]:
 
 
 async def _to_findings(case: OmDriver, appointment_id: str = "APT-1") -> None:
-    await _book(case, appointment_id)
+    await case.book(appointment_id)
     await case.stage("appointment_scheduled")
     await case.until(lambda s: s.stage == "pending_appt_findings")
 
@@ -89,7 +80,7 @@ async def test_texts_then_self_scheduled(om: OmHarness) -> None:
         assert st.waiting_for == "self-scheduled appointment"
         st = await case.fire_next_timer()
         st = await case.settle(lambda s: s.attempts.get("texts") == 2)
-        await _book(case)
+        await case.book()
         st = await case.stage("appointment_scheduled")
         assert st.visit.appointment is not None
         assert st.visit.appointment.appointment_id == "APT-1"
@@ -115,7 +106,7 @@ async def test_texts_exhausted_then_calls_one_reaches(om: OmHarness) -> None:
         st = await case.until(lambda s: s.attempts.get("calls") == 2)
         st = await case.send("call_attempt_result", reached=True, scheduled=True)
         assert st.visit.booking_promised
-        await _book(case)
+        await case.book()
         st = await case.stage("appointment_scheduled")
         assert st.attempts["calls"] == 2 and st.attempts["calls_reached"] == 1
         assert case.keys("call_task") == ["visit1/call/1", "visit1/call/2"]
@@ -171,7 +162,7 @@ async def test_hazardous_skips_remote_fix_and_texts(om: OmHarness) -> None:
 async def test_appointment_reminder_and_outcome_reminder(om: OmHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
-        await _book(case)
+        await case.book()
         st = await case.stage("appointment_scheduled")
         assert st.waiting_for == "appointment reminder time"
         appt = st.visit.appointment
@@ -320,9 +311,9 @@ async def test_second_failed_appointment_continues_as_manual(om: OmHarness) -> N
 async def test_reschedule_moves_the_window(om: OmHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
-        await _book(case, "APT-1")
+        await case.book("APT-1")
         await case.stage("appointment_scheduled")
-        await _book(case, "APT-2", in_hours=120)
+        await case.book("APT-2", in_hours=120)
         st = await case.settle(lambda s: s.visit.appointment is not None
                                and s.visit.appointment.appointment_id == "APT-2")
         assert st.attempts["reschedules"] == 1

@@ -18,9 +18,13 @@ from typing import Any, Protocol
 import structlog
 from temporalio import activity
 
+from activities.http_delivery import DeliveryRefused
 from activities.store import RecordStore, StoredRecord
 from domain.effects import (
+    CONTACT_UNUSABLE,
+    SEND_WINDOW_CLOSED,
     Assignment,
+    CloseRecordsRequest,
     CrmRecordRequest,
     EffectReceipt,
     HealthCheckResult,
@@ -68,7 +72,12 @@ class FieldServiceActivities:
             self.store.record_once, key, case_id, kind, payload, at
         )
         if record.delivered_at is None:
-            await self.delivery.deliver(record, request)
+            try:
+                await self.delivery.deliver(record, request)
+            except DeliveryRefused as refused:
+                # The receiving system will never take it (a number the SMS gateway rejects):
+                # retrying only hides it; the workflow's failure policy takes over.
+                raise activity_error(str(refused), CONTACT_UNUSABLE) from None
             await asyncio.to_thread(self.store.mark_delivered, key)
         log.info(
             "side effect recorded" if created else "side effect already recorded",
@@ -82,7 +91,15 @@ class FieldServiceActivities:
         """Send a text, e-mail or letter to the homeowner, or queue a dialer call task."""
         to = req.recipient
         if req.channel in ("text", "call_task") and not to.phone:
-            raise activity_error(f"{req.channel} needs the homeowner's phone, and there is none")
+            raise activity_error(f"{req.channel} needs the homeowner's phone, and there is none",
+                                 CONTACT_UNUSABLE)
+        if req.send_by is not None and activity.in_activity():
+            # The case's clock (the server's), not this machine's: when this attempt was
+            # scheduled. Past the send-by instant the message waits for the next opening.
+            attempt_at = activity.info().current_attempt_scheduled_time
+            if attempt_at > req.send_by:
+                raise activity_error(f"{req.channel} not sent: its contact-hours window closed "
+                                     "before this attempt", SEND_WINDOW_CLOSED)
         masked = {
             "text": mask_phone(to.phone),
             "call_task": mask_phone(to.phone),
@@ -106,6 +123,13 @@ class FieldServiceActivities:
     async def create_crm_record(self, req: CrmRecordRequest) -> EffectReceipt:
         """Create an FS case, work order, dispatch, asset update or project in the CRM."""
         return await self._record(req.key, req.case_id, req.kind, dict(req.fields),
+                                  req.model_dump(mode="json"))
+
+    @activity.defn(name="close_crm_records")
+    async def close_crm_records(self, req: CloseRecordsRequest) -> EffectReceipt:
+        """Close the FS case, work orders and dispatches a case opened, with its outcome."""
+        return await self._record(req.key, req.case_id, "crm_close",
+                                  {"record_ids": req.record_ids, "outcome": req.outcome},
                                   req.model_dump(mode="json"))
 
     @activity.defn(name="request_remote_fix")
@@ -132,11 +156,11 @@ async def resolve_holidays(req: HolidayRequest) -> HolidayCalendar:
     return HolidayCalendar(holidays=sorted(set(us_federal_holidays(req.years))))
 
 
-def activity_error(message: str) -> Exception:
+def activity_error(message: str, error_type: str) -> Exception:
     """A non-retryable failure: retrying a request that cannot succeed only hides it."""
     from temporalio.exceptions import ApplicationError
 
-    return ApplicationError(message, non_retryable=True)
+    return ApplicationError(message, type=error_type, non_retryable=True)
 
 
 def all_activities(acts: FieldServiceActivities) -> list[Any]:
@@ -145,6 +169,7 @@ def all_activities(acts: FieldServiceActivities) -> list[Any]:
         acts.notify_homeowner,
         acts.assign,
         acts.create_crm_record,
+        acts.close_crm_records,
         acts.request_remote_fix,
         acts.check_system_health,
         resolve_holidays,

@@ -6,7 +6,9 @@ activity's request, which for notifications includes the homeowner's contact det
 gateway needs the phone number. Nothing of it is logged. The `Idempotency-Key` header is the
 record's key; a delivery repeats only after a failed attempt, and the receiver de-duplicates by
 that header. Any failure (connection, timeout, non-2xx) raises, and the activity retries on its
-retry policy; operators see the last error on the pending activity in the Web UI."""
+retry policy; operators see the last error on the pending activity in the Web UI. A 4xx that
+means "never" (a phone number the gateway rejects) raises `DeliveryRefused`, which the
+activity turns into a non-retryable failure for the workflow's failure policy."""
 
 from __future__ import annotations
 
@@ -25,6 +27,15 @@ log = structlog.get_logger("fieldservice.delivery")
 
 class DeliveryFailed(Exception):
     """The endpoint did not take the record; the activity will retry."""
+
+
+class DeliveryRefused(Exception):
+    """The endpoint refused the record for good (a 4xx other than the "try later" ones): a
+    retry cannot succeed, so the activity fails without retrying."""
+
+
+# 4xx answers that mean "not now" rather than "never".
+_RETRYABLE_4XX = {408, 409, 425, 429}
 
 
 class HttpDelivery:
@@ -55,6 +66,8 @@ class HttpDelivery:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - configured URL
                 return int(resp.status)
         except urllib.error.HTTPError as err:
+            if 400 <= err.code < 500 and err.code not in _RETRYABLE_4XX:
+                raise DeliveryRefused(f"{url} refused {key} ({err.code})") from None
             raise DeliveryFailed(f"{url} answered {err.code} for {key}") from None
         except (urllib.error.URLError, TimeoutError, OSError) as err:
             reason = getattr(err, "reason", err)

@@ -1,12 +1,26 @@
-"""The case base: the part of a case's state every process shares (spec section 2 `status`)."""
+"""The case base: the part of a case's state every process shares (spec section 2 `status`),
+and the compact answer an Update gives."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import Field
 
 from domain.base import Instant, StrictModel
+from domain.reminders import ReminderSeries
+
+# Lists that grow with what senders send are capped, so a flood of bad signals or notes can
+# never push the case state past what Temporal can carry (a query or an Update answer over
+# 2 MiB fails, and the case could no longer be managed). Each keeps the newest entries and a
+# total.
+MAX_REJECTED_EVENTS = 50
+MAX_ACCEPTED_EVENTS = 200
+MAX_OPS = 100
+MAX_FAILURES = 50
+# The `event_id`s remembered for de-duplication: a retry is recognised within this window.
+MAX_SEEN_EVENT_IDS = 1000
 
 
 class StageEntry(StrictModel):
@@ -51,6 +65,25 @@ class PendingEvent(StrictModel):
     payload: dict[str, Any]
 
 
+class Failure(StrictModel):
+    """A side effect that failed for good (spec 2.1): what it was, why, and who was told."""
+
+    effect: str
+    key: str
+    reason: str
+    at: Instant
+    assigned_to: str | None = None
+
+
+def keep_last(items: list[Any], limit: int) -> int:
+    """Drop the oldest items beyond `limit`; returns how many were dropped."""
+    extra = len(items) - limit
+    if extra > 0:
+        del items[:extra]
+        return extra
+    return 0
+
+
 class CaseState(StrictModel):
     """The shared case fields; a process's state model extends it."""
 
@@ -59,16 +92,30 @@ class CaseState(StrictModel):
     stage: str = "created"
     outcome: str | None = None
     market: str = ""
+    time_zone: str = ""
+    # The holiday calendar of business days: from the policy, or resolved by an activity when
+    # business days are first needed (None until then), then kept so replays never recompute it.
+    holidays: list[date] | None = None
     hazardous: bool = False
+    # The safety notice and P1 dispatch of a hazardous case are done (spec 2.1).
+    hazard_handled: bool = False
     escalated: bool = False
+    escalation_reason: str | None = None
     stage_history: list[StageEntry] = Field(default_factory=list)
     attempts: dict[str, int] = Field(default_factory=dict)
     next_deadline: Instant | None = None
     waiting_for: str | None = None
     rejected_events: list[RejectedEvent] = Field(default_factory=list)
+    rejected_total: int = 0
     events: list[AcceptedEvent] = Field(default_factory=list)
+    events_total: int = 0
     seen_event_ids: list[str] = Field(default_factory=list)
     ops: list[OpsRecord] = Field(default_factory=list)
+    ops_total: int = 0
+    failures: list[Failure] = Field(default_factory=list)
+    reminders: dict[str, ReminderSeries] = Field(default_factory=dict)
+    # CRM records (FS case, work orders, dispatches) this case opened: closed with the case.
+    crm_records: list[str] = Field(default_factory=list)
     pending: list[PendingEvent] = Field(default_factory=list)
     event_seq: int = 0
     runs: int = 1
@@ -81,3 +128,25 @@ class CaseState(StrictModel):
         """Add one to an attempt counter and return its new value."""
         self.attempts[counter] = self.attempts.get(counter, 0) + 1
         return self.attempts[counter]
+
+    def reminder(self, series: str) -> ReminderSeries:
+        """The durable state of a reminder series (created on first use)."""
+        return self.reminders.setdefault(series, ReminderSeries())
+
+
+class CaseSummary(StrictModel):
+    """What an Update answers: the case's position after the event, compact (the whole case is
+    the `status` query's). No personal data."""
+
+    case_id: str
+    process: str
+    stage: str
+    outcome: str | None = None
+    waiting_for: str | None = None
+    next_deadline: Instant | None = None
+    attempts: dict[str, int] = Field(default_factory=dict)
+    escalated: bool = False
+    hazardous: bool = False
+    event: str = ""
+    event_id: str = ""
+    duplicate: bool = False

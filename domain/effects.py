@@ -11,11 +11,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.base import StrictModel
+from domain.base import Instant, StrictModel
 from domain.homeowner import Homeowner
 
 Channel = Literal["text", "call_task", "email", "letter"]
 RecordKind = Literal["fs_case", "work_order", "dispatch", "asset_update", "project"]
+Priority = Literal["normal", "high", "p1"]
+AssigneeType = Literal["team", "person"]
+
+# ApplicationError types the activities raise, so workflows tell the reasons apart.
+CONTACT_UNUSABLE = "ContactUnusable"  # no phone, or a number the gateway refuses for good
+SEND_WINDOW_CLOSED = "SendWindowClosed"  # a homeowner message past its send-by instant
 
 
 class Notification(StrictModel):
@@ -27,6 +33,10 @@ class Notification(StrictModel):
     template: str
     recipient: Homeowner
     params: dict[str, str] = Field(default_factory=dict)
+    # Texts and calls: not delivered after this instant (the end of the contact-hours opening,
+    # spec 2.1); the workflow tries again at the next opening. None: no limit (safety notices,
+    # e-mails, letters).
+    send_by: Instant | None = None
 
 
 class Assignment(StrictModel):
@@ -35,9 +45,9 @@ class Assignment(StrictModel):
     key: str
     case_id: str
     assignee: str
-    assignee_type: Literal["team", "person"] = "team"
+    assignee_type: AssigneeType = "team"
     reason: str
-    priority: Literal["normal", "high", "p1"] = "normal"
+    priority: Priority = "normal"
 
 
 class CrmRecordRequest(StrictModel):
@@ -47,6 +57,16 @@ class CrmRecordRequest(StrictModel):
     case_id: str
     kind: RecordKind
     fields: dict[str, str] = Field(default_factory=dict)
+
+
+class CloseRecordsRequest(StrictModel):
+    """Close the CRM records a case opened (FS case, work orders, dispatches) with its
+    outcome (spec 2.1)."""
+
+    key: str
+    case_id: str
+    record_ids: list[str]
+    outcome: str
 
 
 class MonitoringRequest(StrictModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from domain.base import StrictModel
 from domain.rules.zones import is_known_zone
@@ -19,11 +19,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class Homeowner(StrictModel):
     """Contact details of the homeowner; `time_zone` is derived from the market when absent."""
 
-    name: str
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-    time_zone: str | None = None
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=320)
+    address: str | None = Field(default=None, max_length=500)
+    time_zone: str | None = Field(default=None, max_length=64)
 
     @field_validator("phone")
     @classmethod

@@ -4,14 +4,14 @@ state that the status query returns and continue-as-new carries."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
-from typing import Literal
+from datetime import timedelta
+from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from domain.base import BusinessKey, MarketCode, StrictModel
 from domain.case import CaseState
-from domain.events import Event
+from domain.events import MAX_TEXT, Event
 from domain.homeowner import Homeowner
 from domain.rules.hazard import HazardFacts
 from domain.visits import VisitPolicy, VisitState
@@ -54,6 +54,8 @@ class OmPolicy(VisitPolicy):
     remote_fix_timeout: timedelta = timedelta(hours=24)
     performance_validation_period: timedelta = timedelta(days=7)
     failed_appointments_to_escalate: int = Field(default=2, ge=1)
+    # Follow-up visits in a row without resolution before the case leaves the simplified track.
+    follow_up_visits_to_escalate: int = Field(default=3, ge=1)
     equipment_eta_check_interval: timedelta = timedelta(days=7)
     partner_decision_business_days: int = Field(default=3, ge=1)
     manual_reminder_interval: timedelta = timedelta(days=7)
@@ -73,11 +75,11 @@ class IssueReport(StrictModel):
     installer_accepting_service_work: bool
     agreement_type: AgreementType
     protection_plus: bool = False
-    acquisition_channel: str = "retail"
+    acquisition_channel: str = Field(default="retail", max_length=100)
     zip: str = Field(pattern=r"^\d{5}$")
     market: MarketCode
     homeowner: Homeowner
-    description: str = ""
+    description: str = Field(default="", max_length=MAX_TEXT)
     hazard: HazardFacts | None = None
 
     @field_validator("case_reason", mode="before")
@@ -105,14 +107,31 @@ class OmCaseInput(IssueReport):
 # ---- events -------------------------------------------------------------------------------
 
 
-class IssueReported(Event):
-    """A further report about a system whose case is open; it joins the case."""
+class IssueReported(IssueReport, Event):
+    """A report about a system whose case is open; it joins the case. The report's own fields
+    sit flat beside `event_id` (spec 5); the older nested form `{"event_id", "report": {...}}`
+    is still accepted, so integrations and running cases that send it keep working."""
 
-    report: IssueReport
+    EVENT: ClassVar[str] = "issue_reported"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten_nested(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("report"), dict):
+            rest = {k: v for k, v in data.items() if k != "report"}
+            return {**data["report"], **rest}
+        return data
+
+    def report(self) -> IssueReport:
+        """The report inside the event."""
+        return IssueReport.model_validate(
+            self.model_dump(exclude={"event_id", "occurred_at", "actor"}, mode="python"))
 
 
 class RemoteFixResult(Event):
     """The monitoring integration's answer to the remote fix attempt."""
+
+    EVENT: ClassVar[str] = "remote_fix_result"
 
     resolved: bool
 
@@ -122,6 +141,8 @@ AppointmentResult = Literal["not_completed", "completed", "completed_follow_up_r
 
 class AppointmentOutcome(Event):
     """The field tech's result of an appointment."""
+
+    EVENT: ClassVar[str] = "appointment_outcome"
 
     appointment_id: BusinessKey
     result: AppointmentResult
@@ -133,15 +154,21 @@ class AppointmentOutcome(Event):
 class FindingsReviewed(Event):
     """SES support reviewed the findings of a follow-up-required visit."""
 
+    EVENT: ClassVar[str] = "findings_reviewed"
+
     clear_path: bool
 
 
 class EquipmentAvailable(Event):
     """Replacement equipment arrived; the follow-up visit can be scheduled."""
 
+    EVENT: ClassVar[str] = "equipment_available"
+
 
 class SystemHealthReported(Event):
     """System health after the validation period, from monitoring or a person."""
+
+    EVENT: ClassVar[str] = "system_health_reported"
 
     healthy: bool
 
@@ -149,20 +176,26 @@ class SystemHealthReported(Event):
 class PartnerDecision(Event):
     """The install partner accepted or declined the dispatched work."""
 
+    EVENT: ClassVar[str] = "partner_decision"
+
     accepted: bool
 
 
 class FindingsSubmitted(Event):
     """The findings of the manual track's visit."""
 
-    summary: str = Field(min_length=1, max_length=4000)
-    at_fault_party: str | None = None
+    EVENT: ClassVar[str] = "findings_submitted"
+
+    summary: str = Field(min_length=1, max_length=MAX_TEXT)
+    at_fault_party: str | None = Field(default=None, max_length=200)
 
 
 class LiabilityDetermined(Event):
     """The case manager's liability decision."""
 
-    liable_party: str
+    EVENT: ClassVar[str] = "liability_determined"
+
+    liable_party: str = Field(max_length=200)
     decision: Literal["deny", "repair", "settle"]
     rr_required: bool = False
 
@@ -170,13 +203,19 @@ class LiabilityDetermined(Event):
 class RepairCompleted(Event):
     """The repair decided in liability determination is done."""
 
+    EVENT: ClassVar[str] = "repair_completed"
+
 
 class SettlementAccepted(Event):
     """The homeowner accepted the settlement."""
 
+    EVENT: ClassVar[str] = "settlement_accepted"
+
 
 class SettlementDeclined(Event):
     """The homeowner declined the settlement."""
+
+    EVENT: ClassVar[str] = "settlement_declined"
 
 
 # ---- the case -------------------------------------------------------------------------------
@@ -195,12 +234,10 @@ class OmCase(CaseState):
     process: str = "om"
     system_id: str = ""
     eligibility: Eligibility | None = None
-    time_zone: str = ""
-    holidays: list[date] = Field(default_factory=list)
+    hazard_reasons: list[str] = Field(default_factory=list)
     visit: VisitState = Field(default_factory=VisitState)
     asset_update_needed: bool = False
     fs_case_id: str | None = None
-    escalation_reason: str | None = None
     related_reports: int = 0
     opening_report: str = ""
     opening_report_seen: bool = False

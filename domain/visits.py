@@ -5,6 +5,7 @@ investigation next), and the part of a case's state that piece owns."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
@@ -20,6 +21,9 @@ class VisitPolicy(StrictModel):
     text_interval: timedelta = timedelta(hours=48)
     wait_after_last_text: timedelta = timedelta(hours=48)
     call_attempts: int = Field(default=3, ge=0, le=10)
+    # One call a business day (spec 3.2); a hazardous case calls every calendar day (spec 2.1).
+    call_spacing_business_days: int = Field(default=1, ge=0, le=10)
+    hazard_call_spacing_days: int = Field(default=1, ge=0, le=10)
     appointment_reminder_before: timedelta = timedelta(hours=24)
     outcome_reminder_after: timedelta = timedelta(days=2)
     contact_hours: ContactHours = Field(default_factory=ContactHours)
@@ -30,9 +34,13 @@ class VisitPolicy(StrictModel):
 class TextOptOut(Event):
     """The homeowner replied STOP: no more texts on this case."""
 
+    EVENT: ClassVar[str] = "text_opt_out"
+
 
 class CallAttemptResult(Event):
     """What a dialer call attempt achieved."""
+
+    EVENT: ClassVar[str] = "call_attempt_result"
 
     reached: bool
     scheduled: bool = False
@@ -40,6 +48,8 @@ class CallAttemptResult(Event):
 
 class AppointmentScheduled(Event):
     """An appointment was booked (self-scheduled through the link, or by phone)."""
+
+    EVENT: ClassVar[str] = "appointment_scheduled"
 
     appointment_id: BusinessKey
     window_start: Instant
@@ -61,11 +71,19 @@ class Appointment(StrictModel):
 
 
 class VisitState(StrictModel):
-    """What the scheduling piece remembers across visits and continue-as-new."""
+    """What the scheduling part remembers across visits and continue-as-new. The counters of
+    the visit being booked (`calls_placed`, `texts_sent`) start again with each visit, so a
+    second visit's call result waits for that visit's own call."""
 
     visit_no: int = 0
     appointment: Appointment | None = None
     text_opted_out: bool = False
     reached_by_phone: bool = False
     booking_promised: bool = False
+    # Which appointment windows were reminded ("<appointment_id>@<window start>"), so a
+    # reschedule that keeps the appointment ID but moves the window is reminded again.
     reminded_appointments: list[str] = Field(default_factory=list)
+    texts_sent: int = 0
+    calls_placed: int = 0
+    last_call_at: Instant | None = None
+    reminders_sent: int = 0

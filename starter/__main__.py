@@ -1,32 +1,36 @@
-"""`python -m starter`: open O&M cases, send events and ops commands, print a case's status,
-list the side effects recorded for a case, seed demo cases, print the event contract.
+"""`python -m starter`: open cases of any process, send events and ops commands, print a
+case's status, list the side effects recorded for a case, seed demo cases, print the contract.
 
-Exit codes: 0 done; 2 bad input (unreadable JSON, a payload the models reject); 3 the case
-rejected the event or command; 4 the case or the server could not be reached."""
+Exit codes: 0 done; 2 bad input (unreadable JSON, a payload the models reject, locally or by
+the case); 3 the case rejected the event or command (wrong stage, closed case, no such case);
+4 the Temporal server could not be reached or did not answer."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sys
 import uuid
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from temporalio.service import RPCError
 
 from activities.store import SqliteRecordStore
-from domain.om import OmCaseInput
+from domain.events import OPS_COMMANDS
+from domain.processes import PROCESSES
+from domain.wire import describe_fields
 from starter.client import (
-    OPS_COMMANDS,
     EventRejected,
+    InvalidEvent,
+    ServerUnavailable,
     case_status,
-    open_om_case,
+    open_case,
     run_ops,
     send_event,
 )
-from workers.config import Settings, connect
+from workers.config import Settings, connect, connect_config
 from workers.process_exit import exit_without_teardown
 
 EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_UNREACHABLE = 2, 3, 4
@@ -61,25 +65,31 @@ def _read_json(source: str | None) -> Any:
                        EXIT_BAD_INPUT) from None
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}"
-                     for e in exc.errors())
-
-
 def _print(value: BaseModel | dict[str, Any]) -> None:
     data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
     print(json.dumps(data, indent=2, default=str))
 
 
+async def _client() -> Any:
+    try:
+        return await connect()
+    except RuntimeError:  # the SDK's connection failure
+        address = connect_config()["target_host"]
+        raise ServerUnavailable(f"the Temporal server at {address} could not be reached; is "
+                                "it running? (./dev up starts one)") from None
+
+
 async def _open(args: argparse.Namespace, queue: str) -> None:
+    process = PROCESSES[args.process]
     raw = _read_json(args.file)
     try:
-        case = OmCaseInput.model_validate(raw)
+        inp = process.input_model.model_validate(raw)
     except ValidationError as exc:
-        raise CliError(f"issue report rejected: {_describe(exc)}", EXIT_BAD_INPUT) from None
-    opened = await open_om_case(await connect(), case, queue)
+        raise CliError(f"{process.input_model.__name__} rejected: {describe_fields(exc)}",
+                       EXIT_BAD_INPUT) from None
+    opened = await open_case(await _client(), process, inp, queue)
     _print({"case_id": opened.case_id, "workflow_type": opened.workflow_type,
-            "track": opened.track, "reasons": opened.reasons, "hazardous": opened.hazardous})
+            "summary": opened.summary})
 
 
 async def _event(args: argparse.Namespace) -> None:
@@ -87,7 +97,7 @@ async def _event(args: argparse.Namespace) -> None:
     if not isinstance(payload, dict):
         raise CliError("the event payload must be a JSON object", EXIT_BAD_INPUT)
     payload.setdefault("event_id", f"cli-{uuid.uuid4()}")
-    result = await send_event(await connect(), args.case_id, args.name, payload,
+    result = await send_event(await _client(), args.case_id, args.name, payload,
                               signal=args.signal)
     if result is None:
         _print({"signalled": args.name, "event_id": payload["event_id"]})
@@ -101,12 +111,21 @@ async def _ops(args: argparse.Namespace) -> None:
         payload["text"] = args.text
     else:
         payload["reason"] = args.text
-    payload["event_id"] = args.event_id or f"ops-{uuid.uuid4()}"
-    _print(await run_ops(await connect(), args.case_id, args.command, payload))
+    # A stable id: re-running the same command on the same case is a no-op (no second SES
+    # assignment); pass --event-id to run the same command again on purpose.
+    payload["event_id"] = args.event_id or stable_ops_id(args.case_id, args.command, args.text)
+    print(f"event_id: {payload['event_id']}", file=sys.stderr)
+    _print(await run_ops(await _client(), args.case_id, args.command, payload))
+
+
+def stable_ops_id(case_id: str, command: str, text: str) -> str:
+    """The event_id of an ops command derived from what it says, so a retry is a duplicate."""
+    digest = hashlib.sha256(f"{case_id}\n{command}\n{text}".encode()).hexdigest()[:16]
+    return f"ops-{command}-{digest}"
 
 
 async def _status(args: argparse.Namespace) -> None:
-    _print(await case_status(await connect(), args.case_id))
+    _print(await case_status(await _client(), args.case_id))
 
 
 def _records(args: argparse.Namespace, settings: Settings) -> None:
@@ -120,7 +139,7 @@ def _records(args: argparse.Namespace, settings: Settings) -> None:
 async def _demo(args: argparse.Namespace, queue: str) -> None:
     from starter.demo import seed_demo_cases
 
-    for line in await seed_demo_cases(await connect(), queue):
+    for line in await seed_demo_cases(await _client(), queue):
         print(line)
 
 
@@ -145,8 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--task-queue", help="default: FIELD_SERVICE_TASK_QUEUE or field-service")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("open", help="open (or join) an O&M case from an issue report")
-    p.add_argument("file", help="JSON file of the issue report (and optional policy), or -")
+    p = sub.add_parser("open", help="open (or join) a case from its input")
+    p.add_argument("process", choices=sorted(PROCESSES),
+                   help="the process (workflow-ID prefix), e.g. om")
+    p.add_argument("file", help="JSON file of the process input (see docs/contract/), or -")
 
     p = sub.add_parser("event", help="send an event to a case (Update, or --signal)")
     p.add_argument("case_id")
@@ -161,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("command", choices=OPS_COMMANDS)
     p.add_argument("text", help="the reason (cancel_case, escalate) or the note (add_note)")
     p.add_argument("--actor", help="who runs the command")
-    p.add_argument("--event-id", help="an id that makes a retried command a no-op")
+    p.add_argument("--event-id", help="the command's event_id (default: derived from the case, "
+                                      "command and text, so a re-run is a no-op)")
 
     p = sub.add_parser("status", help="print a case's status")
     p.add_argument("case_id")
@@ -169,9 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("records", help="print the side effects recorded (store file)")
     p.add_argument("case_id", nargs="?")
 
-    sub.add_parser("demo", help="open a handful of demo O&M cases in different stages")
+    sub.add_parser("demo", help="open a handful of demo O&M cases in different stages "
+                                "(once: cases that exist already are left alone)")
 
-    p = sub.add_parser("contract", help="print the O&M events' JSON Schemas, or --write them")
+    p = sub.add_parser("contract", help="print the events' JSON Schemas, or --write them")
     p.add_argument("--write", metavar="DIR", help="write the files under DIR "
                                                   "(the committed copy is docs/contract)")
     return parser
@@ -200,13 +223,13 @@ async def run(argv: list[str]) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except InvalidEvent as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except EventRejected as exc:
         print(f"rejected: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    except RPCError as exc:
-        print(f"error: {exc.message or exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE
-    except RuntimeError as exc:  # connection failures surface as RuntimeError
+    except ServerUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
     return 0

@@ -1,5 +1,12 @@
-"""Typed helpers over the Temporal client: open a case, send events and ops commands, read a
-case's status. The CLI, the demo seeding and the tests all use these."""
+"""Typed helpers over the Temporal client for any process in `domain.processes.PROCESSES`:
+open a case, send events and ops commands, read a case's status, wait for a stage. The CLI,
+the demo seeding, the benchmarks and the tests all use these.
+
+Errors come as one of three kinds, so callers (and the CLI's exit codes) can tell them apart:
+`InvalidEvent` (the payload or name is wrong: fix it), `EventRejected` (it does not fit the
+case now: wrong stage, closed case, no such case) and `ServerUnavailable` (try again later).
+An Update the server aborted because a signal raced it is retried here with the same
+`event_id`, which the case de-duplicates."""
 
 from __future__ import annotations
 
@@ -7,27 +14,44 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.om import OmCase, OmCaseInput, report_fingerprint
-from domain.rules.eligibility import intake_decision
-from workflows.om_case import static_summary
+from domain.case import CaseSummary
+from domain.events import OPS_COMMANDS
+from domain.processes import ProcessSpec, process_of
+from workflows.search_attributes import CASE_STAGE
 
-OM_WORKFLOW_TYPES = {"simplified": "OmSimplifiedWorkflow", "manual": "OmManualWorkflow"}
-OPS_COMMANDS = ("cancel_case", "escalate", "add_note")
+# How often, and for how long, a transient Update failure is retried with the same event_id.
+UPDATE_RETRIES = 6
+UPDATE_RETRY_BASE_S = 0.25
 
 
 class EventRejected(Exception):
     """The case rejected an event or ops command; the message says why."""
+
+
+class InvalidEvent(EventRejected):
+    """The event's name or payload is wrong (a model rejection)."""
+
+
+class CaseNotFound(EventRejected):
+    """There is no case with that ID."""
+
+
+class ServerUnavailable(Exception):
+    """The Temporal server could not be reached, or did not answer in time."""
 
 
 @dataclass(frozen=True)
@@ -36,113 +60,165 @@ class OpenedCase:
 
     case_id: str
     workflow_type: str
-    track: str
-    reasons: list[str]
-    hazardous: bool
     run_id: str | None
+    summary: str
 
 
-def om_case_id(system_id: str) -> str:
-    """The workflow ID of a system's O&M case (spec section 3)."""
-    return f"om-{system_id}"
+async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
+                    task_queue: str) -> OpenedCase:
+    """Open the case for `inp`, or join the open one: with a join event (O&M's
+    `issue_reported`), by signal-with-start, so a second report never creates a second case."""
+    case_id = process.workflow_id(inp)
+    workflow_type = process.start_type(inp)
+    summary = process.summary(inp)
+    kwargs: dict[str, Any] = {}
+    if process.join_event is not None:
+        name, payload = process.join_event(inp)
+        kwargs = {"start_signal": name, "start_signal_args": [payload]}
+    try:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
+            **kwargs)
+    except RPCError as err:
+        raise _transport(err) from None
+    return OpenedCase(case_id=case_id, workflow_type=workflow_type,
+                      run_id=handle.result_run_id, summary=summary)
 
 
-async def open_om_case(client: Client, case: OmCaseInput, task_queue: str) -> OpenedCase:
-    """Open the O&M case of the report's system, or join the open one (signal-with-start of
-    `issue_reported`): a second report never creates a second case."""
-    decision = intake_decision(case.report(), case.policy)
-    workflow_type = OM_WORKFLOW_TYPES[decision.track]
-    case_id = om_case_id(case.system_id)
-    event = {"event_id": f"report-{report_fingerprint(case.report())}",
-             "report": case.report().model_dump(mode="json")}
-    handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-        workflow_type, case, id=case_id, task_queue=task_queue,
-        start_signal="issue_reported", start_signal_args=[event],
-        static_summary=static_summary(case.system_id, case.market,
-                                      f"O&M {decision.track}"),
-        static_details=(f"Track: {decision.track}. Reasons: "
-                        f"{'; '.join(decision.reasons) or 'eligible'}. "
-                        f"Hazardous: {decision.hazardous}."),
-    )
-    return OpenedCase(case_id=case_id, workflow_type=workflow_type, track=decision.track,
-                      reasons=decision.reasons, hazardous=decision.hazardous,
-                      run_id=handle.result_run_id)
+def _transport(err: RPCError) -> Exception:
+    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return ServerUnavailable(f"the Temporal server did not answer ({err.message})")
+    return err
 
 
 def _rejection(err: WorkflowUpdateFailedError) -> EventRejected:
     cause = err.cause
     message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+    if isinstance(cause, ApplicationError) and cause.type in ("InvalidEvent", "InvalidPayload"):
+        return InvalidEvent(message)
     return EventRejected(message)
 
 
 async def send_event(client: Client, case_id: str, name: str, payload: dict[str, Any],
-                     *, signal: bool = False) -> OmCase | None:
-    """Send an event as an Update (returns the new status; raises `EventRejected`) or as a
-    Signal (durable; returns None, a bad event lands in `status.rejected_events`)."""
+                     *, signal: bool = False) -> CaseSummary | None:
+    """Send an event as an Update (returns the case's compact answer; raises `EventRejected`)
+    or as a Signal (durable; returns None, a bad event lands in `status.rejected_events`)."""
     handle = client.get_workflow_handle(case_id)
     if signal:
-        await handle.signal(name, payload)
+        try:
+            await handle.signal(name, payload)
+        except RPCError as err:
+            why = await _not_open(client, case_id, err)
+            raise (why if isinstance(why, Exception) else EventRejected(str(why))) from None
         return None
-    return await _update(handle, name, payload)
-
-
-async def _update(handle: WorkflowHandle[Any, Any], name: str,
-                  payload: dict[str, Any]) -> OmCase:
-    """An Update whose failures all become `EventRejected` with a message for people: the
-    case's own rejection, no such case, or a case that has closed."""
-    try:
-        result: OmCase = await handle.execute_update(name, payload, result_type=OmCase)
-        return result
-    except WorkflowUpdateFailedError as err:
-        raise _rejection(err) from None
-    except RPCError as err:
-        raise await _not_open(handle, err) from None
-
-
-async def _not_open(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:
-    """Why an Update could not reach the case: it does not exist, or it has closed (the
-    servers word this differently, so ask for the execution's state)."""
-    client = handle._client
-    try:
-        # The raw call: decoding every search attribute is not needed to read the state.
-        desc = await client.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(namespace=client.namespace,
-                                             execution=WorkflowExecution(workflow_id=handle.id)))
-    except RPCError as describe_err:
-        if describe_err.status == RPCStatusCode.NOT_FOUND:
-            return EventRejected(f"there is no case {handle.id}")
-        return err
-    status = WorkflowExecutionStatus(desc.workflow_execution_info.status)
-    if status != WorkflowExecutionStatus.RUNNING:
-        return EventRejected(f"case {handle.id} is closed ({status.name}); events and ops "
-                             "commands reach open cases only (read its outcome with `status`)")
-    return err
+    return await _update(client, case_id, name, payload)
 
 
 async def run_ops(client: Client, case_id: str, command: str,
-                  payload: dict[str, Any]) -> OmCase:
-    """Run an ops command (`cancel_case`, `escalate`, `add_note`) and return the status."""
+                  payload: dict[str, Any]) -> CaseSummary:
+    """Run an ops command (`cancel_case`, `escalate`, `add_note`) and return the answer."""
     if command not in OPS_COMMANDS:
-        raise EventRejected(f"unknown ops command {command!r}; known: {', '.join(OPS_COMMANDS)}")
-    return await _update(client.get_workflow_handle(case_id), command, payload)
+        raise InvalidEvent(f"unknown ops command {command!r}; known: {', '.join(OPS_COMMANDS)}")
+    return await _update(client, case_id, command, payload)
 
 
-async def case_status(client: Client, case_id: str) -> OmCase:
-    """The case's `status` query."""
-    status: OmCase = await client.get_workflow_handle(case_id).query("status",
-                                                                     result_type=OmCase)
-    return status
+async def _update(client: Client, case_id: str, name: str,
+                  payload: dict[str, Any]) -> CaseSummary:
+    """An Update, retried on transient failures (same payload, so the same `event_id`)."""
+    handle = client.get_workflow_handle(case_id)
+    last: Exception = ServerUnavailable(f"{case_id} did not answer the {name} update")
+    for attempt in range(UPDATE_RETRIES + 1):
+        try:
+            answer: CaseSummary = await handle.execute_update(name, payload,
+                                                              result_type=CaseSummary)
+            return answer
+        except WorkflowUpdateFailedError as err:
+            raise _rejection(err) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            last = ServerUnavailable(f"{case_id} did not answer the {name} update in time")
+        except RPCError as err:
+            why = await _not_open(client, case_id, err, payload.get("event_id"))
+            if isinstance(why, CaseSummary):
+                return why
+            if isinstance(why, EventRejected):
+                raise why from None
+            last = why
+        if attempt < UPDATE_RETRIES:
+            await asyncio.sleep(UPDATE_RETRY_BASE_S * 2 ** attempt)
+    raise last
+
+
+async def _not_open(client: Client, case_id: str, err: RPCError,
+                    event_id: Any = None) -> Exception | CaseSummary:
+    """Why a message could not reach the case: it does not exist, it has closed (then a
+    retry of an event it had accepted is still acknowledged), or a transient fault (an Update
+    aborted by a concurrent signal, a server restart) worth retrying."""
+    try:
+        desc = await client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=client.namespace,
+                                             execution=WorkflowExecution(workflow_id=case_id)))
+    except RPCError as describe_err:
+        if describe_err.status == RPCStatusCode.NOT_FOUND:
+            return CaseNotFound(f"there is no case {case_id}")
+        return ServerUnavailable(f"the Temporal server could not be reached ({err.message})")
+    status = WorkflowExecutionStatus(desc.workflow_execution_info.status)
+    if status == WorkflowExecutionStatus.RUNNING:
+        return ServerUnavailable(f"{case_id} could not take the message now ({err.message})")
+    if isinstance(event_id, str) and event_id:
+        try:
+            case = await case_status(client, case_id)
+        except (EventRejected, ServerUnavailable):
+            case = None
+        if case is not None and event_id in getattr(case, "seen_event_ids", []):
+            return CaseSummary(case_id=case_id, process=case.process, stage=case.stage,
+                               outcome=case.outcome, event_id=event_id, duplicate=True)
+    return EventRejected(f"case {case_id} is closed ({status.name}); events and ops commands "
+                         "reach open cases only (read its outcome with `status`)")
+
+
+async def case_status(client: Client, case_id: str) -> Any:
+    """The case's `status` query, as its process's status model. For people and tools that
+    read a case now and then; integrations deciding what to send next should wait on Update
+    answers or `wait_for_stage` (no polled queries: see docs/decisions.md)."""
+    model = process_of(case_id).status_model
+    try:
+        return await client.get_workflow_handle(case_id).query("status", result_type=model)
+    except WorkflowQueryFailedError as err:
+        raise ServerUnavailable(f"{case_id} could not answer the status query: {err}") from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(f"there is no case {case_id}") from None
+        raise ServerUnavailable(f"the status of {case_id} could not be read "
+                                f"({err.message})") from None
+
+
+async def current_stage(client: Client, case_id: str) -> tuple[str | None, bool]:
+    """The case's stage from its search attributes, and whether the run is open. Served by the
+    server alone (no worker, no query): cheap to poll."""
+    handle = client.get_workflow_handle(case_id)
+    try:
+        desc = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(f"there is no case {case_id}") from None
+        raise ServerUnavailable(f"{case_id} could not be described ({err.message})") from None
+    stage = desc.typed_search_attributes.get(CASE_STAGE)
+    return stage, desc.status == WorkflowExecutionStatus.RUNNING
 
 
 async def wait_for_stage(client: Client, case_id: str, stages: set[str],
-                         timeout: float = 30.0) -> OmCase:
-    """Poll the status until the case is in one of `stages` (for scripts that send the next
-    event only once the case is ready for it)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+                         timeout: float = 30.0) -> str:
+    """Poll the case's stage (search attribute, not a query) until it is one of `stages`, for
+    scripts that send the next event only once the case is ready for it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.1
     while True:
-        status = await case_status(client, case_id)
-        if status.stage in stages:
-            return status
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{case_id} is in stage {status.stage!r}, not {sorted(stages)}")
-        await asyncio.sleep(0.2)
+        stage, _ = await current_stage(client, case_id)
+        if stage in stages:
+            return stage
+        if loop.time() > deadline:
+            raise TimeoutError(f"{case_id} is in stage {stage!r}, not {sorted(stages)}")
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
+

@@ -1,5 +1,8 @@
-"""Demo O&M cases in different stages, so the local Web UI has something to show. Re-running it
-is harmless: reports join the open cases and repeated event IDs are ignored."""
+"""Demo O&M cases in different stages, so the local Web UI has something to show.
+
+Seeded once: a demo case that exists already (open or closed) is left alone, so re-running
+`./dev up` never restarts a closed demo case. The script waits on stages through search
+attributes, never by polling the `status` query."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any
 from temporalio.client import Client
 
 from domain.om import OmCaseInput
-from starter.client import case_status, open_om_case, send_event, wait_for_stage
+from domain.processes import OM, om_case_id
+from starter.client import CaseNotFound, current_stage, open_case, send_event, wait_for_stage
 
 BASE: dict[str, Any] = {
     "case_reason": "system_failure", "source": "sunrun_monitoring", "installer": "sunrun",
@@ -19,18 +23,20 @@ BASE: dict[str, Any] = {
                   "email": "demo@example.com"},
     "description": "inverter shows error 21",
 }
+# The stages a demo case rests in once its events are in.
+RESTING = {"problem_identified", "self_scheduling_texts", "outbound_calls",
+           "appointment_scheduled", "findings_review", "closed"}
 
 
 def _case(system_id: str, **changes: Any) -> OmCaseInput:
     return OmCaseInput.model_validate({**BASE, "system_id": system_id, **changes})
 
 
-async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
-    """Open the demo cases and drive each to its stage; returns one line per case."""
-    lines = []
-    in_3_days = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+def demo_plans(now: datetime) -> list[tuple[OmCaseInput, list[tuple[str, dict[str, Any]]]]]:
+    """The demo cases and the events that take each to its stage."""
+    in_3_days = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
     not_fixed = {"event_id": "demo-remote-fix", "resolved": False}
-    plans: list[tuple[OmCaseInput, list[tuple[str, dict[str, Any]]]]] = [
+    return [
         (_case("DEMO-001", description="production dropped to zero"), []),
         (_case("DEMO-002", market="AZ", zip="85004"), [("remote_fix_result", not_fixed)]),
         (_case("DEMO-003", market="TX", zip="78701", policy={"text_attempts": 0}),
@@ -46,19 +52,27 @@ async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
         (_case("DEMO-007", market="CO", zip="80202"),
          [("remote_fix_result", {"event_id": "demo-fixed", "resolved": True})]),
     ]
-    for case, events in plans:
-        opened = await open_om_case(client, case, task_queue)
+
+
+async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
+    """Open the demo cases that do not exist yet and drive each to its stage; one line per
+    case."""
+    lines = []
+    for case, events in demo_plans(datetime.now(UTC)):
+        case_id = om_case_id(case.system_id)
+        try:
+            stage, running = await current_stage(client, case_id)
+            lines.append(f"{case_id}: already there (stage={stage}, "
+                         f"{'open' if running else 'closed'})")
+            continue
+        except CaseNotFound:
+            pass
+        opened = await open_case(client, OM, case, task_queue)
         for name, payload in events:
-            status = await case_status(client, opened.case_id)
-            if payload["event_id"] in status.seen_event_ids:
-                continue  # seeded before
             if name == "remote_fix_result":
                 await wait_for_stage(client, opened.case_id, {"problem_identified"})
             await send_event(client, opened.case_id, name, payload)
-        # A case that was sent events has left problem_identified; wait until it has.
-        settled = {"self_scheduling_texts", "outbound_calls", "appointment_scheduled",
-                   "findings_review", "closed"} | (set() if events else {"problem_identified"})
-        status = await wait_for_stage(client, opened.case_id, settled)
-        lines.append(f"{opened.case_id}: {opened.workflow_type} stage={status.stage}"
-                     + (f" outcome={status.outcome}" if status.outcome else ""))
+        stage = await wait_for_stage(client, opened.case_id,
+                                     RESTING - (set() if not events else {"problem_identified"}))
+        lines.append(f"{opened.case_id}: {opened.workflow_type} stage={stage}")
     return lines

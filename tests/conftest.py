@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
 from activities.store import SqliteRecordStore
+from domain.wire import DATA_CONVERTER
 from tests.http_endpoint import Endpoint
-from tests.workflows.harness import OmHarness
+from tests.workflows.harness import CaseHarness
 
 
 def server_path(name: str) -> str:
@@ -38,7 +38,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """The session's time-skipping test server, with the project's search attributes."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=server_path("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     from workers.registry import ensure_search_attributes
 
@@ -79,11 +79,11 @@ def activities(store: SqliteRecordStore) -> FieldServiceActivities:
 @pytest_asyncio.fixture
 async def om(env: WorkflowEnvironment, client: Client, task_queue: str,
              store: SqliteRecordStore,
-             activities: FieldServiceActivities) -> AsyncIterator[OmHarness]:
+             activities: FieldServiceActivities) -> AsyncIterator[CaseHarness]:
     """The O&M test harness on this test's task queue and store. Cases it opened are ended
     afterwards: on the shared time-skipping server, a left-over case's timers would fire with
     no worker to take them and stall later tests' time skips."""
-    harness = OmHarness(env, client, task_queue, store, activities)
+    harness = CaseHarness(env, client, task_queue, store, activities)
     yield harness
     await harness.terminate_open_cases()
 

@@ -8,6 +8,7 @@ import signal
 from datetime import timedelta
 
 import structlog
+from temporalio.client import Client
 
 from activities.effects import FieldServiceActivities
 from activities.http_delivery import HttpDelivery
@@ -20,12 +21,31 @@ from workers.registry import build_worker, ensure_search_attributes
 log = structlog.get_logger("fieldservice.worker")
 
 
+async def connect_with_backoff(settings: Settings, target: str) -> Client:
+    """Connect, retrying with backoff while the server is not up yet (a worker that starts
+    before its server, or during a server restart, waits instead of exiting)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + settings.connect_timeout_seconds
+    delay = 0.5
+    while True:
+        try:
+            return await connect()
+        except RuntimeError as err:  # the SDK's connection failures
+            if loop.time() + delay > give_up:
+                raise SystemExit(f"cannot reach the Temporal server at {target} after "
+                                 f"{settings.connect_timeout_seconds:.0f} s: {err}") from None
+            log.warning("Temporal server not reachable yet; retrying", address=target,
+                        retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 async def main() -> None:
     """Connect, register search attributes, run the worker, shut down cleanly on a signal."""
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     target = connect_config()
-    client = await connect()
+    client = await connect_with_backoff(settings, target["target_host"])
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
@@ -33,14 +53,15 @@ async def main() -> None:
     delivery = (HttpDelivery(settings.delivery_url, timeout=settings.delivery_timeout_seconds)
                 if settings.delivery_url else None)
     worker = build_worker(client, settings.task_queue, FieldServiceActivities(store, delivery),
-                          graceful_shutdown_timeout=timedelta(seconds=20))
+                          graceful_shutdown_timeout=timedelta(seconds=20),
+                          tuning=settings.worker_options())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
              namespace=client.namespace, store=settings.store,
-             delivery="http" if delivery else "none")
+             delivery="http" if delivery else "none", **settings.worker_options())
     async with worker:
         await stop.wait()
         log.info("shutting down: finishing in-flight tasks")

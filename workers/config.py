@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+
+from domain.wire import DATA_CONVERTER
 
 DEFAULT_TASK_QUEUE = "field-service"
 DEFAULT_ADDRESS = "localhost:7233"
+
+
+class WorkerTuning(TypedDict, total=False):
+    """The `Worker` options a deployment (or a benchmark) may set from the environment."""
+
+    max_cached_workflows: int
+    max_concurrent_workflow_tasks: int
+    max_concurrent_activities: int
 
 
 class Settings(BaseSettings):
@@ -27,6 +36,24 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     register_search_attributes: bool = True
+    # Worker tuning (None: the SDK's default). The workflow cache keeps recently run cases in
+    # memory so a new event does not replay the whole history.
+    max_cached_workflows: int | None = None
+    max_concurrent_workflow_tasks: int | None = None
+    max_concurrent_activities: int | None = None
+    # How long `python -m workers` keeps trying to reach a server that is down at start.
+    connect_timeout_seconds: float = 300.0
+
+    def worker_options(self) -> WorkerTuning:
+        """The tuning options that are set, as `Worker` keyword arguments."""
+        tuning = WorkerTuning()
+        if self.max_cached_workflows is not None:
+            tuning["max_cached_workflows"] = self.max_cached_workflows
+        if self.max_concurrent_workflow_tasks is not None:
+            tuning["max_concurrent_workflow_tasks"] = self.max_concurrent_workflow_tasks
+        if self.max_concurrent_activities is not None:
+            tuning["max_concurrent_activities"] = self.max_concurrent_activities
+        return tuning
 
 
 def connect_config() -> dict[str, Any]:
@@ -39,4 +66,4 @@ def connect_config() -> dict[str, Any]:
 
 async def connect() -> Client:
     """A client configured from the environment with the pydantic data converter."""
-    return await Client.connect(**connect_config(), data_converter=pydantic_data_converter)
+    return await Client.connect(**connect_config(), data_converter=DATA_CONVERTER)

@@ -19,11 +19,31 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.effects import FieldServiceActivities, all_activities
+from domain.processes import PROCESSES
+from workers.config import WorkerTuning
+from workflows.case_base import CaseWorkflow
 from workflows.om_manual import OmManualWorkflow
 from workflows.om_simplified import OmSimplifiedWorkflow
-from workflows.search_attributes import ALL_KEYS
+from workflows.search_attributes import ALL_KEYS, TYPES
 
-WORKFLOWS: Sequence[type] = (OmSimplifiedWorkflow, OmManualWorkflow)
+# Workflow type name -> class, for every workflow type of every process in `PROCESSES`.
+WORKFLOW_CLASSES: dict[str, type[CaseWorkflow[Any]]] = {
+    "OmSimplifiedWorkflow": OmSimplifiedWorkflow,
+    "OmManualWorkflow": OmManualWorkflow,
+}
+
+
+def _registered() -> Sequence[type]:
+    listed = [t for spec in PROCESSES.values() for t in spec.workflow_types]
+    missing = sorted(set(listed) - set(WORKFLOW_CLASSES))
+    extra = sorted(set(WORKFLOW_CLASSES) - set(listed))
+    if missing or extra:
+        raise RuntimeError(f"workflow registry out of step with PROCESSES: missing {missing}, "
+                           f"not in any process {extra}")
+    return [WORKFLOW_CLASSES[t] for t in listed]
+
+
+WORKFLOWS: Sequence[type] = _registered()
 
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -35,7 +55,7 @@ _INDEXED = {
 # Models validate in workflow code (inputs, events), and phonenumbers loads its per-region
 # metadata modules lazily on first use: imported inside the sandbox, that took longer than the
 # 2 s deadlock limit on a cold worker. Passing them through imports them once, for real.
-PASSTHROUGH_MODULES = ("domain", "phonenumbers", "holidays", "tzdata")
+PASSTHROUGH_MODULES = ("domain", "activities", "phonenumbers", "holidays", "tzdata", "zipcodes")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -45,11 +65,14 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
-                 *, activity_executor: Executor | None = None, **kwargs: Any) -> Worker:
-    """A worker with every workflow and activity of the project."""
+                 *, activity_executor: Executor | None = None,
+                 tuning: WorkerTuning | None = None, **kwargs: Any) -> Worker:
+    """A worker with every workflow and activity of the project; `tuning`: cache size and
+    concurrency (`Settings.worker_options`)."""
     return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
                   activities=all_activities(acts), activity_executor=activity_executor,
-                  workflow_runner=workflow_runner(), **kwargs)
+                  workflow_runner=workflow_runner(), **(tuning or WorkerTuning()), **kwargs)
+
 
 
 async def ensure_search_attributes(
@@ -66,7 +89,7 @@ async def ensure_search_attributes(
         if err.status != RPCStatusCode.UNIMPLEMENTED:
             raise
         known = set()
-    missing = {k.name: _INDEXED[k._metadata_type] for k in keys if k.name not in known}
+    missing = {k.name: _INDEXED[TYPES[k.name]] for k in keys if k.name not in known}
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))

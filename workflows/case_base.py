@@ -1,65 +1,110 @@
-"""The case base: what every case workflow does the same way (spec section 2).
+"""The case base: what every case workflow does the same way (spec sections 2 and 2.1).
 
-- Events arrive through two doors, a dynamic Update (validated: a bad event is rejected and
-  leaves no trace) and a dynamic Signal of the same name (durable: a bad event is recorded in
-  `rejected_events`). One admission check serves both: known name, well-formed payload,
-  `event_id` not seen before, fits the current stage.
-- Accepted "flow" events queue in `case.pending` until the process's main coroutine consumes
-  them with `next_event`; "record" events are applied at once. The Update returns the status
-  after the main coroutine has acted on the event.
-- `enter_stage` and `set_wait` are the only writers of the stage, the deadline, the search
-  attributes and the UI's current details.
-- Ops commands (`cancel_case`, `escalate`, `add_note`) are Updates with validators.
-- Every wait goes through `wait`, so a cancel interrupts any of them.
+- **Events** arrive through two doors, a dynamic Update (validated: a bad event is rejected,
+  non-retryable, and leaves no trace) and a dynamic Signal of the same name (durable: a bad event
+  is recorded in `rejected_events`). One admission check serves both and answers accepted,
+  duplicate or rejected; a seen `event_id` is acknowledged before any other check. Accepted
+  "flow" events queue in `case.pending` until the process's flow asks for them by type
+  (`next_event(RemoteFixResult)`); "record" events are applied at once.
+- **Lifecycle**: a process's flow is a straight script that returns how the case ends
+  (`Close(outcome)` or `ContinueAs(workflow, ...)`); ops commands and Temporal's own cancel end it
+  the same way through `CaseInterrupted`. Closing closes the CRM records the case opened.
+- **One writer** of stage, deadline, search attributes and the UI's current details:
+  `enter_stage`, `set_wait`, `mark`. Search-attribute changes are collected and written once
+  per workflow task (each upsert is a history event).
+- **Side effects** go through `effect`: the interrupt check first (once a cancel is accepted no
+  side effect starts), then the activity, and the failure policy (spec 2.1): a non-retryable
+  failure is recorded in `failures`, assigned to a person, and the case goes on. Homeowner texts
+  and calls go through `message_homeowner`: contact hours, a send-by instant, no usable phone.
+- **Hazard first** (spec 2.1): `hazard_first` sends the safety notice and the P1 dispatch; a
+  case that becomes hazardous while it waits does both before anything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, Generic, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
+    from activities.effects import FieldServiceActivities, resolve_holidays
     from domain.base import as_utc_iso
     from domain.case import (
+        MAX_ACCEPTED_EVENTS,
+        MAX_FAILURES,
+        MAX_OPS,
+        MAX_REJECTED_EVENTS,
+        MAX_SEEN_EVENT_IDS,
         AcceptedEvent,
         CaseState,
+        CaseSummary,
+        Failure,
         OpsRecord,
         PendingEvent,
         RejectedEvent,
         StageEntry,
+        keep_last,
     )
-    from domain.effects import Assignment, Channel, CrmRecordRequest, EffectReceipt, Notification
-    from domain.events import AddNote, CancelCase, Escalate, Event
+    from domain.effects import (
+        SEND_WINDOW_CLOSED,
+        AssigneeType,
+        Assignment,
+        Channel,
+        CloseRecordsRequest,
+        CrmRecordRequest,
+        EffectReceipt,
+        HolidayRequest,
+        Notification,
+        Priority,
+        RecordKind,
+    )
+    from domain.events import OPS_COMMANDS, AddNote, CancelCase, Escalate, Event, OpsCommand
     from domain.homeowner import Homeowner
+    from domain.rules.contact_hours import ContactHours, next_contact_instant, send_by
+    from domain.wire import describe_fields
     from workflows import search_attributes as sa
 
 S = TypeVar("S", bound=CaseState)
 E = TypeVar("E", bound=Event)
+A = TypeVar("A", bound=BaseModel)
+R = TypeVar("R")
 
 CLOSED = "closed"
-ACTIVITY_TIMEOUT = timedelta(minutes=2)
-# Side effects retry for as long as it takes (idempotency makes that safe); the interval caps
-# how long an outage of the CRM or SMS gateway delays a case once it is back.
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
-                             maximum_interval=timedelta(minutes=10))
+CANCELLED = "cancelled"
+# Runs started before the base was reworked (one upsert per change, no CRM close) replay with
+# their old command sequence; every new run records this marker and takes the new one.
+BASE_V2 = "case-base-v2"
+CASE_MANAGER = "case_manager"
+# Side effects are a store write and, when configured, one HTTP delivery (10 s timeout): a
+# worker killed mid-activity delays the case by this much, not by minutes.
+EFFECT_TIMEOUT = timedelta(seconds=30)
+# They retry for as long as it takes (idempotency makes that safe); the interval caps how long
+# an outage of the CRM or SMS gateway delays a case once it is back.
+EFFECT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
+                           maximum_interval=timedelta(minutes=10))
+# Longest event or stage name quoted back in a rejection (a 950-character name sent 1,200 times
+# must not fill the case state).
+_NAME_IN_REASON = 80
 
 StageCheck = Callable[[Any, Any], str | None]
 Apply = Callable[[Any, Any], None]
+Sent = Literal["sent", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
 class EventSpec:
-    """How a case takes one event: its payload model, the stages it fits (None: any open
-    stage), an extra check, and whether it is applied at once (`apply`) or queued for the main
-    coroutine (`flow`)."""
+    """How a case takes one event: its payload model (which knows the event's name), the stages
+    it fits (None: any open stage), an extra check, and whether it is applied at once (`apply`)
+    or queued for the flow (`flow`)."""
 
     model: type[Event]
     stages: frozenset[str] | None = None
@@ -67,48 +112,151 @@ class EventSpec:
     apply: Apply | None = None
     flow: bool = True
 
+    @property
+    def name(self) -> str:
+        """The event's wire name."""
+        return self.model.EVENT
+
+
+def events_table(*specs: EventSpec) -> dict[str, EventSpec]:
+    """A process's `EVENTS`, keyed by each event's own name."""
+    return {spec.name: spec for spec in specs}
+
+
+# ---- how a case ends ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Close:
+    """The case closes with this outcome."""
+
+    outcome: str
+
+
+@dataclass(frozen=True)
+class ContinueAs:
+    """This run ends (with `outcome` in its status) and the case continues, under the same
+    workflow ID, as `workflow` (the same type for a fresh history, another for a new track).
+    Pending events are carried over unless `drain_pending`, which records them as not applied."""
+
+    workflow: str
+    reason: str
+    outcome: str
+    drain_pending: bool = True
+    escalate: bool = True
+
+
+Ending = Close | ContinueAs
+
 
 class CaseInterrupted(Exception):
-    """Raised out of a wait when an ops command takes the case off its normal path."""
+    """Raised out of a wait or a side effect when an ops command or a cancellation ends the
+    case's flow early."""
+
+    def __init__(self, ending: Ending) -> None:
+        super().__init__(repr(ending))
+        self.ending = ending
+
+
+class _SendWindowClosed(Exception):
+    """A homeowner message was not delivered before its send-by instant."""
+
+
+# ---- admission --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The event fits: apply or queue it."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The `event_id` was seen before: acknowledge it and change nothing."""
+
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The event does not fit; `reason` says why (for the sender). `invalid`: the payload or
+    the name itself is wrong (not the case's state)."""
+
+    reason: str
+    event_id: str | None = None
+    invalid: bool = False
+
+
+Admission = Accepted | Duplicate | Rejected
 
 
 def describe_validation_error(name: str, exc: ValidationError) -> str:
-    """One line naming each bad field, for integrators reading a rejection."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "payload"
-        parts.append(f"{where}: {err['msg']}")
-    return f"{name}: " + "; ".join(parts)
+    """One line naming each bad field, for integrators reading a rejection (never the values:
+    they may be personal data)."""
+    return f"{name}: {describe_fields(exc)}"
 
 
-def _raw_event_id(args: Sequence[RawValue]) -> str | None:
-    """The `event_id` of a payload that failed validation, when it has a usable one, so the
-    sender can match the rejection to what it sent."""
+def _short(name: str) -> str:
+    return name if len(name) <= _NAME_IN_REASON else name[:_NAME_IN_REASON] + "..."
+
+
+def _raw_object(args: Sequence[RawValue]) -> dict[str, Any] | None:
+    """The single JSON-object argument of an event, or None."""
+    if len(args) != 1:
+        return None
     try:
         raw = workflow.payload_converter().from_payload(args[0].payload, dict)
-    except Exception:  # noqa: BLE001 - not even a JSON object
+    except Exception:  # noqa: BLE001 - not a JSON object: the caller says so
         return None
-    value = raw.get("event_id") if isinstance(raw, dict) else None
+    return raw if isinstance(raw, dict) else None
+
+
+def _event_id_of(raw: dict[str, Any] | None) -> str | None:
+    value = raw.get("event_id") if raw else None
     return value[:200] if isinstance(value, str) and value else None
 
 
+INVALID_EVENT = "InvalidEvent"
+EVENT_REJECTED = "EventRejected"
+
+
+def rejection(reason: str, *, invalid: bool = False) -> ApplicationError:
+    """A permanent rejection (spec 2.1): an integration must not retry it. `InvalidEvent`: the
+    payload or name is wrong; `EventRejected`: it does not fit the case's stage or state."""
+    return ApplicationError(reason, type=INVALID_EVENT if invalid else EVENT_REJECTED,
+                            non_retryable=True)
+
+
 class CaseWorkflow(Generic[S]):
-    """Base class of every case workflow; a process sets `PROCESS`, `EVENTS` and implements
-    `flow`."""
+    """Base class of every case workflow; a process sets `PROCESS` and `EVENTS`, implements
+    `homeowner`, `carry_input` (when it continues as new) and a flow that returns an `Ending`,
+    and calls `run_case(flow)` from its run method."""
 
     PROCESS: ClassVar[str]
     EVENTS: ClassVar[Mapping[str, EventSpec]]
+    # Who an ops `escalate` goes to when it does not take the case off its path.
+    ESCALATE_TO: ClassVar[str] = CASE_MANAGER
 
     case: S
-    _interrupt: tuple[str, str] | None
+    hours: ContactHours
+    _interrupt: Ending | None
     _settled_seq: int
     _finished: bool
+    _closing: bool
+    _sa_pending: dict[str, SearchAttributeUpdate[Any]]
+    _v2: bool
 
-    def _init_base(self, case: S) -> None:
+    def _init_base(self, case: S, hours: ContactHours) -> None:
         self.case = case
+        self.hours = hours
         self._interrupt = None
         self._settled_seq = case.event_seq
         self._finished = False
+        self._closing = False
+        self._sa_pending = {}
+        self._v2 = True
 
     # ---- what a process provides -------------------------------------------------------
 
@@ -120,8 +268,20 @@ class CaseWorkflow(Generic[S]):
         """Process-specific lines for the UI's current details (no personal data)."""
         return []
 
-    async def on_escalate(self, cmd: Escalate) -> None:
-        """What the ops `escalate` command does in this process."""
+    async def on_escalate(self, cmd: Escalate) -> Ending | None:
+        """What the ops `escalate` command does: an `Ending` takes the case off its path (the
+        simplified track continues as the manual one); None means it was handled in place.
+        The default sets `Escalated` and gives the case to `ESCALATE_TO`, urgently."""
+        n = self.case.bump("ops_escalations")
+        self.mark(escalated=True)
+        await self.assign(self.key("ops", "escalation", n), self.ESCALATE_TO,
+                          f"escalated by operator: {cmd.reason}",
+                          summary=f"assign the escalation to {self.ESCALATE_TO}",
+                          priority="high")
+        return None
+
+    def carry_input(self) -> BaseModel:
+        """The input of the next run when the case continues as new, carrying the case."""
         raise NotImplementedError
 
     # ---- status --------------------------------------------------------------------------
@@ -131,141 +291,206 @@ class CaseWorkflow(Generic[S]):
         """The whole case: stage, outcome, history, counters, deadline, rejected events."""
         return self.case
 
+    def summary(self, event: str = "", event_id: str = "",
+                duplicate: bool = False) -> CaseSummary:
+        """The compact answer of an Update."""
+        c = self.case
+        return CaseSummary(case_id=c.case_id, process=c.process, stage=c.stage,
+                           outcome=c.outcome, waiting_for=c.waiting_for,
+                           next_deadline=c.next_deadline, attempts=dict(c.attempts),
+                           escalated=c.escalated, hazardous=c.hazardous, event=event,
+                           event_id=event_id, duplicate=duplicate)
+
     # ---- events: one admission check, two doors ----------------------------------------
 
-    def _admit(self, name: str, args: Sequence[RawValue]) -> tuple[Event | None, str | None]:
-        """(event, None) to accept; (event, None) with a seen id is a duplicate; (None|event,
-        reason) to reject."""
+    def _admit(self, name: str, args: Sequence[RawValue]) -> Admission:
+        raw = _raw_object(args)
+        event_id = _event_id_of(raw)
+        # A retry is acknowledged before anything else: after continue-as-new into a track that
+        # does not take this event, or after the case moved on, it is still the same event.
+        if event_id is not None and event_id in self.case.seen_event_ids:
+            return Duplicate(event_id)
         spec = self.EVENTS.get(name)
         if spec is None:
             known = ", ".join(sorted(self.EVENTS))
-            return None, f"unknown event {name!r} for {self.PROCESS}; known events: {known}"
-        if len(args) != 1:
-            return None, f"{name}: expected one JSON object as the argument, got {len(args)}"
+            return Rejected(f"unknown event {_short(name)!r} for {self.PROCESS}; known events: "
+                            f"{known}", event_id, invalid=True)
+        if raw is None:
+            return Rejected(f"{name}: expected one JSON object as the argument", event_id,
+                            invalid=True)
         try:
-            raw = workflow.payload_converter().from_payload(args[0].payload, dict)
             event = spec.model.model_validate(raw)
         except ValidationError as exc:
-            return None, describe_validation_error(name, exc)
-        except Exception as exc:  # noqa: BLE001 - undecodable payloads are the sender's error
-            return None, f"{name}: payload is not a JSON object ({type(exc).__name__})"
-        if event.event_id in self.case.seen_event_ids:
-            return event, None
+            return Rejected(describe_validation_error(name, exc), event_id, invalid=True)
         if self.case.outcome is not None:
-            return event, f"{name}: the case is closed (outcome {self.case.outcome})"
+            return Rejected(f"{name}: the case is closed (outcome {self.case.outcome})", event_id)
         if spec.stages is not None and self.case.stage not in spec.stages:
             allowed = ", ".join(sorted(spec.stages))
-            return event, (f"{name} does not fit stage {self.case.stage!r} "
-                           f"(accepted in: {allowed})")
+            return Rejected(f"{name} does not fit stage {self.case.stage!r} "
+                            f"(accepted in: {allowed})", event_id)
         if spec.check is not None:
             reason = spec.check(self.case, event)
             if reason:
-                return event, f"{name}: {reason}"
-        return event, None
+                return Rejected(f"{name}: {reason}", event_id)
+        return Accepted(event)
 
-    def _accept(self, name: str, event: Event) -> int:
-        spec = self.EVENTS[name]
+    def _remember(self, event_id: str) -> None:
+        self.case.seen_event_ids.append(event_id)
+        keep_last(self.case.seen_event_ids, MAX_SEEN_EVENT_IDS)
+
+    def _accept(self, event: Event) -> int:
+        spec = self.EVENTS[event.EVENT]
         self.case.event_seq += 1
         seq = self.case.event_seq
-        self.case.seen_event_ids.append(event.event_id)
-        self.case.events.append(AcceptedEvent(name=name, event_id=event.event_id,
+        self._remember(event.event_id)
+        self.case.events.append(AcceptedEvent(name=event.EVENT, event_id=event.event_id,
                                               stage=self.case.stage, received_at=workflow.now()))
+        self.case.events_total += 1
+        keep_last(self.case.events, MAX_ACCEPTED_EVENTS)
         if spec.apply is not None:
             spec.apply(self.case, event)
             self.refresh_details()
         if spec.flow:
-            self.case.pending.append(PendingEvent(seq=seq, name=name,
+            self.case.pending.append(PendingEvent(seq=seq, name=event.EVENT,
                                                   payload=event.model_dump(mode="json")))
         return seq
+
+    def _reject(self, name: str, reason: str, event_id: str | None) -> None:
+        self.case.rejected_events.append(RejectedEvent(
+            name=_short(name), event_id=event_id, reason=reason, received_at=workflow.now()))
+        self.case.rejected_total += 1
+        keep_last(self.case.rejected_events, MAX_REJECTED_EVENTS)
 
     def _acted_on(self, seq: int) -> bool:
         return self._finished or (
             self._settled_seq >= seq and all(p.seq != seq for p in self.case.pending))
 
     @workflow.update(dynamic=True)
-    async def event_update(self, name: str, args: Sequence[RawValue]) -> S:
-        """Every process event as an Update: returns the status once the case acted on it."""
-        event, reason = self._admit(name, args)
-        if reason or event is None:  # the state moved between validator and handler
-            raise ApplicationError(reason or f"{name}: rejected", type="EventRejected",
-                                   non_retryable=True)
-        if event.event_id in self.case.seen_event_ids:
-            return self.case
-        seq = self._accept(name, event)
+    async def event_update(self, name: str, args: Sequence[RawValue]) -> CaseSummary:
+        """Every process event as an Update: answers once the case acted on it."""
+        admission = self._admit(name, args)
+        if isinstance(admission, Rejected):  # the state moved between validator and handler
+            raise rejection(admission.reason, invalid=admission.invalid)
+        if isinstance(admission, Duplicate):
+            return self.summary(name, admission.event_id, duplicate=True)
+        seq = self._accept(admission.event)
+        self.flush_search_attributes()
         if self.EVENTS[name].flow:
             await workflow.wait_condition(lambda: self._acted_on(seq))
-        return self.case
+        return self.summary(name, admission.event.event_id)
 
     @event_update.validator
     def validate_event_update(self, name: str, args: Sequence[RawValue]) -> None:
-        """Reject a malformed or out-of-stage event before it reaches history."""
-        _, reason = self._admit(name, args)
-        if reason:
-            raise ValueError(reason)
+        """Reject a malformed, out-of-stage or late event before it reaches history."""
+        admission = self._admit(name, args)
+        if isinstance(admission, Rejected):
+            raise rejection(admission.reason, invalid=admission.invalid)
 
     @workflow.signal(dynamic=True)
     def event_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """Every process event as a Signal: durable; a bad one is recorded, never fatal."""
-        event, reason = self._admit(name, args)
-        if reason:
-            self.case.rejected_events.append(RejectedEvent(
-                name=name, event_id=event.event_id if event else _raw_event_id(args),
-                reason=reason,
-                received_at=workflow.now()))
+        admission = self._admit(name, args)
+        if isinstance(admission, Rejected):
+            self._reject(name, admission.reason, admission.event_id)
             workflow.logger.warning("event rejected", extra={"case_id": self.case.case_id,
-                                                            "event": name})
+                                                            "event": _short(name)})
             self.refresh_details()
-            return
-        assert event is not None
-        if event.event_id not in self.case.seen_event_ids:
-            self._accept(name, event)
+        elif isinstance(admission, Accepted):
+            self._accept(admission.event)
+            self.flush_search_attributes()
 
     async def next_event(
-        self, names: set[str], *, timeout: timedelta | None, waiting_for: str,
-        summary: str, deadline: datetime | None = None, stop: Callable[[], bool] | None = None,
-    ) -> tuple[str, Any] | None:
-        """Wait for one of `names` (queued or arriving), up to `timeout`; None on timeout or
-        when `stop` becomes true first."""
-        if deadline is None and timeout is not None:
-            deadline = workflow.now() + timeout
+        self, *models: type[Event], deadline: datetime | None, waiting_for: str, summary: str,
+        stop: Callable[[], bool] | None = None,
+    ) -> Event | None:
+        """Wait for an event of one of `models` (queued or arriving) until `deadline` (None: no
+        end); None on the deadline, or when `stop` becomes true first."""
+        names = {m.EVENT for m in models}
         self.set_wait(waiting_for, deadline)
 
         def found() -> bool:
             return any(p.name in names for p in self.case.pending)
 
-        ok = await self.wait(lambda: found() or (stop is not None and stop()), timeout=timeout,
-                             summary=summary)
+        ok = await self.wait(lambda: found() or (stop is not None and stop()),
+                             deadline=deadline, summary=summary)
         if not ok or not found():
             return None
         item = next(p for p in self.case.pending if p.name in names)
         self.case.pending.remove(item)
-        return item.name, self.EVENTS[item.name].model.model_validate(item.payload)
+        return self.EVENTS[item.name].model.model_validate(item.payload)
+
+    async def next_of(self, model: type[E], *, deadline: datetime | None, waiting_for: str,
+                      summary: str) -> E | None:
+        """`next_event` for one event type, typed as that type."""
+        got = await self.next_event(model, deadline=deadline, waiting_for=waiting_for,
+                                    summary=summary)
+        return cast(E, got) if got is not None else None
 
     # ---- waiting --------------------------------------------------------------------------
 
     def _settle(self) -> None:
-        """Mark every event accepted so far as acted on, unless still queued: the main coroutine
-        has reached its next wait (or moved stage), so Update callers may read the status."""
+        """Mark every event accepted so far as acted on, unless still queued: the flow has
+        reached its next wait (or moved stage), so Update callers may read the status."""
         self._settled_seq = self.case.event_seq
 
-    async def wait(self, condition: Callable[[], bool], *, timeout: timedelta | None,
+    def _hazard_due(self) -> bool:
+        return self.case.hazardous and not self.case.hazard_handled and not self._closing
+
+    def _check_interrupt(self) -> None:
+        if self._interrupt is not None and not self._closing:
+            raise CaseInterrupted(self._interrupt)
+
+    async def wait(self, condition: Callable[[], bool], *, deadline: datetime | None,
                    summary: str) -> bool:
-        """Wait for `condition` or the timeout (False); raises `CaseInterrupted` on ops."""
-        self._settle()
-        self.refresh_details()
-        if timeout is not None and timeout <= timedelta(0):
-            return condition()
-        try:
-            await workflow.wait_condition(
-                lambda: condition() or self._interrupt is not None,
-                timeout=timeout, timeout_summary=summary)
-        except TimeoutError:
-            return False
-        if self._interrupt is not None:
-            raise CaseInterrupted(self._interrupt[1])
-        return True
+        """Wait for `condition` until `deadline` (False then); raises `CaseInterrupted` when an
+        ops command or a cancellation ends the flow; a case that turned hazardous gets its
+        safety notice and P1 dispatch first, then goes on waiting.
+
+        A deadline that has passed when the case wakes wins over an event that arrived in the
+        same workflow task: the decision then does not depend on whether the timer or the event
+        was applied first (they can come in one activation on replay and in two live)."""
+        while True:
+            self._check_interrupt()
+            if self._hazard_due():
+                await self.hazard_first()
+                continue
+            self._settle()
+            self.refresh_details()
+            self.flush_search_attributes()
+            if deadline is not None and deadline <= workflow.now():
+                return condition()
+            timeout = deadline - workflow.now() if deadline is not None else None
+            try:
+                await workflow.wait_condition(
+                    lambda: condition() or self._interrupt is not None or self._hazard_due(),
+                    timeout=timeout, timeout_summary=summary)
+            except TimeoutError:
+                return False
+            self._check_interrupt()
+            if self._hazard_due():
+                continue
+            if deadline is not None and workflow.now() >= deadline:
+                return False
+            return True
+
+    async def sleep_until(self, at: datetime, *, summary: str) -> None:
+        """Sleep until `at` (interruptible, like every wait)."""
+        await self.wait(lambda: False, deadline=at, summary=summary)
 
     # ---- stage, deadline, search attributes, details -----------------------------------
+
+    def _set_sa(self, *updates: SearchAttributeUpdate[Any]) -> None:
+        for update in updates:
+            self._sa_pending[update.key.name] = update
+        if not self._v2:
+            self.flush_search_attributes()
+
+    def flush_search_attributes(self) -> None:
+        """Write the search-attribute changes collected since the last write, in one upsert
+        (one history event per workflow task instead of one per change)."""
+        if self._sa_pending:
+            workflow.upsert_search_attributes(list(self._sa_pending.values()))
+            self._sa_pending = {}
 
     def enter_stage(self, stage: str) -> None:
         """Move the case to `stage`: history, search attributes, details; events queued for the
@@ -281,12 +506,9 @@ class CaseWorkflow(Generic[S]):
             spec = self.EVENTS[item.name]
             if spec.stages is not None and stage not in spec.stages:
                 self.case.pending.remove(item)
-                self.case.rejected_events.append(RejectedEvent(
-                    name=item.name, event_id=item.payload.get("event_id"),
-                    reason=f"arrived in stage {old!r}; not applied before the case moved to "
-                           f"{stage!r}", received_at=workflow.now()))
-        workflow.upsert_search_attributes([sa.CASE_STAGE.value_set(stage),
-                                           sa.NEXT_DEADLINE.value_unset()])
+                self._reject(item.name, f"arrived in stage {old!r}; not applied before the case "
+                                        f"moved to {stage!r}", item.payload.get("event_id"))
+        self._set_sa(sa.CASE_STAGE.value_set(stage), sa.NEXT_DEADLINE.value_unset())
         workflow.logger.info("stage entered", extra={"case_id": self.case.case_id,
                                                     "stage": stage})
         self.refresh_details()
@@ -296,26 +518,33 @@ class CaseWorkflow(Generic[S]):
         self.case.waiting_for = waiting_for
         if deadline != self.case.next_deadline:
             self.case.next_deadline = deadline
-            workflow.upsert_search_attributes([
-                sa.NEXT_DEADLINE.value_set(deadline) if deadline else sa.NEXT_DEADLINE.value_unset()
-            ])
+            self._set_sa(sa.NEXT_DEADLINE.value_set(deadline) if deadline
+                         else sa.NEXT_DEADLINE.value_unset())
         self.refresh_details()
 
-    def initial_search_attributes(self) -> None:
-        """Set every search attribute at the start of a run."""
+    def start_run(self) -> None:
+        """First steps of every run: every search attribute, the details, a log line."""
         c = self.case
-        workflow.upsert_search_attributes([
+        self._v2 = workflow.patched(BASE_V2)
+        self._set_sa(
             sa.CASE_ID.value_set(c.case_id), sa.PROCESS_TYPE.value_set(self.PROCESS),
             sa.CASE_STAGE.value_set(c.stage), sa.MARKET.value_set(c.market or "-"),
             sa.ESCALATED.value_set(c.escalated), sa.HAZARDOUS.value_set(c.hazardous),
             # A run continued from an escalated one starts open again.
             sa.CASE_OUTCOME.value_unset(), sa.NEXT_DEADLINE.value_unset(),
-        ])
+        )
+        self.refresh_details()
+        workflow.logger.info("case run started", extra={"case_id": c.case_id,
+                                                       "process_type": self.PROCESS})
 
-    def mark(self, *, escalated: bool) -> None:
-        """Set the Escalated flag in the status and the search attributes."""
-        self.case.escalated = escalated
-        workflow.upsert_search_attributes([sa.ESCALATED.value_set(escalated)])
+    def mark(self, *, escalated: bool | None = None, hazardous: bool | None = None) -> None:
+        """Set the Escalated / Hazardous flags in the status and the search attributes."""
+        if escalated is not None:
+            self.case.escalated = escalated
+            self._set_sa(sa.ESCALATED.value_set(escalated))
+        if hazardous is not None:
+            self.case.hazardous = hazardous
+            self._set_sa(sa.HAZARDOUS.value_set(hazardous))
         self.refresh_details()
 
     def refresh_details(self) -> None:
@@ -329,18 +558,50 @@ class CaseWorkflow(Generic[S]):
             f"**Next deadline:** {as_utc_iso(c.next_deadline)}",
             f"**Counters:** {counters}",
             f"**Flags:** escalated={c.escalated}, hazardous={c.hazardous}",
-            f"**Rejected events:** {len(c.rejected_events)}",
-            *self.detail_lines(),
+            f"**Rejected events:** {c.rejected_total}",
         ]
-        workflow.set_current_details("\n\n".join(lines))
+        if c.failures:
+            lines.append(f"**Failed side effects:** {len(c.failures)} "
+                         f"(last: {c.failures[-1].effect}: {c.failures[-1].reason})")
+        workflow.set_current_details("\n\n".join([*lines, *self.detail_lines()]))
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def run_case(self, flow: Callable[[], Awaitable[Ending]]) -> S:
+        """Run the process's flow to its ending; an ops command, or a cancellation requested
+        in Temporal (Web UI, `temporal workflow cancel`), ends it early the same way."""
+        try:
+            ending = await flow()
+        except CaseInterrupted as exc:
+            ending = exc.ending
+        except asyncio.CancelledError:
+            # Temporal's own cancel is a cancel (spec 2.1): the case closes as `cancelled`,
+            # with the search attributes of a closed case, instead of a zombie left open.
+            self._record_ops("cancel_case", "cancellation requested in Temporal", None)
+            ending = Close(CANCELLED)
+        self._interrupt = None
+        if isinstance(ending, ContinueAs):
+            await self._continue(ending)
+        await self.close(ending.outcome)
+        await self.finish()
+        return self.case
 
     async def close(self, outcome: str) -> None:
-        """Close the case with `outcome` (the run then ends)."""
+        """Close the case with `outcome`: stage, search attributes, and the CRM records the
+        case opened, closed with it."""
+        self._closing = True
         self.case.outcome = outcome
         self.enter_stage(CLOSED)
-        workflow.upsert_search_attributes([sa.CASE_OUTCOME.value_set(outcome)])
+        self._set_sa(sa.CASE_OUTCOME.value_set(outcome))
+        self.flush_search_attributes()
         workflow.logger.info("case closed", extra={"case_id": self.case.case_id,
                                                   "outcome": outcome})
+        if self.case.crm_records and self._v2:
+            await self.effect(
+                FieldServiceActivities.close_crm_records,
+                CloseRecordsRequest(key=self.key("close-records"), case_id=self.case.case_id,
+                                    record_ids=list(self.case.crm_records), outcome=outcome),
+                what="close the case's CRM records", summary=f"close the CRM records ({outcome})")
         self.refresh_details()
 
     async def finish(self) -> None:
@@ -348,91 +609,100 @@ class CaseWorkflow(Generic[S]):
         self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    async def run_case(self, flow: Callable[[], Any]) -> S:
-        """Run the process's flow; an ops cancel anywhere closes the case as `cancelled`."""
-        try:
-            await flow()
-        except CaseInterrupted:
-            assert self._interrupt is not None
-            kind, _ = self._interrupt
-            self._interrupt = None
-            if kind == "cancel":
-                await self.close("cancelled")
-            else:
-                await self.on_interrupt(kind)
+    async def _continue(self, ending: ContinueAs) -> None:
+        """End this run and continue the case as `ending.workflow` (raises to do so)."""
+        c = self.case
+        if ending.drain_pending:
+            for item in c.pending:
+                self._reject(item.name, f"not applied: the case continued as {ending.workflow}",
+                             item.payload.get("event_id"))
+            c.pending.clear()
+        if ending.escalate:
+            c.escalation_reason = ending.reason
+            self.mark(escalated=True)
+        self._closing = True
+        c.outcome = ending.outcome
+        self.enter_stage(CLOSED)
+        self._set_sa(sa.CASE_OUTCOME.value_set(ending.outcome))
+        self.flush_search_attributes()
+        self.refresh_details()
         await self.finish()
-        return self.case
-
-    async def on_interrupt(self, kind: str) -> None:
-        """A process hook for interrupts other than cancel (the simplified track's escalate)."""
-        raise NotImplementedError(kind)
+        workflow.continue_as_new(args=[self.carry_input()], workflow=ending.workflow)
 
     # ---- ops commands --------------------------------------------------------------------
 
-    _OPS: ClassVar[dict[str, type[Event]]] = {"cancel_case": CancelCase, "escalate": Escalate,
-                                               "add_note": AddNote}
-
-    def _ops_command(self, name: str, raw: dict[str, Any]) -> Any:
-        """The ops command's payload as its model. The handlers take plain JSON objects and
-        validate here, so a bad payload is rejected naming the field (a typed parameter would
-        fail in the SDK's decoding with only "Failed decoding arguments")."""
+    def _ops_command(self, name: str, raw: RawValue) -> OpsCommand:
+        """The ops command's payload as its model; a bad one is rejected naming the field (the
+        handlers take the raw payload, so a list or a non-JSON body is not "Failed decoding
+        arguments")."""
+        obj = _raw_object([raw])
+        if obj is None:
+            raise rejection(f"{name}: expected one JSON object as the argument", invalid=True)
+        event_id = _event_id_of(obj)
+        if event_id is not None and event_id in self.case.seen_event_ids:
+            return OPS_COMMANDS[name].model_construct(event_id=event_id)
         try:
-            cmd = self._OPS[name].model_validate(raw)
+            cmd = OPS_COMMANDS[name].model_validate(obj)
         except ValidationError as exc:
-            raise ValueError(describe_validation_error(name, exc)) from None
-        seen = bool(cmd.event_id) and cmd.event_id in self.case.seen_event_ids
-        if self.case.outcome is not None and not seen and name != "add_note":
-            raise ValueError(f"{name}: the case is closed (outcome {self.case.outcome})")
+            raise rejection(describe_validation_error(name, exc), invalid=True) from None
+        if self.case.outcome is not None and name != AddNote.EVENT:
+            raise rejection(f"{name}: the case is closed (outcome {self.case.outcome})")
         return cmd
 
-    def _record_ops(self, command: str, text: str, cmd: Event) -> bool:
+    def _record_ops(self, command: str, text: str, cmd: OpsCommand | None) -> bool:
         """Record an ops command; False when its `event_id` was seen (a retry)."""
-        if cmd.event_id:
+        if cmd is not None and cmd.event_id:
             if cmd.event_id in self.case.seen_event_ids:
                 return False
-            self.case.seen_event_ids.append(cmd.event_id)
-        self.case.ops.append(OpsRecord(command=command, text=text, actor=cmd.actor,
-                                       at=workflow.now()))
+            self._remember(cmd.event_id)
+        self.case.ops.append(OpsRecord(command=command, text=text,
+                                       actor=cmd.actor if cmd else None, at=workflow.now()))
+        self.case.ops_total += 1
+        keep_last(self.case.ops, MAX_OPS)
         return True
 
     @workflow.update
-    async def cancel_case(self, raw: dict[str, Any]) -> S:
+    async def cancel_case(self, raw: RawValue) -> CaseSummary:
         """Ops `{reason}`: close the case as `cancelled`, whatever it is waiting for."""
-        cmd: CancelCase = self._ops_command("cancel_case", raw)
-        if self._record_ops("cancel_case", cmd.reason, cmd) and self.case.outcome is None:
-            self._interrupt = ("cancel", cmd.reason)
+        cmd = cast(CancelCase, self._ops_command(CancelCase.EVENT, raw))
+        if self._record_ops(CancelCase.EVENT, cmd.reason, cmd) and self.case.outcome is None:
+            self._interrupt = Close(CANCELLED)
             await workflow.wait_condition(lambda: self._finished)
-        return self.case
+        return self.summary(CancelCase.EVENT, cmd.event_id)
 
     @cancel_case.validator
-    def _validate_cancel(self, raw: dict[str, Any]) -> None:
-        self._ops_command("cancel_case", raw)
+    def _validate_cancel(self, raw: RawValue) -> None:
+        self._ops_command(CancelCase.EVENT, raw)
 
     @workflow.update
-    async def escalate(self, raw: dict[str, Any]) -> S:
+    async def escalate(self, raw: RawValue) -> CaseSummary:
         """Ops `{reason}`: escalate the case (to a person, or from the simplified to the
         manual track)."""
-        cmd: Escalate = self._ops_command("escalate", raw)
-        if self._record_ops("escalate", cmd.reason, cmd):
-            await self.on_escalate(cmd)
-        return self.case
+        cmd = cast(Escalate, self._ops_command(Escalate.EVENT, raw))
+        if self._record_ops(Escalate.EVENT, cmd.reason, cmd):
+            ending = await self.on_escalate(cmd)
+            self.flush_search_attributes()
+            if ending is not None and self._interrupt is None:
+                self._interrupt = ending
+                await workflow.wait_condition(lambda: self._finished)
+        return self.summary(Escalate.EVENT, cmd.event_id)
 
     @escalate.validator
-    def _validate_escalate(self, raw: dict[str, Any]) -> None:
-        self._ops_command("escalate", raw)
+    def _validate_escalate(self, raw: RawValue) -> None:
+        self._ops_command(Escalate.EVENT, raw)
 
     @workflow.update
-    def add_note(self, raw: dict[str, Any]) -> S:
-        """Ops `{text}`: attach a note to the case."""
-        cmd: AddNote = self._ops_command("add_note", raw)
-        self._record_ops("add_note", cmd.text, cmd)
+    def add_note(self, raw: RawValue) -> CaseSummary:
+        """Ops `{text}`: attach a note to the case (closed cases take notes until the run
+        ends)."""
+        cmd = cast(AddNote, self._ops_command(AddNote.EVENT, raw))
+        self._record_ops(AddNote.EVENT, cmd.text, cmd)
         self.refresh_details()
-        return self.case
+        return self.summary(AddNote.EVENT, cmd.event_id)
 
     @add_note.validator
-    def _validate_add_note(self, raw: dict[str, Any]) -> None:
-        """Notes are accepted in any stage of an open run."""
-        self._ops_command("add_note", raw)
+    def _validate_add_note(self, raw: RawValue) -> None:
+        self._ops_command(AddNote.EVENT, raw)
 
     # ---- side effects ----------------------------------------------------------------------
 
@@ -441,55 +711,142 @@ class CaseWorkflow(Generic[S]):
         retries, replays and continue-as-new, distinct for a later case of the same system."""
         return "/".join([self.case.case_id, self.case.instance, *(str(p) for p in parts)])
 
-    async def _execute(self, activity: str, arg: BaseModel, result: type[Any],
-                       summary: str) -> Any:
-        return await workflow.execute_activity(
-            activity, arg, result_type=result, start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY, summary=summary)
+    async def effect(
+        self, activity: Callable[[FieldServiceActivities, A], Awaitable[R]], arg: A, *,
+        what: str, summary: str, send_by_at: datetime | None = None,
+    ) -> R | None:
+        """Run a side-effect activity. Returns None when it failed for good: the failure is
+        recorded in the status and assigned to the case manager, and the case goes on (spec
+        2.1: no business data fails a case)."""
+        self._check_interrupt()
+        self.flush_search_attributes()
+        try:
+            return await workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=EFFECT_TIMEOUT, retry_policy=EFFECT_RETRY,
+                schedule_to_close_timeout=(send_by_at - workflow.now()) if send_by_at else None,
+                summary=summary)
+        except ActivityError as err:
+            cause = err.cause
+            if send_by_at is not None and (
+                    (isinstance(cause, ApplicationError) and cause.type == SEND_WINDOW_CLOSED)
+                    or (isinstance(cause, ActivityTimeout)
+                        and cause.type == TimeoutType.SCHEDULE_TO_CLOSE)):
+                raise _SendWindowClosed() from None
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                key = getattr(arg, "key", "")
+                await self.record_failure(what, key, cause.message,
+                                          assign=activity is not FieldServiceActivities.assign)
+                return None
+            raise
 
-    async def notify(self, key: str, channel: Channel, template: str, summary: str,
-                     **params: str) -> EffectReceipt:
-        """Send the homeowner a message (or queue a dialer call) once per key."""
-        req = Notification(key=key, case_id=self.case.case_id, channel=channel,
-                           template=template, recipient=self.homeowner(), params=params)
-        receipt: EffectReceipt = await self._execute("notify_homeowner", req, EffectReceipt,
-                                                      summary)
-        return receipt
+    async def record_failure(self, what: str, key: str, reason: str, *,
+                             assign: bool = True) -> None:
+        """Record a side effect that failed for good and give it to the case manager."""
+        failure = Failure(effect=what, key=key, reason=reason[:500], at=workflow.now(),
+                          assigned_to=CASE_MANAGER if assign else None)
+        self.case.failures.append(failure)
+        keep_last(self.case.failures, MAX_FAILURES)
+        workflow.logger.warning("side effect failed for good",
+                                extra={"case_id": self.case.case_id, "key": key})
+        self.refresh_details()
+        if assign:
+            await self.assign(self.key("failure", len(self.case.failures)), CASE_MANAGER,
+                              f"{what} failed: {failure.reason}", summary=f"assign: {what} failed",
+                              priority="high")
+
+    async def message_homeowner(
+        self, channel: Channel, template: str, key: str, summary: str, *,
+        contact_hours: bool = True, unless: Callable[[], bool] | None = None, **params: str,
+    ) -> Sent:
+        """Send the homeowner a message (or queue a dialer call) once per key.
+
+        Texts and calls go out inside contact hours with a send-by instant (the end of the
+        opening); one not delivered by then waits for the next opening and is tried again under
+        the same key (spec 2.1). `contact_hours=False` is for safety notices. A text or call
+        with no phone on file is not attempted: the failure policy records it. `unless`: stop
+        waiting and skip the message when it becomes true (say, the homeowner booked)."""
+        phone_needed = channel in ("text", "call_task")
+        if phone_needed and not self.homeowner().phone:
+            await self.record_failure(f"{channel} {template}", key,
+                                      "no usable phone: the homeowner has no phone on file")
+            return "failed"
+        while True:
+            send_by_at = None
+            if phone_needed and contact_hours:
+                opening = next_contact_instant(workflow.now(), self.case.time_zone, self.hours)
+                if opening > workflow.now():
+                    if await self.wait(unless or (lambda: False), deadline=opening,
+                                       summary=f"wait for contact hours: {summary}"):
+                        return "skipped"
+                send_by_at = send_by(workflow.now(), self.case.time_zone, self.hours)
+            if unless is not None and unless():
+                return "skipped"
+            req = Notification(key=key, case_id=self.case.case_id, channel=channel,
+                               template=template, recipient=self.homeowner(), params=params,
+                               send_by=send_by_at)
+            try:
+                receipt = await self.effect(FieldServiceActivities.notify_homeowner, req,
+                                            what=f"{channel} {template}", summary=summary,
+                                            send_by_at=send_by_at)
+            except _SendWindowClosed:
+                self.case.bump("sends_deferred")
+                continue
+            return "sent" if receipt is not None else "failed"
 
     async def assign(self, key: str, assignee: str, reason: str, *, summary: str,
-                     person: bool = False, priority: str = "normal") -> EffectReceipt:
-        """Assign the case or a task on it once per key."""
+                     person: bool = False, priority: Priority = "normal") -> bool:
+        """Assign the case or a task on it once per key; False when that failed for good."""
+        assignee_type: AssigneeType = "person" if person else "team"
         req = Assignment(key=key, case_id=self.case.case_id, assignee=assignee,
-                         assignee_type="person" if person else "team", reason=reason,
-                         priority=priority)  # type: ignore[arg-type,unused-ignore]
-        receipt: EffectReceipt = await self._execute("assign", req, EffectReceipt, summary)
+                         assignee_type=assignee_type, reason=reason, priority=priority)
+        return await self.effect(FieldServiceActivities.assign, req, what=f"assign {assignee}",
+                                 summary=summary) is not None
+
+    async def crm_record(self, key: str, kind: RecordKind, summary: str,
+                         **fields: str) -> EffectReceipt | None:
+        """Create a CRM record once per key; FS cases, work orders and dispatches are closed
+        with the case."""
+        req = CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind, fields=fields)
+        receipt = await self.effect(FieldServiceActivities.create_crm_record, req,
+                                    what=f"create {kind}", summary=summary)
+        if (receipt is not None and kind in ("fs_case", "work_order", "dispatch")
+                and receipt.record_id not in self.case.crm_records):
+            self.case.crm_records.append(receipt.record_id)
         return receipt
 
-    async def crm_record(self, key: str, kind: str, summary: str,
-                         **fields: str) -> EffectReceipt:
-        """Create a CRM record once per key."""
-        req = CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind,  # type: ignore[arg-type,unused-ignore]
-                               fields=fields)
-        receipt: EffectReceipt = await self._execute("create_crm_record", req, EffectReceipt,
-                                                      summary)
-        return receipt
+    async def hazard_first(self) -> None:
+        """Spec 2.1 "hazard first": a safety notice to the homeowner at once (not held for
+        contact hours; by text, else e-mail) and the priority (P1) dispatch, before anything
+        else; the Hazardous flag. Done once per case, whichever run gets there first."""
+        c = self.case
+        c.hazard_handled = True
+        self.mark(hazardous=True)
+        ho = self.homeowner()
+        channel: Channel = "text" if ho.phone else "email"
+        if channel == "email" and not ho.email:
+            await self.record_failure("safety notice", self.key("safety-notice"),
+                                      "no phone or e-mail on file for the safety notice")
+        else:
+            await self.message_homeowner(channel, "safety_notice", self.key("safety-notice"),
+                                         "safety notice to the homeowner", contact_hours=False)
+        await self.crm_record(self.key("priority-dispatch"), "dispatch",
+                              "create the priority (P1) dispatch", priority="P1",
+                              reason="hazardous situation", **self.dispatch_fields())
 
-    async def wait_with_reminders(
-        self, names: set[str], *, every: timedelta, waiting_for: str, first_at: datetime | None,
-        remind: Callable[[int], Any],
-    ) -> tuple[str, Any]:
-        """Wait for one of `names` with no end, calling `remind(k)` at `first_at` and then
-        every `every` (the "wait, remind on a cadence" mechanics)."""
-        k = 0
-        due = first_at or workflow.now() + every
-        while True:
-            got = await self.next_event(names, timeout=due - workflow.now(), deadline=due,
-                                        waiting_for=waiting_for,
-                                        summary=f"wait for {waiting_for} (reminder {k + 1})")
-            if got is not None:
-                return got
-            k += 1
-            await remind(k)
-            due = due + every
+    async def business_calendar(self) -> list[date]:
+        """The case's holiday list: from the policy, or resolved once by an activity when
+        business days are first needed (a case that never counts business days never asks),
+        then kept in the case so a replay after a library upgrade sees the same calendar."""
+        if self.case.holidays is None:
+            self._check_interrupt()
+            year = workflow.now().year
+            cal = await workflow.execute_activity(
+                resolve_holidays, HolidayRequest(years=list(range(year, year + 3))),
+                start_to_close_timeout=EFFECT_TIMEOUT, retry_policy=EFFECT_RETRY,
+                summary="resolve the US federal holiday calendar")
+            self.case.holidays = cal.holidays
+        return self.case.holidays
 
-
+    def dispatch_fields(self) -> dict[str, str]:
+        """Fields a process adds to its dispatches (the system ID, say)."""
+        return {}

@@ -1,33 +1,40 @@
 """What both O&M workflows share: building the case from the input (or the case carried from
-the simplified track), intake decisions, the holiday calendar, `issue_reported` joining."""
+the simplified track), the intake decision, `issue_reported` joining (a hazardous report makes
+the case hazardous from then on), the homeowner, the UI lines, the carried input."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.effects import HolidayCalendar, HolidayRequest
+    from pydantic import BaseModel
+
     from domain.homeowner import Homeowner
     from domain.om import IssueReported, OmCase, OmCaseInput, report_fingerprint
     from domain.rules.eligibility import intake_decision
     from domain.rules.zones import homeowner_zone
     from workflows.case_base import CaseWorkflow, EventSpec
 
-CASE_MANAGER = "case_manager"
-HOLIDAY_YEARS_AHEAD = 2
-
 
 def _join_report(case: OmCase, event: IssueReported) -> None:
-    # The report that opened the case also arrives as the start signal: it is not a second report.
-    if not case.opening_report_seen and report_fingerprint(event.report) == case.opening_report:
+    report = event.report()
+    # The report that opened the case also arrives as the start signal: not a second report.
+    if not case.opening_report_seen and report_fingerprint(report) == case.opening_report:
         case.opening_report_seen = True
         return
     case.related_reports += 1
+    if not case.hazardous:
+        # The policy's rules are not needed for the hazard part of the decision.
+        decision = intake_decision(report, _DEFAULT_POLICY)
+        if decision.hazardous:
+            # Spec 2.1: a hazardous report makes an open case hazardous from then on; the case's
+            # next wait sends the safety notice and the P1 dispatch, texting stops, calls start.
+            case.hazardous = True
+            case.hazard_reasons = decision.hazard_reasons
 
 
-ISSUE_REPORTED = {"issue_reported": EventSpec(IssueReported, apply=_join_report, flow=False)}
+ISSUE_REPORTED = EventSpec(IssueReported, apply=_join_report, flow=False)
+_DEFAULT_POLICY = OmCaseInput.model_fields["policy"].get_default(call_default_factory=True)
 
 
 class OmCaseWorkflow(CaseWorkflow[OmCase]):
@@ -47,60 +54,44 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
             case = OmCase(
                 case_id=workflow.info().workflow_id, process=self.PROCESS,
                 system_id=inp.system_id, market=inp.market, hazardous=decision.hazardous,
-                eligibility=decision, opening_report=report_fingerprint(inp.report()),
-                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market),
+                hazard_reasons=decision.hazard_reasons, eligibility=decision,
+                opening_report=report_fingerprint(inp.report()),
+                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
                 instance=workflow.info().first_execution_run_id,
             )
-            case.stage_history = []
-        self._init_base(case)
-
-    def start_run(self) -> None:
-        """First steps of every run: search attributes and details."""
-        self.initial_search_attributes()
-        workflow.logger.info("case run started", extra={"case_id": self.case.case_id,
-                                                       "process_type": self.PROCESS})
-
-    async def ensure_holidays(self) -> list[date]:
-        """The holiday calendar of this case: from the policy, the carried case, or resolved
-        once by an activity (so replays never depend on the installed `holidays` library)."""
-        if self.inp.policy.holidays is not None:
-            self.case.holidays = list(self.inp.policy.holidays)
-        elif not self.case.holidays:
-            year = workflow.now().year
-            cal: HolidayCalendar = await self._execute(
-                "resolve_holidays",
-                HolidayRequest(years=list(range(year, year + HOLIDAY_YEARS_AHEAD + 1))),
-                HolidayCalendar, "resolve the US federal holiday calendar")
-            self.case.holidays = cal.holidays
-        return self.case.holidays
+        if inp.policy.holidays is not None and case.holidays is None:
+            case.holidays = list(inp.policy.holidays)
+        self._init_base(case, inp.policy.contact_hours)
 
     def homeowner(self) -> Homeowner:
         """The homeowner of the report (for notifications only)."""
         return self.inp.homeowner
 
+    def dispatch_fields(self) -> dict[str, str]:
+        """Dispatches name the system."""
+        return {"system_id": self.case.system_id}
+
     def detail_lines(self) -> list[str]:
         """O&M lines of the UI details: system, market, track, visit (no personal data)."""
         c = self.case
-        lines = [f"**System:** {c.system_id} ({c.market}) — **track:** {self.PROCESS}"]
+        lines = [f"**System:** {c.system_id} ({c.market}, {c.time_zone}) — **track:** "
+                 f"{self.PROCESS}"]
         if c.visit.appointment:
             a = c.visit.appointment
             lines.append(f"**Appointment:** {a.appointment_id} "
                          f"{a.window_start.isoformat(timespec='minutes')}")
         if c.escalation_reason:
             lines.append(f"**Escalated because:** {c.escalation_reason}")
+        if c.hazard_reasons:
+            lines.append(f"**Hazard:** {'; '.join(c.hazard_reasons)}")
         if c.related_reports:
             lines.append(f"**Further reports joined:** {c.related_reports}")
         return lines
 
-    def carry_input(self) -> OmCaseInput:
-        """The input of the next run, carrying this case whole."""
-        policy = self.inp.policy.model_copy(update={"holidays": self.case.holidays})
+    def carry_input(self) -> BaseModel:
+        """The input of the next run, carrying this case whole (and its holiday calendar)."""
+        policy = self.inp.policy
+        if self.case.holidays is not None:
+            policy = policy.model_copy(update={"holidays": self.case.holidays})
         return self.inp.model_copy(update={"policy": policy, "carried_case": self.case})
-
-
-def static_summary(system_id: str, market: str, process: str) -> str:
-    """The one-line UI summary at start (no personal data)."""
-    return f"{process} case for system {system_id} in {market}"
-
-
 

@@ -1,14 +1,15 @@
-"""`OmManualWorkflow`: the O&M track a case manager runs (spec 3.3): installer routing (partner
-branch with its fallback to the company branch), findings, liability, resolution."""
+"""`OmManualWorkflow`: the O&M track a case manager runs (spec 3.3): hazard first, installer
+routing (partner branch with its fallback to the company branch), findings, liability,
+resolution. Every wait for a person reminds weekly on the durable reminder piece."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import Escalate
+    from domain.events import Event
     from domain.om import (
         FindingsSubmitted,
         LiabilityDetermined,
@@ -19,11 +20,13 @@ with workflow.unsafe.imports_passed_through():
         SettlementAccepted,
         SettlementDeclined,
     )
+    from domain.reminders import Cadence
     from domain.rules.business_days import end_of_business_days
     from domain.rules.zones import zone
-    from workflows.case_base import EventSpec
-    from workflows.om_case import CASE_MANAGER, ISSUE_REPORTED, OmCaseWorkflow
-    from workflows.visit_scheduling import text_opt_out_spec
+    from workflows.case_base import CASE_MANAGER, Close, Ending, EventSpec, events_table
+    from workflows.om_case import ISSUE_REPORTED, OmCaseWorkflow
+    from workflows.reminders import wait_with_reminders
+    from workflows.visits import text_opt_out_spec
 
 ROUTING = "installer_routing"
 TO_PARTNER = "dispatched_to_partner"
@@ -43,17 +46,17 @@ class OmManualWorkflow(OmCaseWorkflow):
     """The manual O&M track, one execution per case (`om-{system_id}`)."""
 
     PROCESS = "om_manual"
-    EVENTS = {
-        **ISSUE_REPORTED,
-        "text_opt_out": text_opt_out_spec(lambda case: case.visit),
-        "partner_decision": EventSpec(PartnerDecision, stages=_stage(TO_PARTNER)),
-        "findings_submitted": EventSpec(FindingsSubmitted,
-                                        stages=_stage(TO_BRANCH, FINDINGS)),
-        "liability_determined": EventSpec(LiabilityDetermined, stages=_stage(LIABILITY)),
-        "repair_completed": EventSpec(RepairCompleted, stages=_stage(RESOLUTION)),
-        "settlement_accepted": EventSpec(SettlementAccepted, stages=_stage(RESOLUTION)),
-        "settlement_declined": EventSpec(SettlementDeclined, stages=_stage(RESOLUTION)),
-    }
+    ESCALATE_TO = SES_SUPPORT  # ops escalate on the manual track: SES support takes a look
+    EVENTS = events_table(
+        ISSUE_REPORTED,
+        text_opt_out_spec(lambda case: case.visit),
+        EventSpec(PartnerDecision, stages=_stage(TO_PARTNER)),
+        EventSpec(FindingsSubmitted, stages=_stage(TO_BRANCH, FINDINGS)),
+        EventSpec(LiabilityDetermined, stages=_stage(LIABILITY)),
+        EventSpec(RepairCompleted, stages=_stage(RESOLUTION)),
+        EventSpec(SettlementAccepted, stages=_stage(RESOLUTION)),
+        EventSpec(SettlementDeclined, stages=_stage(RESOLUTION)),
+    )
 
     @workflow.init
     def __init__(self, inp: OmCaseInput) -> None:
@@ -65,63 +68,60 @@ class OmManualWorkflow(OmCaseWorkflow):
         self.start_run()
         return await self.run_case(self._flow)
 
-    async def _flow(self) -> None:
+    async def _flow(self) -> Ending:
         c = self.case
-        await self.ensure_holidays()
+        if c.hazardous and not c.hazard_handled:
+            await self.hazard_first()
         why = c.escalation_reason or "; ".join(c.eligibility.reasons if c.eligibility else [])
         await self.assign(self.key("manual", "case-manager"), CASE_MANAGER,
-                          f"manual O&M case: {why or 'manual track'}",
+                          f"manual O&M case: {why or 'manual track'}"
+                          + (" (HAZARDOUS)" if c.hazardous else ""),
                           summary="assign the case to a case manager",
                           priority="p1" if c.hazardous else "normal")
-        if c.hazardous:
-            await self.crm_record(self.key("priority-dispatch"), "dispatch",
-                                  "create the priority (P1) dispatch", priority="P1",
-                                  system_id=c.system_id, reason="hazardous situation")
+        await self._installer_routing()
+        self.enter_stage(FINDINGS)
+        findings = await self._wait_reminding(FindingsSubmitted, "findings from the visit",
+                                              "findings")
+        c.findings_summary = cast(FindingsSubmitted, findings).summary
+        while True:
+            self.enter_stage(LIABILITY)
+            liability = cast(LiabilityDetermined, await self._wait_reminding(
+                LiabilityDetermined, "liability determination", "liability"))
+            c.liability = liability
+            decisions = c.bump("liability_decisions")
+            await self.message_homeowner("email", f"liability_{liability.decision}",
+                                         self.key("manual", "liability-notice", decisions),
+                                         "tell the homeowner the liability decision",
+                                         decision=liability.decision)
+            self.enter_stage(RESOLUTION)
+            if liability.decision == "deny":
+                return Close("denied")
+            if liability.decision == "repair" and liability.rr_required:
+                await self.crm_record(self.key("manual", "rr-project"), "project",
+                                      "create the removal and reinstall project",
+                                      system_id=c.system_id, variant="damage")
+                return Close("project_created")
+            if liability.decision == "repair":
+                await self._wait_reminding(RepairCompleted, "repair", "repair")
+                return Close("repaired")
+            answer = await self._wait_reminding(SettlementAccepted, "settlement answer",
+                                                "settlement", SettlementDeclined)
+            if isinstance(answer, SettlementAccepted):
+                return Close("settled")
+            # Declined: the case manager decides again (deny, repair, or a new offer).
+
+    async def _installer_routing(self) -> None:
+        """The partner branch when the partner installed the system and accepts service work;
+        a decline or no answer in time falls back to the company branch."""
+        c = self.case
         self.enter_stage(ROUTING)
         c.branch = "partner" if await self._partner_accepts() else "company"
         if c.branch == "company":
             self.enter_stage(TO_BRANCH)
             await self.crm_record(self.key("manual", "work-order"), "work_order",
                                   "create the branch work order", system_id=c.system_id)
-        self.enter_stage(FINDINGS)
-        _, findings = await self._wait_with_weekly_reminder(
-            {"findings_submitted"}, "findings from the visit", "findings")
-        c.findings_summary = findings.summary
-        while True:
-            self.enter_stage(LIABILITY)
-            _, liability = await self._wait_with_weekly_reminder(
-                {"liability_determined"}, "liability determination", "liability")
-            c.liability = liability
-            decisions = c.bump("liability_decisions")
-            await self.notify(self.key("manual", "liability-notice", decisions), "email",
-                              f"liability_{liability.decision}",
-                              "tell the homeowner the liability decision",
-                              decision=liability.decision)
-            self.enter_stage(RESOLUTION)
-            if liability.decision == "deny":
-                await self.close("denied")
-                return
-            if liability.decision == "repair" and liability.rr_required:
-                await self.crm_record(self.key("manual", "rr-project"), "project",
-                                      "create the removal and reinstall project",
-                                      system_id=c.system_id, variant="damage")
-                await self.close("project_created")
-                return
-            if liability.decision == "repair":
-                await self._wait_with_weekly_reminder({"repair_completed"}, "repair", "repair")
-                await self.close("repaired")
-                return
-            name, _ = await self._wait_with_weekly_reminder(
-                {"settlement_accepted", "settlement_declined"}, "settlement answer",
-                "settlement")
-            if name == "settlement_accepted":
-                await self.close("settled")
-                return
-            # Declined: the case manager decides again (deny, repair, or a new offer).
 
     async def _partner_accepts(self) -> bool:
-        """The partner branch, when the partner installed the system and accepts service work;
-        a decline or no answer in time falls back to the company branch."""
         c, p = self.case, self.inp.policy
         if not (self.inp.installer == "partner" and self.inp.installer_accepting_service_work):
             return False
@@ -130,30 +130,22 @@ class OmManualWorkflow(OmCaseWorkflow):
                               "create the field-service dispatch to the partner",
                               system_id=c.system_id)
         deadline = end_of_business_days(workflow.now(), p.partner_decision_business_days,
-                                        zone(c.time_zone), c.holidays)
-        got = await self.next_event(
-            {"partner_decision"}, timeout=deadline - workflow.now(), deadline=deadline,
-            waiting_for="partner's decision",
+                                        zone(c.time_zone), await self.business_calendar())
+        got = await self.next_of(
+            PartnerDecision, deadline=deadline, waiting_for="partner's decision",
             summary=f"wait {p.partner_decision_business_days} business days for the partner")
         if got is None:
             c.bump("partner_timeouts")
             return False
-        return bool(got[1].accepted)
+        return got.accepted
 
-    async def _wait_with_weekly_reminder(self, names: set[str], what: str,
-                                         key: str) -> tuple[str, Any]:
-        async def remind(k: int) -> None:
-            await self.assign(self.key("manual", f"{key}-reminder", k), CASE_MANAGER,
-                              f"still waiting for {what}", summary=f"{what} reminder {k}")
+    async def _wait_reminding(self, model: type[Event], what: str, series: str,
+                              *more: type[Event]) -> Event:
+        async def remind(n: int) -> None:
+            await self.assign(self.key("manual", f"{series}-reminder", n), CASE_MANAGER,
+                              f"still waiting for {what}", summary=f"{what} reminder {n}")
 
-        return await self.wait_with_reminders(
-            names, every=self.inp.policy.manual_reminder_interval, waiting_for=what,
-            first_at=None, remind=remind)
-
-    async def on_escalate(self, cmd: Escalate) -> None:
-        """Ops escalate on the manual track: SES support takes a look."""
-        n = self.case.bump("ops_escalations")
-        self.mark(escalated=True)
-        await self.assign(self.key("ops", "escalation", n), SES_SUPPORT,
-                          f"escalated by operator: {cmd.reason}",
-                          summary="assign the escalation to SES support", priority="high")
+        return await wait_with_reminders(
+            self, model, *more, series=series,
+            cadence=Cadence(every=self.inp.policy.manual_reminder_interval),
+            waiting_for=what, remind=remind)

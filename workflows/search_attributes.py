@@ -19,3 +19,11 @@ NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 ALL_KEYS: list[SearchAttributeKey[Any]] = [
     CASE_ID, PROCESS_TYPE, CASE_STAGE, CASE_OUTCOME, MARKET, ESCALATED, HAZARDOUS, NEXT_DEADLINE,
 ]
+
+# The indexed type of each, for registration (`temporal server start-dev --search-attribute`
+# and the operator service).
+TYPES: dict[str, str] = {
+    "CaseId": "Keyword", "ProcessType": "Keyword", "CaseStage": "Keyword",
+    "CaseOutcome": "Keyword", "Market": "Keyword", "Escalated": "Bool", "Hazardous": "Bool",
+    "NextDeadline": "Datetime",
+}

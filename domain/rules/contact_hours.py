@@ -61,6 +61,27 @@ def is_within_contact_hours(at: datetime, time_zone: str, hours: ContactHours) -
     return opening <= local < hours.closing(local.date(), zone(time_zone))
 
 
+def send_by(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
+    """The send-by instant of an attempt made at `at` (spec 2.1): the end of the contact-hours
+    opening `at` lies in (UTC). An attempt not delivered by then waits for the next opening."""
+    if not is_within_contact_hours(at, time_zone, hours):
+        raise ValueError("at must lie inside contact hours")
+    tz = zone(time_zone)
+    local = at.astimezone(tz)
+    day = local.date()
+    if local.time() < hours.start:  # a window that runs past midnight (end 00:00)
+        day -= timedelta(days=1)
+    return hours.closing(day, tz).astimezone(UTC)
+
+
+def opening_after_days(at: datetime, days: int, time_zone: str, hours: ContactHours) -> datetime:
+    """The opening of contact hours `days` calendar days after `at`'s local date (UTC): the
+    cadence of a hazardous case's calls, one a day, weekends and holidays included."""
+    tz = zone(time_zone)
+    day = at.astimezone(tz).date() + timedelta(days=days)
+    return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
+
+
 
 def next_business_contact_instant(
     at: datetime, time_zone: str, hours: ContactHours, holidays: Collection[date]
@@ -84,3 +105,26 @@ def opening_after_business_days(
     tz = zone(time_zone)
     day = add_business_days(at.astimezone(tz).date(), days, holidays)
     return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
+
+
+def next_call_instant(
+    now: datetime, last_call: datetime | None, time_zone: str, hours: ContactHours,
+    holidays: Collection[date], *, hazardous: bool, spacing_business_days: int,
+    hazard_spacing_days: int,
+) -> datetime:
+    """When the next outbound call may be placed (UTC).
+
+    Routine cases call inside contact hours on business days, `spacing_business_days` apart
+    (spec 3.2: one a business day). A hazardous case calls every `hazard_spacing_days` calendar
+    days inside contact hours, the first one at once when inside them (spec 2.1)."""
+    if hazardous:
+        candidate = next_contact_instant(now, time_zone, hours)
+        if last_call is not None:
+            candidate = max(candidate, opening_after_days(last_call, hazard_spacing_days,
+                                                          time_zone, hours))
+        return candidate
+    candidate = next_business_contact_instant(now, time_zone, hours, holidays)
+    if last_call is not None:
+        candidate = max(candidate, opening_after_business_days(
+            last_call, spacing_business_days, time_zone, hours, holidays))
+    return candidate

@@ -1,5 +1,5 @@
-"""Time zones: which zone a market (US state or territory) is in, and zone objects that work
-inside the workflow sandbox.
+"""Time zones: which zone a homeowner is in (their own, else their ZIP code's, else their
+market's), and zone objects that work inside the workflow sandbox.
 
 Zones are built here, in a module passed through the sandbox, because a `ZoneInfo` created in
 sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded eagerly at import
@@ -7,8 +7,12 @@ sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded ea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
+
+import zipcodes
 
 _KNOWN_ZONES = frozenset(available_timezones())
 
@@ -48,9 +52,28 @@ def zone_for_market(market: str) -> str:
     return MARKET_ZONES.get(market.upper(), DEFAULT_ZONE)
 
 
-def homeowner_zone(explicit: str | None, market: str) -> str:
-    """The zone contact hours are computed in: the homeowner's own, else the market's."""
-    return explicit if explicit and is_known_zone(explicit) else zone_for_market(market)
+_list_zips: Callable[[], list[dict[str, Any]]] = zipcodes.list_all
+
+
+@cache
+def _zip_zones() -> dict[str, str]:
+    # The `zipcodes` package ships the USPS ZIP list with each code's IANA zone; a state-wide
+    # guess is wrong for split states (El Paso is Mountain time, Texas mostly Central).
+    return {z["zip_code"]: z["timezone"] for z in _list_zips()
+            if z.get("timezone") and is_known_zone(z["timezone"])}
+
+
+def zone_for_zip(zip_code: str | None) -> str | None:
+    """The IANA zone of a US ZIP code, or None when the ZIP database does not know it."""
+    return _zip_zones().get(zip_code) if zip_code else None
+
+
+def homeowner_zone(explicit: str | None, market: str, zip_code: str | None = None) -> str:
+    """The zone contact hours are computed in (spec 2.1): the homeowner's own, else the ZIP
+    code's, else the market's."""
+    if explicit and is_known_zone(explicit):
+        return explicit
+    return zone_for_zip(zip_code) or zone_for_market(market)
 
 
 @cache
@@ -59,5 +82,6 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-for _name in set(MARKET_ZONES.values()) | {"UTC"}:
+# Loaded at import, outside the sandbox: workflow code then never touches the file system.
+for _name in set(MARKET_ZONES.values()) | set(_zip_zones().values()) | {"UTC"}:
     zone(_name)

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.wire import DATA_CONVERTER
 from tests.conftest import server_path
 from tests.http_endpoint import Endpoint
 from tests.workflows.harness import om_input
@@ -86,7 +86,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     """A dev server of this test's own, torn down afterwards with the worker."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=server_path("temporal"),
-        data_converter=pydantic_data_converter, ui=False)
+        data_converter=DATA_CONVERTER, ui=False)
     s = Stack(env, tmp_path)
     try:
         yield s
@@ -115,10 +115,10 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(
     stack.start_worker()
     report = om_input("SYS-E2E-1").model_dump(mode="json")
 
-    code, opened, err = await stack.starter("open", "-", stdin=json.dumps(report))
+    code, opened, err = await stack.starter("open", "om", "-", stdin=json.dumps(report))
     assert code == 0, err
     assert opened == {"case_id": "om-SYS-E2E-1", "workflow_type": "OmSimplifiedWorkflow",
-                      "track": "simplified", "reasons": [], "hazardous": False}
+                      "summary": "O&M simplified case for system SYS-E2E-1 in CA"}
     await _wait_for_stage(stack, "om-SYS-E2E-1", "problem_identified")
 
     # The one-line summary the Web UI shows for the case (no personal data).
@@ -147,8 +147,14 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(
     assert code == 3 and "does not fit stage 'self_scheduling_texts'" in err
     code, _, err = await stack.starter("event", "om-SYS-E2E-1", "remote_fix_result", "{oops")
     assert code == 2 and "not valid JSON" in err
-    code, _, err = await stack.starter("open", "-", stdin=json.dumps({**report, "zip": "9410"}))
+    code, _, err = await stack.starter("open", "om", "-",
+                                       stdin=json.dumps({**report, "zip": "9410"}))
     assert code == 2 and "zip" in err
+    code, _, err = await stack.starter("event", "om-SYS-E2E-1", "remote_fix_result",
+                                       '{"resolved": "maybe"}')
+    assert code == 2 and "resolved: Input should be a valid boolean" in err
+    code, _, err = await stack.starter("status", "om-SYS-NOPE")
+    assert code == 3 and "there is no case om-SYS-NOPE" in err
 
     code, records, err = await stack.starter("records", "om-SYS-E2E-1")
     assert code == 0, err
@@ -167,6 +173,28 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(
     assert status["outcome"] == "cancelled"
     ids = await stack.find('CaseOutcome = "cancelled"')
     assert ids == ["om-SYS-E2E-1"]
+    # The same command again is a no-op (its event_id is derived from what it says).
+    code, again, err = await stack.starter("ops", "om-SYS-E2E-1", "cancel_case",
+                                           "homeowner sold the house", "--actor", "ops-1")
+    assert code == 0 and again["duplicate"] is True, err
+    code, records, err = await stack.starter("records", "om-SYS-E2E-1")
+    assert records[-1]["kind"] == "crm_close"  # the FS case closed with the case
+    assert records[-1]["payload"]["outcome"] == "cancelled"
+
+    # Temporal's own cancel (the Web UI's "Request Cancellation") is a cancel (spec 2.1).
+    code, _, err = await stack.starter("open", "om", "-",
+                                       stdin=json.dumps({**report, "system_id": "SYS-E2E-2"}))
+    assert code == 0, err
+    await _wait_for_stage(stack, "om-SYS-E2E-2", "problem_identified")
+    await stack.client.get_workflow_handle("om-SYS-E2E-2").cancel()
+    status = await _wait_for_stage(stack, "om-SYS-E2E-2", "closed")
+    assert status["outcome"] == "cancelled"
+    ids = await stack.find('CaseId = "om-SYS-E2E-2" AND CaseStage = "closed" AND '
+                           'CaseOutcome = "cancelled" AND NextDeadline IS NULL')
+    assert ids == ["om-SYS-E2E-2"]
+    live = await stack.find('CaseId = "om-SYS-E2E-2" AND ExecutionStatus = "Running"',
+                            expect=0, seconds=0)
+    assert live == []
 
     # A clean shutdown on SIGTERM, and logs with context and without personal data.
     assert stack.worker is not None

@@ -12,14 +12,14 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
 from activities.store import SqliteRecordStore
+from domain.wire import DATA_CONVERTER
 from tests.conftest import server_path
 from tests.histories.scenarios import SCENARIOS
-from tests.workflows.harness import OmHarness
+from tests.workflows.harness import CaseHarness
 from workers.registry import ensure_search_attributes
 
 HERE = Path(__file__).parent
@@ -34,13 +34,13 @@ async def record(names: list[str]) -> None:
     """Run the named scenarios (all when none) and write their histories beside this file."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=server_path("temporal-test-server"),
-        data_converter=pydantic_data_converter)
+        data_converter=DATA_CONVERTER)
     await ensure_search_attributes(env.client)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for name in names or list(SCENARIOS):
                 store = SqliteRecordStore(Path(tmp) / f"{name}.db")
-                om = OmHarness(env, env.client, f"record-{uuid.uuid4()}", store,
+                om = CaseHarness(env, env.client, f"record-{uuid.uuid4()}", store,
                                FieldServiceActivities(store))
                 histories = await SCENARIOS[name](om)
                 for old in HERE.glob(f"{name}.*.json"):

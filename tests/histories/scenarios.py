@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from temporalio.client import WorkflowHistory
 
 from starter.client import run_ops
-from tests.workflows.harness import OmDriver, OmHarness, health_stand_in, om_input
+from tests.workflows.harness import CaseHarness, OmDriver, health_stand_in, om_input
 
-Scenario = Callable[[OmHarness], Awaitable[list[WorkflowHistory]]]
+Scenario = Callable[[CaseHarness], Awaitable[list[WorkflowHistory]]]
 
 
 async def _book(case: OmDriver, appointment_id: str) -> None:
@@ -21,7 +21,7 @@ async def _book(case: OmDriver, appointment_id: str) -> None:
 
 async def _histories(case: OmDriver) -> list[WorkflowHistory]:
     """Every run of the case, oldest first (continue-as-new makes more than one)."""
-    client = case.handle._client
+    client = case.client
     histories = []
     run_id: str | None = (await case.status()).instance
     while run_id:
@@ -35,7 +35,7 @@ async def _histories(case: OmDriver) -> list[WorkflowHistory]:
     return histories
 
 
-async def simplified_to_manual_to_repaired(om: OmHarness) -> list[WorkflowHistory]:
+async def simplified_to_manual_to_repaired(om: CaseHarness) -> list[WorkflowHistory]:
     """The longest O&M path: remote fix unanswered, three texts, calls, a phone booking, an
     appointment with its reminders, a follow-up waiting for equipment (weekly ETA checks), an
     unhealthy validation, a second visit not completed, continue-as-new into the manual track,
@@ -63,7 +63,7 @@ async def simplified_to_manual_to_repaired(om: OmHarness) -> list[WorkflowHistor
                         asset_update_needed=True)
         await case.until(lambda s: s.attempts.get("failed_appointments") == 1)
         await case.stage("outbound_calls", "self_scheduling_texts")
-        await case.send("issue_reported", report=om_input(
+        await case.send("issue_reported", **om_input(
             "SYS-REPLAY-LONG", installer="partner", description="still down").report()
             .model_dump(mode="json"))
         await _book(case, "APT-3")
@@ -83,7 +83,7 @@ async def simplified_to_manual_to_repaired(om: OmHarness) -> list[WorkflowHistor
         return await _histories(case)
 
 
-async def simplified_resolved(om: OmHarness) -> list[WorkflowHistory]:
+async def simplified_resolved(om: CaseHarness) -> list[WorkflowHistory]:
     """The simplified track's own end: texts, booking, visit, healthy validation, asset
     update, resolved; with a rejected signal and an ops note on the way."""
     async with om.worker(health_stand_in(True)):
@@ -102,7 +102,7 @@ async def simplified_resolved(om: OmHarness) -> list[WorkflowHistory]:
         return await _histories(case)
 
 
-async def manual_hazardous_cancelled(om: OmHarness) -> list[WorkflowHistory]:
+async def manual_hazardous_cancelled(om: CaseHarness) -> list[WorkflowHistory]:
     """A hazardous manual case: priority dispatch, partner accepts, ops escalate, cancel."""
     async with om.worker():
         case = await om.open(om_input("SYS-REPLAY-HAZ", installer="partner",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from domain.wire import DATA_CONVERTER
 from tests.histories.record import history_files
 from workers.registry import WORKFLOWS, workflow_runner
 
@@ -23,6 +23,6 @@ def test_there_are_histories_of_both_workflows() -> None:
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner(),
-                        data_converter=pydantic_data_converter)
+                        data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

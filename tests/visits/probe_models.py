@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
-from domain.base import BusinessKey, StrictModel
+from domain.base import StrictModel
 from domain.case import CaseState
 from domain.events import Event
 from domain.homeowner import Homeowner
@@ -17,12 +19,15 @@ class ProbeInput(StrictModel):
     homeowner: Homeowner
     policy: VisitPolicy = Field(default_factory=lambda: VisitPolicy(holidays=[]))
     skip_texts: bool = False
+    hazardous: bool = False
 
 
 class VisitDone(Event):
-    """The probe's outcome event (a process names its own, e.g. `appointment_outcome`)."""
+    """The probe's outcome event (a process names its own, e.g. `appointment_outcome`); like the
+    damage claim's `field_assessment`, it carries no appointment ID."""
 
-    appointment_id: BusinessKey
+    EVENT: ClassVar[str] = "visit_done"
+
     result: str
 
 

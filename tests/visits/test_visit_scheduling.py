@@ -9,63 +9,49 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import pytest_asyncio
-from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.effects import FieldServiceActivities, all_activities
-from activities.store import SqliteRecordStore
-from starter.client import EventRejected
 from tests.visits.probe_models import ProbeCase, ProbeInput
-from tests.visits.probe_workflow import VisitProbeWorkflow
-from tests.workflows.harness import CaseDriver, terminate_running, zone_where_local_hour_is
-from workers.registry import workflow_runner
+from tests.visits.probe_workflow import PROBE_STAGES
+from tests.workflows.harness import CaseDriver, CaseHarness, zone_where_local_hour_is
 
 ProbeDriver = CaseDriver[ProbeCase]
 ANY_TIME = {"start": "00:00", "end": "00:00"}
+S = PROBE_STAGES
 
 
 class Probe:
-    """Starts probe visits on a worker of this test's own."""
+    """Starts probe visits on the test's case harness."""
 
-    def __init__(self, env: WorkflowEnvironment, client: Client, task_queue: str,
-                 store: SqliteRecordStore) -> None:
-        self.env, self.client, self.task_queue, self.store = env, client, task_queue, store
-        self.started: list[ProbeDriver] = []
+    def __init__(self, harness: CaseHarness) -> None:
+        self.harness = harness
+        self.env = harness.env
 
-    async def start(self, *, time_zone: str = "UTC", **policy: Any) -> ProbeDriver:
+    async def start(self, *, time_zone: str = "UTC", phone: str | None = "+14155550100",
+                    hazardous: bool = False, **policy: Any) -> ProbeDriver:
         """A visit to book for a homeowner in `time_zone`, under the policy changes given."""
         policy.setdefault("contact_hours", ANY_TIME)
         policy.setdefault("holidays", [])
         inp = ProbeInput.model_validate({
-            "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "time_zone": time_zone},
-            "policy": policy, "skip_texts": policy.pop("skip_texts", False)})
-        handle = await self.client.start_workflow(
-            VisitProbeWorkflow.run, inp, id=f"visit-{uuid.uuid4()}", task_queue=self.task_queue)
-        driver = CaseDriver(self.env, handle, self.store, ProbeCase)
-        self.started.append(driver)
-        return driver
+            "homeowner": {"name": "Ana Ruiz", "phone": phone, "time_zone": time_zone},
+            "policy": policy, "skip_texts": policy.pop("skip_texts", False),
+            "hazardous": hazardous})
+        return await self.harness.start("VisitProbeWorkflow", inp, f"visit-{uuid.uuid4()}",
+                                        ProbeCase)
 
 
 @pytest_asyncio.fixture
-async def probe(env: WorkflowEnvironment, client: Client, task_queue: str,
-                store: SqliteRecordStore,
-                activities: FieldServiceActivities) -> AsyncIterator[Probe]:
+async def probe(om: CaseHarness) -> AsyncIterator[Probe]:
     """A worker running the probe workflow with the real activities."""
-    p = Probe(env, client, task_queue, store)
-    async with Worker(client, task_queue=task_queue, workflows=[VisitProbeWorkflow],
-                      activities=all_activities(activities), workflow_runner=workflow_runner()):
-        yield p
-        await terminate_running(client, [driver.case_id for driver in p.started])
+    async with om.worker():
+        yield Probe(om)
 
 
 async def test_contact_hours_push_a_text_to_the_next_morning(probe: Probe) -> None:
     now = await probe.env.get_current_time()
     tz = zone_where_local_hour_is(22, now)  # 22:xx at the homeowner's: after hours
     visit = await probe.start(time_zone=tz, contact_hours={"start": "08:00", "end": "20:00"})
-    st = await visit.stage("self_scheduling_texts")
+    st = await visit.stage(S.texts)
     assert st.waiting_for == "contact hours for text 1"
     assert visit.records("text") == []
     local = now.astimezone(ZoneInfo(tz))
@@ -82,11 +68,13 @@ async def test_booked_after_a_text_then_the_outcome_closes_the_visit(probe: Prob
     visit = await probe.start()
     await visit.settle(lambda s: s.attempts.get("texts") == 1)
     st = await visit.book()
-    assert st.stage == "appointment_scheduled"
-    await visit.until(lambda s: s.stage == "pending_appt_findings")
-    st = await visit.send("visit_done", appointment_id="APT-1", result="completed")
+    assert st.stage == S.scheduled
+    await visit.until(lambda s: s.stage == S.findings)
+    st = await visit.send("visit_done", result="completed")
     assert st.outcome == "visit_completed"
-    assert visit.keys("text") == ["visit1/text/1", "appointment/APT-1/reminder"]
+    assert visit.keys("text") == ["visit1/text/1", "visit1/appointment-reminder/1"]
+    assert [e.stage for e in st.stage_history] == [S.ready, S.texts, S.scheduled, S.findings,
+                                                    "closed"]
 
 
 async def test_unreachable_after_every_text_and_call(probe: Probe) -> None:
@@ -116,16 +104,7 @@ async def test_booked_by_phone_waits_for_the_appointment_with_reminders(
     await visit.fire_next_timer()
     await visit.settle(lambda s: visit.keys("assignment") == ["visit1/booking-reminder/1"])
     st = await visit.book()
-    assert st.stage == "appointment_scheduled"
-
-
-async def test_outcome_for_another_appointment_is_rejected(probe: Probe) -> None:
-    visit = await probe.start()
-    await visit.settle(lambda s: s.attempts.get("texts") == 1)
-    await visit.book()
-    with pytest.raises(EventRejected, match="appointment_id 'APT-9' is not the case's current "
-                                            "appointment 'APT-1'"):
-        await visit.send("visit_done", appointment_id="APT-9", result="completed")
+    assert st.stage == S.scheduled
 
 
 async def test_no_reminder_text_after_an_opt_out(probe: Probe) -> None:
@@ -133,5 +112,5 @@ async def test_no_reminder_text_after_an_opt_out(probe: Probe) -> None:
     await visit.settle(lambda s: s.attempts.get("texts") == 1)
     await visit.send("text_opt_out")
     await visit.book()
-    await visit.until(lambda s: s.stage == "pending_appt_findings")
+    await visit.until(lambda s: s.stage == S.findings)
     assert visit.keys("text") == ["visit1/text/1"]

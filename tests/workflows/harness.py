@@ -1,6 +1,7 @@
-"""Drives one case on the time-skipping server: start it, send events, fire its timers one at a
-time (the status says when the next one is due), read its status, search attributes and the
-side effects recorded in the store."""
+"""One case harness for every process (and the probe workflows that test a shared part
+alone): a worker on the test's task queue, cases opened through the starter's client, and a
+driver per case that sends events, fires its timers one at a time (the status says when the
+next one is due), and reads its status, search attributes and the side effects recorded."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -24,7 +26,9 @@ from activities.store import SqliteRecordStore, StoredRecord
 from domain.case import CaseState
 from domain.effects import HealthCheckResult, MonitoringRequest
 from domain.om import OmCase, OmCaseInput
-from starter.client import EventRejected, open_om_case, send_event
+from domain.processes import OM, ProcessSpec
+from starter.client import open_case, send_event
+from tests.visits.probe_workflow import VisitProbeWorkflow
 from workers.registry import WORKFLOWS, workflow_runner
 
 # Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
@@ -76,10 +80,11 @@ def health_stand_in(healthy: bool | None) -> Callable[..., Any]:
 class CaseDriver(Generic[S]):
     """One case under test; `model` is its status model."""
 
-    def __init__(self, env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any],
+    def __init__(self, env: WorkflowEnvironment, client: Client, handle: WorkflowHandle[Any, Any],
                  store: SqliteRecordStore, model: type[S]) -> None:
         self.model = model
         self.env = env
+        self.client = client
         self.handle = handle
         self.store = store
         self.case_id = handle.id
@@ -90,17 +95,12 @@ class CaseDriver(Generic[S]):
         return self.model.model_validate(await self.handle.query("status"))
 
     async def send(self, name: str, **payload: Any) -> S:
-        """The event as an Update; returns the status the Update returned."""
+        """The event as an Update, through the starter's client as integrations send it;
+        returns the whole status once the case has acted on it."""
         payload.setdefault("event_id", f"{name}-{next(self._events)}")
-        if self.model is OmCase:  # through the starter, as integrations send events
-            sent = await send_event(self.handle._client, self.case_id, name, payload)
-            assert sent is not None
-            return self.model.model_validate(sent.model_dump())
-        try:
-            return self.model.model_validate(
-                await self.handle.execute_update(name, payload, result_type=self.model))
-        except WorkflowUpdateFailedError as err:
-            raise EventRejected(str(getattr(err.cause, "message", err))) from None
+        answer = await send_event(self.client, self.case_id, name, payload)
+        assert answer is not None and answer.case_id == self.case_id
+        return await self.status()
 
     async def signal(self, name: str, **payload: Any) -> None:
         """The event as a Signal."""
@@ -166,7 +166,7 @@ class CaseDriver(Generic[S]):
 
     async def search_attributes(self) -> dict[str, Any]:
         """The execution's search attributes, by name."""
-        client = self.handle._client
+        client = self.client
         raw = await client.workflow_service.describe_workflow_execution(
             DescribeWorkflowExecutionRequest(
                 namespace=client.namespace, execution=WorkflowExecution(workflow_id=self.case_id)))
@@ -201,8 +201,9 @@ class CaseDriver(Generic[S]):
 OmDriver = CaseDriver[OmCase]
 
 
-class OmHarness:
-    """A worker on the test's task queue, and cases started on it."""
+class CaseHarness:
+    """A worker on the test's task queue (every process's workflows and the probe), and cases
+    opened on it."""
 
     def __init__(self, env: WorkflowEnvironment, client: Client, task_queue: str,
                  store: SqliteRecordStore, activities: FieldServiceActivities) -> None:
@@ -222,15 +223,29 @@ class OmHarness:
         names = {getattr(s, "__temporal_activity_definition").name for s in stand_ins}
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
-        return Worker(self.client, task_queue=self.task_queue, workflows=list(WORKFLOWS),
+        return Worker(self.client, task_queue=self.task_queue,
+                      workflows=[*WORKFLOWS, VisitProbeWorkflow],
                       activities=[*acts, *stand_ins], workflow_runner=workflow_runner())
 
     async def open(self, case: OmCaseInput) -> OmDriver:
-        """Open the case as the starter does (signal-with-start of `issue_reported`)."""
-        opened = await open_om_case(self.client, case, self.task_queue)
+        """Open an O&M case as the starter does (signal-with-start of `issue_reported`)."""
+        return await self.open_process(OM, case, OmCase)
+
+    async def open_process(self, process: ProcessSpec, inp: BaseModel,
+                           model: type[S]) -> CaseDriver[S]:
+        """Open a case of any process through the starter's client."""
+        opened = await open_case(self.client, process, inp, self.task_queue)
         self.opened.append(opened.case_id)
-        return CaseDriver(self.env, self.client.get_workflow_handle(opened.case_id), self.store,
-                          OmCase)
+        return CaseDriver(self.env, self.client, self.client.get_workflow_handle(opened.case_id),
+                          self.store, model)
+
+    async def start(self, workflow: str, inp: BaseModel, workflow_id: str,
+                    model: type[S]) -> CaseDriver[S]:
+        """Start a workflow that is not a process (a probe) by type name."""
+        handle: WorkflowHandle[Any, Any] = await self.client.start_workflow(
+            workflow, inp, id=workflow_id, task_queue=self.task_queue)
+        self.opened.append(workflow_id)
+        return CaseDriver(self.env, self.client, handle, self.store, model)
 
 
 async def terminate_running(client: Client, workflow_ids: Sequence[str]) -> None:

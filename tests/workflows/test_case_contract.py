@@ -11,14 +11,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from starter.client import EventRejected, run_ops, send_event
-from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
+from tests.workflows.harness import CaseHarness, OmDriver, om_input, stages
 
 UPDATE_EVENTS = {EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_REJECTED,
                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED}
 
 
-async def _open(om: OmHarness) -> OmDriver:
+async def _open(om: CaseHarness) -> OmDriver:
     case = await om.open(om_input())
     await case.stage("problem_identified")
     return case
@@ -31,11 +31,11 @@ async def _update_events(handle: WorkflowHandle[Any, Any]) -> int:
 
 async def _rejected(case: OmDriver, name: str, payload: dict[str, Any]) -> str:
     with pytest.raises(EventRejected) as err:
-        await send_event(case.handle._client, case.case_id, name, payload)
+        await send_event(case.client, case.case_id, name, payload)
     return str(err.value)
 
 
-async def test_a_repeated_event_id_is_acknowledged_and_ignored(om: OmHarness) -> None:
+async def test_a_repeated_event_id_is_acknowledged_and_ignored(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
         st = await case.send("remote_fix_result", event_id="mon-1", resolved=False)
@@ -56,7 +56,7 @@ async def test_a_repeated_event_id_is_acknowledged_and_ignored(om: OmHarness) ->
     ({"event_id": "e1", "resolved": True, "fixed_by": "x"}, "fixed_by: Extra inputs"),
 ], ids=["wrong-type", "missing-field", "missing-event-id", "unknown-field"])
 async def test_malformed_update_is_rejected_naming_the_field_and_leaves_no_trace(
-        om: OmHarness, payload: dict[str, Any], names: str) -> None:
+        om: CaseHarness, payload: dict[str, Any], names: str) -> None:
     async with om.worker():
         case = await _open(om)
         before = await case.status()
@@ -66,7 +66,7 @@ async def test_malformed_update_is_rejected_naming_the_field_and_leaves_no_trace
         assert await case.status() == before
 
 
-async def test_out_of_stage_update_is_rejected_with_the_stage(om: OmHarness) -> None:
+async def test_out_of_stage_update_is_rejected_with_the_stage(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
         message = await _rejected(case, "appointment_outcome",
@@ -77,7 +77,7 @@ async def test_out_of_stage_update_is_rejected_with_the_stage(om: OmHarness) -> 
         assert await _update_events(case.handle) == 0
 
 
-async def test_unknown_event_is_rejected_listing_the_known_ones(om: OmHarness) -> None:
+async def test_unknown_event_is_rejected_listing_the_known_ones(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
         message = await _rejected(case, "remote_fix_done", {"event_id": "e1"})
@@ -85,7 +85,7 @@ async def test_unknown_event_is_rejected_listing_the_known_ones(om: OmHarness) -
         assert "remote_fix_result" in message
 
 
-async def test_bad_signals_are_recorded_and_the_case_goes_on(om: OmHarness) -> None:
+async def test_bad_signals_are_recorded_and_the_case_goes_on(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
         await case.signal("remote_fix_result", event_id="s1", resolved="maybe")
@@ -103,7 +103,7 @@ async def test_bad_signals_are_recorded_and_the_case_goes_on(om: OmHarness) -> N
         assert (await case.result()).outcome == "resolved_remotely"
 
 
-async def test_events_to_a_closed_case_are_rejected_clearly(om: OmHarness) -> None:
+async def test_events_to_a_closed_case_are_rejected_clearly(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
         await case.send("remote_fix_result", resolved=True)
@@ -112,15 +112,17 @@ async def test_events_to_a_closed_case_are_rejected_clearly(om: OmHarness) -> No
             await case.send("text_opt_out")
 
 
-async def test_ops_add_note_and_cancel(om: OmHarness) -> None:
+async def test_ops_add_note_and_cancel(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts_wait(om)
-        st = await run_ops(case.handle._client, case.case_id, "add_note",
-                           {"text": "homeowner prefers mornings", "actor": "ops-7"})
+        await run_ops(case.client, case.case_id, "add_note",
+                      {"text": "homeowner prefers mornings", "actor": "ops-7"})
+        st = await case.status()
         assert [(o.command, o.text, o.actor) for o in st.ops] == [
             ("add_note", "homeowner prefers mornings", "ops-7")]
-        st = await run_ops(case.handle._client, case.case_id, "cancel_case",
-                           {"reason": "duplicate of another case", "event_id": "ops-c1"})
+        await run_ops(case.client, case.case_id, "cancel_case",
+                      {"reason": "duplicate of another case", "event_id": "ops-c1"})
+        st = await case.status()
         assert st.outcome == "cancelled" and stages(st)[-1] == "closed"
         assert st.ops[-1].command == "cancel_case"
         assert (await case.result()).outcome == "cancelled"
@@ -128,17 +130,17 @@ async def test_ops_add_note_and_cancel(om: OmHarness) -> None:
         assert sa["CaseOutcome"] == "cancelled" and "NextDeadline" not in sa
 
 
-async def _to_texts_wait(om: OmHarness) -> OmDriver:
+async def _to_texts_wait(om: CaseHarness) -> OmDriver:
     case = await _open(om)
     await case.send("remote_fix_result", resolved=False)
     await case.settle(lambda s: s.attempts.get("texts") == 1)
     return case
 
 
-async def test_ops_commands_are_validated(om: OmHarness) -> None:
+async def test_ops_commands_are_validated(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
-        client = case.handle._client
+        client = case.client
         with pytest.raises(EventRejected, match="unknown ops command 'close'"):
             await run_ops(client, case.case_id, "close", {"reason": "x"})
         with pytest.raises(EventRejected, match="cancel_case: reason: String should have at "
@@ -152,20 +154,20 @@ async def test_ops_commands_are_validated(om: OmHarness) -> None:
         assert await _update_events(case.handle) == 0
 
 
-async def test_ops_on_a_closed_case_are_rejected(om: OmHarness) -> None:
+async def test_ops_on_a_closed_case_are_rejected(om: CaseHarness) -> None:
     async with om.worker():
         case = await _open(om)
-        await run_ops(case.handle._client, case.case_id, "cancel_case", {"reason": "test"})
+        await run_ops(case.client, case.case_id, "cancel_case", {"reason": "test"})
         with pytest.raises(EventRejected, match=r"is closed \(COMPLETED\)"):
-            await run_ops(case.handle._client, case.case_id, "escalate", {"reason": "late"})
+            await run_ops(case.client, case.case_id, "escalate", {"reason": "late"})
 
 
 async def test_ops_escalate_on_the_simplified_track_continues_as_manual(
-        om: OmHarness) -> None:
+        om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts_wait(om)
-        st = await run_ops(om.client, case.case_id, "escalate",
-                           {"reason": "homeowner asked for a manager"})
+        await run_ops(om.client, case.case_id, "escalate",
+                      {"reason": "homeowner asked for a manager"})
         st = await case.stage("findings_review")
         assert st.process == "om_manual" and st.escalated
         assert st.escalation_reason is not None and "homeowner asked" in st.escalation_reason

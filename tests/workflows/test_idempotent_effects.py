@@ -7,7 +7,7 @@ from temporalio import activity
 
 from activities.effects import FieldServiceActivities
 from domain.effects import Assignment, CrmRecordRequest, EffectReceipt, Notification
-from tests.workflows.harness import OmHarness, om_input
+from tests.workflows.harness import CaseHarness, om_input
 
 
 class FailingAfterTheEffect:
@@ -40,7 +40,7 @@ class FailingAfterTheEffect:
         return self._fail_first(req.key, await self.real.assign(req))
 
 
-async def test_a_retried_side_effect_leaves_exactly_one_record(om: OmHarness) -> None:
+async def test_a_retried_side_effect_leaves_exactly_one_record(om: CaseHarness) -> None:
     failing = FailingAfterTheEffect(om.activities)
     async with om.worker(failing.notify_homeowner, failing.create_crm_record, failing.assign):
         case = await om.open(om_input())

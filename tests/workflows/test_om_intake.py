@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.om import CLEANING_REFUSAL
-from tests.workflows.harness import OmHarness, om_input, stages
+from tests.workflows.harness import CaseHarness, om_input, stages
 
 INELIGIBLE: list[tuple[dict[str, Any], str]] = [
     ({"installer_accepting_service_work": False},
@@ -23,7 +23,7 @@ INELIGIBLE: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-async def test_eligible_report_opens_the_simplified_track(om: OmHarness) -> None:
+async def test_eligible_report_opens_the_simplified_track(om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input())
         st = await case.stage("problem_identified")
@@ -36,7 +36,7 @@ async def test_eligible_report_opens_the_simplified_track(om: OmHarness) -> None
 @pytest.mark.parametrize(("change", "reason"), INELIGIBLE,
                          ids=[r.split(":")[0].split(" (")[0] for _, r in INELIGIBLE])
 async def test_each_ineligibility_reason_opens_the_manual_track(
-        om: OmHarness, change: dict[str, Any], reason: str) -> None:
+        om: CaseHarness, change: dict[str, Any], reason: str) -> None:
     async with om.worker():
         case = await om.open(om_input(**change))
         st = await case.stage("findings_review", "dispatched_to_partner")
@@ -46,14 +46,14 @@ async def test_each_ineligibility_reason_opens_the_manual_track(
         assert reason in case.records("assignment")[0].payload["reason"]
 
 
-async def test_customer_owned_with_protection_plus_stays_simplified(om: OmHarness) -> None:
+async def test_customer_owned_with_protection_plus_stays_simplified(om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input(agreement_type="customer_owned", protection_plus=True))
         st = await case.stage("problem_identified")
         assert st.process == "om_simplified"
 
 
-async def test_hazardous_report_is_marked_and_skips_self_scheduling(om: OmHarness) -> None:
+async def test_hazardous_report_is_marked_and_skips_self_scheduling(om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input(case_reason="hazardous_situation"))
         st = await case.stage("outbound_calls")
@@ -67,7 +67,7 @@ def test_cleaning_requests_are_refused_with_the_standard_message() -> None:
     assert CLEANING_REFUSAL in str(err.value)
 
 
-async def test_second_report_joins_the_open_case(om: OmHarness) -> None:
+async def test_second_report_joins_the_open_case(om: CaseHarness) -> None:
     async with om.worker():
         first = await om.open(om_input("SYS-JOIN"))
         st = await first.stage("problem_identified")
@@ -84,7 +84,7 @@ async def test_second_report_joins_the_open_case(om: OmHarness) -> None:
         assert first.keys("remote_fix_request") == ["remote-fix"]
 
 
-async def test_a_closed_case_never_blocks_a_new_one(om: OmHarness) -> None:
+async def test_a_closed_case_never_blocks_a_new_one(om: CaseHarness) -> None:
     async with om.worker():
         first = await om.open(om_input("SYS-AGAIN"))
         await first.stage("problem_identified")

@@ -8,25 +8,25 @@ from typing import Any
 import pytest
 
 from starter.client import EventRejected, run_ops
-from tests.workflows.harness import OmDriver, OmHarness, om_input, stages
+from tests.workflows.harness import CaseHarness, OmDriver, om_input, stages
 
 # Eligible for nothing but the manual track: the acquisition channel excludes it.
 MANUAL: dict[str, Any] = {"acquisition_channel": "new_homes"}
 
 
-async def _partner_case(om: OmHarness, **kw: Any) -> OmDriver:
+async def _partner_case(om: CaseHarness, **kw: Any) -> OmDriver:
     case = await om.open(om_input(installer="partner", **{**MANUAL, **kw}))
     await case.stage("dispatched_to_partner")
     return case
 
 
-async def _company_case(om: OmHarness, **kw: Any) -> OmDriver:
+async def _company_case(om: CaseHarness, **kw: Any) -> OmDriver:
     case = await om.open(om_input(**{**MANUAL, **kw}))
     await case.stage("findings_review")
     return case
 
 
-async def _to_liability(om: OmHarness) -> OmDriver:
+async def _to_liability(om: CaseHarness) -> OmDriver:
     case = await _company_case(om)
     await case.send("findings_submitted", summary="hail damage on two modules",
                     at_fault_party="weather")
@@ -34,7 +34,7 @@ async def _to_liability(om: OmHarness) -> OmDriver:
     return case
 
 
-async def test_manual_case_starts_with_a_case_manager(om: OmHarness) -> None:
+async def test_manual_case_starts_with_a_case_manager(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
         st = await case.status()
@@ -50,7 +50,7 @@ async def test_manual_case_starts_with_a_case_manager(om: OmHarness) -> None:
         assert desc.workflow_type == "OmManualWorkflow"
 
 
-async def test_company_branch_creates_the_work_order(om: OmHarness) -> None:
+async def test_company_branch_creates_the_work_order(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
         st = await case.status()
@@ -61,7 +61,7 @@ async def test_company_branch_creates_the_work_order(om: OmHarness) -> None:
 
 
 async def test_partner_that_does_not_accept_service_work_goes_to_the_branch(
-        om: OmHarness) -> None:
+        om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input(installer="partner",
                                       installer_accepting_service_work=False))
@@ -72,7 +72,7 @@ async def test_partner_that_does_not_accept_service_work_goes_to_the_branch(
             "installer not accepting service work (the install partner)"]
 
 
-async def test_partner_accepts(om: OmHarness) -> None:
+async def test_partner_accepts(om: CaseHarness) -> None:
     async with om.worker():
         case = await _partner_case(om)
         st = await case.status()
@@ -84,7 +84,7 @@ async def test_partner_accepts(om: OmHarness) -> None:
         assert case.records("work_order") == []
 
 
-async def test_partner_declines_falls_back_to_the_branch(om: OmHarness) -> None:
+async def test_partner_declines_falls_back_to_the_branch(om: CaseHarness) -> None:
     async with om.worker():
         case = await _partner_case(om)
         st = await case.send("partner_decision", accepted=False)
@@ -94,7 +94,7 @@ async def test_partner_declines_falls_back_to_the_branch(om: OmHarness) -> None:
         assert case.keys("work_order") == ["manual/work-order"]
 
 
-async def test_partner_silent_for_3_business_days_falls_back(om: OmHarness) -> None:
+async def test_partner_silent_for_3_business_days_falls_back(om: CaseHarness) -> None:
     async with om.worker():
         case = await _partner_case(om)
         st = await case.status()
@@ -112,7 +112,7 @@ async def test_partner_silent_for_3_business_days_falls_back(om: OmHarness) -> N
         assert case.keys("work_order") == ["manual/work-order"]
 
 
-async def test_partner_decision_outside_its_stage_is_rejected(om: OmHarness) -> None:
+async def test_partner_decision_outside_its_stage_is_rejected(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
         with pytest.raises(EventRejected, match="partner_decision does not fit stage "
@@ -121,7 +121,7 @@ async def test_partner_decision_outside_its_stage_is_rejected(om: OmHarness) -> 
         assert (await case.status()).rejected_events == []  # an Update leaves no trace
 
 
-async def test_findings_then_deny_closes_denied(om: OmHarness) -> None:
+async def test_findings_then_deny_closes_denied(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_liability(om)
         st = await case.status()
@@ -136,7 +136,7 @@ async def test_findings_then_deny_closes_denied(om: OmHarness) -> None:
         assert (await case.search_attributes())["CaseOutcome"] == "denied"
 
 
-async def test_repair_waits_for_completion(om: OmHarness) -> None:
+async def test_repair_waits_for_completion(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_liability(om)
         st = await case.send("liability_determined", liable_party="company",
@@ -146,7 +146,7 @@ async def test_repair_waits_for_completion(om: OmHarness) -> None:
         assert st.outcome == "repaired"
 
 
-async def test_repair_needing_removal_creates_an_rr_project(om: OmHarness) -> None:
+async def test_repair_needing_removal_creates_an_rr_project(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_liability(om)
         st = await case.send("liability_determined", liable_party="company",
@@ -156,7 +156,7 @@ async def test_repair_needing_removal_creates_an_rr_project(om: OmHarness) -> No
         assert case.records("project")[0].payload["variant"] == "damage"
 
 
-async def test_settlement_accepted(om: OmHarness) -> None:
+async def test_settlement_accepted(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_liability(om)
         st = await case.send("liability_determined", liable_party="company",
@@ -166,7 +166,7 @@ async def test_settlement_accepted(om: OmHarness) -> None:
         assert st.outcome == "settled"
 
 
-async def test_settlement_declined_goes_back_to_liability(om: OmHarness) -> None:
+async def test_settlement_declined_goes_back_to_liability(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_liability(om)
         await case.send("liability_determined", liable_party="company", decision="settle")
@@ -180,7 +180,7 @@ async def test_settlement_declined_goes_back_to_liability(om: OmHarness) -> None
                                       "manual/liability-notice/2"]
 
 
-async def test_weekly_reminders_to_the_case_manager(om: OmHarness) -> None:
+async def test_weekly_reminders_to_the_case_manager(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
         st = await case.status()
@@ -199,18 +199,19 @@ async def test_weekly_reminders_to_the_case_manager(om: OmHarness) -> None:
         await case.settle(lambda s: "manual/liability-reminder/1" in case.keys("assignment"))
 
 
-async def test_ops_escalate_on_the_manual_track_goes_to_ses_support(om: OmHarness) -> None:
+async def test_ops_escalate_on_the_manual_track_goes_to_ses_support(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
-        st = await run_ops(om.client, case.case_id, "escalate",
-                           {"reason": "homeowner called three times", "actor": "ops-1"})
-        assert st.escalated and st.stage == "findings_review"
+        answer = await run_ops(om.client, case.case_id, "escalate",
+                               {"reason": "homeowner called three times", "actor": "ops-1"})
+        assert answer.escalated and answer.stage == "findings_review"
+        st = await case.status()
         assert st.ops[-1].command == "escalate" and st.ops[-1].actor == "ops-1"
         assert case.records("assignment")[-1].payload["assignee"] == "ses_support"
         assert (await case.search_attributes())["Escalated"] is True
 
 
-async def test_hazardous_manual_case_gets_a_priority_dispatch(om: OmHarness) -> None:
+async def test_hazardous_manual_case_gets_a_priority_dispatch(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om, case_reason="hazardous_situation")
         st = await case.status()
@@ -220,7 +221,7 @@ async def test_hazardous_manual_case_gets_a_priority_dispatch(om: OmHarness) -> 
         assert (await case.search_attributes())["Hazardous"] is True
 
 
-async def test_text_opt_out_is_kept_on_the_manual_track(om: OmHarness) -> None:
+async def test_text_opt_out_is_kept_on_the_manual_track(om: CaseHarness) -> None:
     async with om.worker():
         case = await _company_case(om)
         st = await case.send("text_opt_out")

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from domain.om import OmCase
 from tests.workflows.harness import (
+    CaseHarness,
     OmDriver,
-    OmHarness,
     health_stand_in,
     om_input,
     stages,
@@ -16,7 +16,7 @@ from tests.workflows.harness import (
 )
 
 
-async def _to_texts(om: OmHarness, **kw: object) -> OmDriver:
+async def _to_texts(om: CaseHarness, **kw: object) -> OmDriver:
     case = await om.open(om_input(**kw))  # type: ignore[arg-type]
     await case.stage("problem_identified")
     await case.send("remote_fix_result", resolved=False)
@@ -24,7 +24,7 @@ async def _to_texts(om: OmHarness, **kw: object) -> OmDriver:
     return case
 
 
-async def _follow_up(om: OmHarness, **outcome: bool) -> tuple[OmDriver, OmCase]:
+async def _follow_up(om: CaseHarness, **outcome: bool) -> tuple[OmDriver, OmCase]:
     """A case whose first visit ended with a follow-up visit required."""
     case = await _to_texts(om)
     await _to_findings(case)
@@ -39,7 +39,7 @@ async def _to_findings(case: OmDriver, appointment_id: str = "APT-1") -> None:
     await case.until(lambda s: s.stage == "pending_appt_findings")
 
 
-async def test_remote_fix_resolves_the_case(om: OmHarness) -> None:
+async def test_remote_fix_resolves_the_case(om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input())
         st = await case.stage("problem_identified")
@@ -58,7 +58,7 @@ async def test_remote_fix_resolves_the_case(om: OmHarness) -> None:
         assert sa["CaseOutcome"] == "resolved_remotely" and sa["CaseStage"] == "closed"
 
 
-async def test_no_remote_fix_answer_in_24h_counts_as_not_resolved(om: OmHarness) -> None:
+async def test_no_remote_fix_answer_in_24h_counts_as_not_resolved(om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input())
         st = await case.stage("problem_identified")
@@ -73,7 +73,7 @@ async def test_no_remote_fix_answer_in_24h_counts_as_not_resolved(om: OmHarness)
                                   "self_scheduling_texts"]
 
 
-async def test_texts_then_self_scheduled(om: OmHarness) -> None:
+async def test_texts_then_self_scheduled(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         st = await case.settle(lambda s: s.attempts.get("texts") == 1)
@@ -88,7 +88,7 @@ async def test_texts_then_self_scheduled(om: OmHarness) -> None:
         assert (await case.search_attributes())["CaseStage"] == "appointment_scheduled"
 
 
-async def test_texts_exhausted_then_calls_one_reaches(om: OmHarness) -> None:
+async def test_texts_exhausted_then_calls_one_reaches(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         st = await case.until(lambda s: s.stage == "outbound_calls")
@@ -112,7 +112,7 @@ async def test_texts_exhausted_then_calls_one_reaches(om: OmHarness) -> None:
         assert case.keys("call_task") == ["visit1/call/1", "visit1/call/2"]
 
 
-async def test_everything_exhausted_pg_void_and_case_manager(om: OmHarness) -> None:
+async def test_everything_exhausted_pg_void_and_case_manager(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         st = await case.until(lambda s: s.outcome is not None)
@@ -124,7 +124,7 @@ async def test_everything_exhausted_pg_void_and_case_manager(om: OmHarness) -> N
         assert (await case.result()).outcome == "unreachable_pg_void"
 
 
-async def test_calls_are_one_per_business_day(om: OmHarness) -> None:
+async def test_calls_are_one_per_business_day(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om, policy={"text_attempts": 0})
         await case.until(lambda s: s.attempts.get("calls") == 3)
@@ -134,7 +134,7 @@ async def test_calls_are_one_per_business_day(om: OmHarness) -> None:
         assert all(day.weekday() < 5 for day in call_days)
 
 
-async def test_opt_out_mid_way_ends_texting(om: OmHarness) -> None:
+async def test_opt_out_mid_way_ends_texting(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await case.settle(lambda s: s.attempts.get("texts") == 1)
@@ -146,7 +146,7 @@ async def test_opt_out_mid_way_ends_texting(om: OmHarness) -> None:
         assert case.keys("text") == ["visit1/text/1"]
 
 
-async def test_hazardous_skips_remote_fix_and_texts(om: OmHarness) -> None:
+async def test_hazardous_skips_remote_fix_and_texts(om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input(case_reason="system_failure",
                                       hazard={"water_in_panel": True}))
@@ -159,7 +159,7 @@ async def test_hazardous_skips_remote_fix_and_texts(om: OmHarness) -> None:
         assert (await case.search_attributes())["Hazardous"] is True
 
 
-async def test_appointment_reminder_and_outcome_reminder(om: OmHarness) -> None:
+async def test_appointment_reminder_and_outcome_reminder(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await case.book()
@@ -169,18 +169,18 @@ async def test_appointment_reminder_and_outcome_reminder(om: OmHarness) -> None:
         assert appt is not None
         assert st.next_deadline == appt.window_start - timedelta(hours=24)
         st = await case.fire_next_timer()
-        await case.settle(lambda s: "APT-1" in s.visit.reminded_appointments)
-        assert case.keys("text")[-1] == "appointment/APT-1/reminder"
+        await case.settle(lambda s: s.visit.reminders_sent == 1)
+        assert case.keys("text")[-1] == "visit1/appointment-reminder/1"
         st = await case.until(lambda s: s.stage == "pending_appt_findings")
         assert st.next_deadline == appt.window_end + timedelta(days=2)
         await case.fire_next_timer()
         await case.settle(lambda s: len(case.keys("assignment")) == 1)
-        assert case.keys("assignment") == ["appointment/APT-1/outcome-reminder/1"]
+        assert case.keys("assignment") == ["visit1/outcome-reminder/1"]
         st = await case.status()
         assert st.stage == "pending_appt_findings"  # it keeps waiting
 
 
-async def test_completed_healthy_with_asset_update_resolves(om: OmHarness) -> None:
+async def test_completed_healthy_with_asset_update_resolves(om: CaseHarness) -> None:
     async with om.worker(health_stand_in(True)):
         case = await _to_texts(om)
         await _to_findings(case)
@@ -195,7 +195,7 @@ async def test_completed_healthy_with_asset_update_resolves(om: OmHarness) -> No
         assert case.keys("health_check_request") == []  # the stand-in replaced it
 
 
-async def test_health_reported_by_event_and_no_asset_update(om: OmHarness) -> None:
+async def test_health_reported_by_event_and_no_asset_update(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await _to_findings(case)
@@ -205,7 +205,7 @@ async def test_health_reported_by_event_and_no_asset_update(om: OmHarness) -> No
         assert case.records("asset_update") == []
 
 
-async def test_health_unknown_waits_for_report_with_reminder(om: OmHarness) -> None:
+async def test_health_unknown_waits_for_report_with_reminder(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await _to_findings(case)
@@ -214,12 +214,12 @@ async def test_health_unknown_waits_for_report_with_reminder(om: OmHarness) -> N
         st = await case.settle(lambda s: s.waiting_for == "system health report")
         assert case.keys("health_check_request") == ["visit1/health-check"]
         await case.fire_next_timer()
-        await case.settle(lambda s: "visit1/health-reminder/1" in case.keys("assignment"))
+        await case.settle(lambda s: "health-reminder/1" in case.keys("assignment"))
         st = await case.send("system_health_reported", healthy=True)
         assert st.outcome == "resolved"
 
 
-async def test_unhealthy_is_a_failed_appointment_back_to_scheduling(om: OmHarness) -> None:
+async def test_unhealthy_is_a_failed_appointment_back_to_scheduling(om: CaseHarness) -> None:
     async with om.worker(health_stand_in(False)):
         case = await _to_texts(om)
         await _to_findings(case)
@@ -232,7 +232,7 @@ async def test_unhealthy_is_a_failed_appointment_back_to_scheduling(om: OmHarnes
                                                                     "visit2/text/1"]
 
 
-async def test_not_completed_goes_back_to_scheduling(om: OmHarness) -> None:
+async def test_not_completed_goes_back_to_scheduling(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await _to_findings(case)
@@ -243,7 +243,7 @@ async def test_not_completed_goes_back_to_scheduling(om: OmHarness) -> None:
         assert st.visit.appointment is None
 
 
-async def test_follow_up_with_clear_path_schedules_again(om: OmHarness) -> None:
+async def test_follow_up_with_clear_path_schedules_again(om: CaseHarness) -> None:
     async with om.worker():
         case, _ = await _follow_up(om, clear_path=True, equipment_available=True)
         st = await case.stage("self_scheduling_texts")
@@ -251,7 +251,7 @@ async def test_follow_up_with_clear_path_schedules_again(om: OmHarness) -> None:
         assert st.visit.visit_no == 2
 
 
-async def test_follow_up_without_clear_path_goes_to_ses_review(om: OmHarness) -> None:
+async def test_follow_up_without_clear_path_goes_to_ses_review(om: CaseHarness) -> None:
     async with om.worker():
         case, st = await _follow_up(om, clear_path=False)
         assert st.stage == "pending_findings_review"
@@ -261,7 +261,7 @@ async def test_follow_up_without_clear_path_goes_to_ses_review(om: OmHarness) ->
         st = await case.stage("self_scheduling_texts")
 
 
-async def test_ses_review_without_clear_path_escalates(om: OmHarness) -> None:
+async def test_ses_review_without_clear_path_escalates(om: CaseHarness) -> None:
     async with om.worker():
         case, _ = await _follow_up(om, clear_path=False)
         await case.send("findings_reviewed", clear_path=False)
@@ -270,7 +270,7 @@ async def test_ses_review_without_clear_path_escalates(om: OmHarness) -> None:
         assert st.escalation_reason and "no clear path" in st.escalation_reason
 
 
-async def test_equipment_wait_with_weekly_eta_check(om: OmHarness) -> None:
+async def test_equipment_wait_with_weekly_eta_check(om: CaseHarness) -> None:
     async with om.worker():
         case, st = await _follow_up(om, clear_path=True, equipment_available=False)
         assert st.stage == "awaiting_replacement_equipment"
@@ -281,12 +281,12 @@ async def test_equipment_wait_with_weekly_eta_check(om: OmHarness) -> None:
         await case.fire_next_timer()
         st = await case.settle(lambda s: s.attempts.get("equipment_eta_checks") == 2)
         assert [k for k in case.keys("assignment") if "eta-check" in k] == [
-            "visit1/eta-check/1", "visit1/eta-check/2"]
+            "eta-check/1", "eta-check/2"]
         await case.send("equipment_available")
         st = await case.stage("self_scheduling_texts")
 
 
-async def test_second_failed_appointment_continues_as_manual(om: OmHarness) -> None:
+async def test_second_failed_appointment_continues_as_manual(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await _to_findings(case, "APT-1")
@@ -308,7 +308,7 @@ async def test_second_failed_appointment_continues_as_manual(om: OmHarness) -> N
         assert case.keys("fs_case") == ["fs-case"]
 
 
-async def test_reschedule_moves_the_window(om: OmHarness) -> None:
+async def test_reschedule_moves_the_window(om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om)
         await case.book("APT-1")
@@ -319,7 +319,7 @@ async def test_reschedule_moves_the_window(om: OmHarness) -> None:
         assert st.attempts["reschedules"] == 1
 
 
-async def test_contact_hours_push_a_text_to_the_next_morning(om: OmHarness) -> None:
+async def test_contact_hours_push_a_text_to_the_next_morning(om: CaseHarness) -> None:
     async with om.worker():
         now = await om.env.get_current_time()
         tz = zone_where_local_hour_is(21, now)  # 21:xx at the homeowner's: after hours
@@ -342,7 +342,7 @@ async def test_contact_hours_push_a_text_to_the_next_morning(om: OmHarness) -> N
 
 
 async def test_reached_by_phone_but_never_booked_goes_to_the_manual_track(
-        om: OmHarness) -> None:
+        om: CaseHarness) -> None:
     async with om.worker():
         case = await _to_texts(om, policy={"text_attempts": 0})
         await case.until(lambda s: s.attempts.get("calls") == 1)

@@ -7,7 +7,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.converter import DataConverter
 
-from tests.workflows.harness import OmDriver, OmHarness, om_input
+from tests.workflows.harness import CaseHarness, OmDriver, om_input
 
 PERSONAL = ("Ana", "Ruiz", "+14155550100", "4155550100", "ana@example.com", "1 Main St")
 
@@ -19,7 +19,7 @@ async def _details(case: OmDriver) -> str:
 
 
 async def test_summaries_and_details_say_what_happens_without_personal_data(
-        om: OmHarness) -> None:
+        om: CaseHarness) -> None:
     async with om.worker():
         case = await om.open(om_input())
         await case.stage("problem_identified")

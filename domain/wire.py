@@ -1,0 +1,61 @@
+"""The data converter every client, worker and replayer of the project uses: pydantic JSON
+(spec 2), with one change: a payload that its model rejects raises a non-retryable
+`ApplicationError` naming the fields, never the values.
+
+Why: the SDK turns a decoding error into "Failed decoding arguments" and, for a workflow's
+input, into a workflow task that fails and retries for ever while the log repeats the rejected
+values (a phone number). An `ApplicationError` instead fails the run at once with a message an
+operator can act on (spec 2.1 "bad input to a start"), and rejects a bad ops payload naming its
+field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
+from temporalio.exceptions import ApplicationError
+
+INVALID_PAYLOAD = "InvalidPayload"
+
+
+def describe_fields(exc: ValidationError) -> str:
+    """Each bad field and what is wrong with it; never the value (it may be personal data)."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class _CheckedJsonConverter(PydanticJSONPlainPayloadConverter):
+    """Pydantic JSON whose validation errors name fields and carry no values."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        """Decode, or raise a non-retryable `ApplicationError` naming the bad fields."""
+        try:
+            return super().from_payload(payload, type_hint)
+        except ValidationError as exc:
+            what = getattr(type_hint, "__name__", "payload")
+            raise ApplicationError(f"{what} rejected: {describe_fields(exc)}",
+                                   type=INVALID_PAYLOAD, non_retryable=True) from None
+
+
+class FieldServicePayloadConverter(CompositePayloadConverter):
+    """The default converters with JSON replaced by the checked pydantic one."""
+
+    def __init__(self) -> None:
+        json_converter = _CheckedJsonConverter()
+        super().__init__(*(
+            json_converter if isinstance(c, JSONPlainPayloadConverter) else c
+            for c in DefaultPayloadConverter.default_encoding_payload_converters))
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=FieldServicePayloadConverter)

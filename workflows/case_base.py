@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
@@ -728,16 +728,17 @@ class CaseWorkflow(Generic[S]):
         except ActivityError as err:
             cause = err.cause
             if send_by_at is not None and (
-                    (isinstance(cause, ApplicationError) and cause.type == SEND_WINDOW_CLOSED)
+                    err.retry_state == RetryState.TIMEOUT
+                    or (isinstance(cause, ApplicationError) and cause.type == SEND_WINDOW_CLOSED)
                     or (isinstance(cause, ActivityTimeout)
                         and cause.type == TimeoutType.SCHEDULE_TO_CLOSE)):
                 raise _SendWindowClosed() from None
-            if isinstance(cause, ApplicationError) and cause.non_retryable:
-                key = getattr(arg, "key", "")
-                await self.record_failure(what, key, cause.message,
-                                          assign=activity is not FieldServiceActivities.assign)
-                return None
-            raise
+            # Non-retryable (business data the receiving system refuses for good), or spent
+            # retries: recorded and given to a person; the case itself never fails on it.
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+            await self.record_failure(what, getattr(arg, "key", ""), reason,
+                                      assign=activity is not FieldServiceActivities.assign)
+            return None
 
     async def record_failure(self, what: str, key: str, reason: str, *,
                              assign: bool = True) -> None:
@@ -770,11 +771,14 @@ class CaseWorkflow(Generic[S]):
             await self.record_failure(f"{channel} {template}", key,
                                       "no usable phone: the homeowner has no phone on file")
             return "failed"
+        not_before = workflow.now()
         while True:
             send_by_at = None
             if phone_needed and contact_hours:
-                opening = next_contact_instant(workflow.now(), self.case.time_zone, self.hours)
+                opening = next_contact_instant(max(workflow.now(), not_before),
+                                               self.case.time_zone, self.hours)
                 if opening > workflow.now():
+                    self.set_wait(f"contact hours for {summary}", opening)
                     if await self.wait(unless or (lambda: False), deadline=opening,
                                        summary=f"wait for contact hours: {summary}"):
                         return "skipped"
@@ -789,7 +793,9 @@ class CaseWorkflow(Generic[S]):
                                             what=f"{channel} {template}", summary=summary,
                                             send_by_at=send_by_at)
             except _SendWindowClosed:
+                # Not delivered in this opening: the next one, never later tonight.
                 self.case.bump("sends_deferred")
+                not_before = send_by_at or workflow.now()
                 continue
             return "sent" if receipt is not None else "failed"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from temporalio import workflow
 
@@ -41,38 +41,56 @@ class ReminderHost(Protocol):
         ...
 
 
+@overload
 async def wait_with_reminders(
     host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
-    remind: Remind, first_due: datetime | None = None,
-) -> Event:
+    remind: Remind, first_due: datetime | None = None, until: None = None,
+) -> Event: ...
+
+
+@overload
+async def wait_with_reminders(
+    host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
+    remind: Remind, first_due: datetime | None = None, until: Callable[[], bool],
+) -> Event | None: ...
+
+
+async def wait_with_reminders(
+    host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
+    remind: Remind, first_due: datetime | None = None, until: Callable[[], bool] | None = None,
+) -> Event | None:
     """Wait, with no end, for an event of one of `models`; call `remind(n)` each time the series
     falls due (`first_due`, else one cadence step from now), `n` being the series' stored count.
-    Returns the event; the series then stops (its count stays, for the next round)."""
+    Returns the event; the series then stops (its count stays, for the next round). Returns
+    None when `until` becomes true first (the case is about to continue as new): the series
+    stays running, and the next run's wait picks it up at its stored due instant."""
     state = host.case.reminder(series)
     holidays = await host.business_calendar() if cadence.business_days else []
     zone = host.case.time_zone or "UTC"
     if not state.running:
         state.next_due = first_due or next_due(workflow.now(), cadence, zone, holidays)
     while True:
+        if until is not None and until():
+            return None
         if state.paused:
             got = await host.next_event(
                 *models, deadline=None, waiting_for=f"{waiting_for} (reminders paused)",
                 summary=f"wait for {waiting_for}; reminders paused",
-                stop=lambda: not state.paused)
+                stop=lambda: not state.paused or (until is not None and until()))
         else:
             assert state.next_due is not None
             got = await host.next_event(
                 *models, deadline=state.next_due, waiting_for=waiting_for,
                 summary=f"wait for {waiting_for} (reminder {state.count + 1}, "
                         f"{cadence.describe()})",
-                stop=lambda: state.paused)
+                stop=lambda: state.paused or (until is not None and until()))
         if got is not None:
             state.next_due = None
             state.paused = False
             state.left_when_paused = None
             return got
         if state.paused or state.next_due is None or workflow.now() < state.next_due:
-            continue  # paused or resumed while waiting
+            continue  # paused, resumed or stopped while waiting
         state.count += 1
         due = state.next_due
         state.next_due = next_due(due, cadence, zone, holidays)

@@ -8,10 +8,20 @@ from collections.abc import Awaitable, Callable
 
 from temporalio.client import WorkflowHistory
 
+from domain.om import OmCaseInput
 from starter.client import run_ops
 from tests.workflows.harness import CaseHarness, OmDriver, health_stand_in, om_input
 
 Scenario = Callable[[CaseHarness], Awaitable[list[WorkflowHistory]]]
+# Real contact hours in the homeowner's own zone: the contact-hours check over these histories
+# (test_contact_hours.py) then means something.
+HOMEOWNER = {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
+             "address": "1 Main St, San Francisco, CA 94103", "time_zone": "America/Los_Angeles"}
+POLICY = {"contact_hours": {"start": "08:00", "end": "20:00"}}
+
+
+def _input(system_id: str, **changes: object) -> OmCaseInput:
+    return om_input(system_id, homeowner=HOMEOWNER, policy=POLICY, **changes)
 
 
 async def _book(case: OmDriver, appointment_id: str) -> None:
@@ -42,8 +52,8 @@ async def simplified_to_manual_to_repaired(om: CaseHarness) -> list[WorkflowHist
     the partner silent for 3 business days, the branch, findings with a weekly reminder, a
     settlement declined, then a repair."""
     async with om.worker(health_stand_in(False)):
-        case = await om.open(om_input("SYS-REPLAY-LONG", installer="partner",
-                                      description="inverter error 21"))
+        case = await om.open(_input("SYS-REPLAY-LONG", installer="partner",
+                                    description="inverter error 21"))
         await case.stage("problem_identified")
         await case.until(lambda s: s.attempts.get("calls") == 1)
         await case.send("text_opt_out")
@@ -63,7 +73,7 @@ async def simplified_to_manual_to_repaired(om: CaseHarness) -> list[WorkflowHist
                         asset_update_needed=True)
         await case.until(lambda s: s.attempts.get("failed_appointments") == 1)
         await case.stage("outbound_calls", "self_scheduling_texts")
-        await case.send("issue_reported", **om_input(
+        await case.send("issue_reported", **_input(
             "SYS-REPLAY-LONG", installer="partner", description="still down").report()
             .model_dump(mode="json"))
         await _book(case, "APT-3")
@@ -87,10 +97,10 @@ async def simplified_resolved(om: CaseHarness) -> list[WorkflowHistory]:
     """The simplified track's own end: texts, booking, visit, healthy validation, asset
     update, resolved; with a rejected signal and an ops note on the way."""
     async with om.worker(health_stand_in(True)):
-        case = await om.open(om_input("SYS-REPLAY-OK"))
+        case = await om.open(_input("SYS-REPLAY-OK"))
         await case.stage("problem_identified")
         await case.send("remote_fix_result", resolved=False)
-        await case.settle(lambda s: s.attempts.get("texts") == 1)
+        await case.until(lambda s: s.attempts.get("texts") == 1)
         await case.signal("appointment_outcome", appointment_id="APT-0", result="completed")
         await run_ops(om.client, case.case_id, "add_note", {"text": "homeowner works nights"})
         await _book(case, "APT-1")
@@ -105,9 +115,9 @@ async def simplified_resolved(om: CaseHarness) -> list[WorkflowHistory]:
 async def manual_hazardous_cancelled(om: CaseHarness) -> list[WorkflowHistory]:
     """A hazardous manual case: priority dispatch, partner accepts, ops escalate, cancel."""
     async with om.worker():
-        case = await om.open(om_input("SYS-REPLAY-HAZ", installer="partner",
-                                      acquisition_channel="new_homes",
-                                      case_reason="hazardous_situation"))
+        case = await om.open(_input("SYS-REPLAY-HAZ", installer="partner",
+                                    acquisition_channel="new_homes",
+                                    case_reason="hazardous_situation"))
         await case.stage("dispatched_to_partner")
         await case.send("partner_decision", accepted=True)
         await run_ops(om.client, case.case_id, "escalate", {"reason": "homeowner called twice"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from pydantic import Field
@@ -10,6 +11,7 @@ from domain.base import StrictModel
 from domain.case import CaseState
 from domain.events import Event
 from domain.homeowner import Homeowner
+from domain.reminders import Cadence
 from domain.visits import VisitPolicy, VisitState
 
 
@@ -36,3 +38,35 @@ class ProbeCase(CaseState):
 
     process: str = "visit_probe"
     visit: VisitState = Field(default_factory=VisitState)
+
+
+class ReminderProbeInput(StrictModel):
+    """A wait with reminders on a cadence; `carried_case` after continue-as-new."""
+
+    cadence: Cadence
+    holidays: list[date] = Field(default_factory=list)
+    carried_case: ProbeCase | None = None
+
+
+class ProbeDone(Event):
+    """What the reminder probe waits for."""
+
+    EVENT: ClassVar[str] = "probe_done"
+
+
+class ProbePause(Event):
+    """Pause the probe's reminders (R&R's `step_blocked`)."""
+
+    EVENT: ClassVar[str] = "probe_pause"
+
+
+class ProbeResume(Event):
+    """Resume them (R&R's `step_unblocked`)."""
+
+    EVENT: ClassVar[str] = "probe_resume"
+
+
+class ProbeRestart(Event):
+    """Continue the probe as new mid-wait (as a months-long case does for a fresh history)."""
+
+    EVENT: ClassVar[str] = "probe_restart"

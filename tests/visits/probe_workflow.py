@@ -7,9 +7,30 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from domain.events import Event
     from domain.homeowner import Homeowner
-    from tests.visits.probe_models import ProbeCase, ProbeInput, VisitDone
-    from workflows.case_base import CaseWorkflow, Close, Ending, events_table
+    from domain.rules.contact_hours import ContactHours
+    from tests.visits.probe_models import (
+        ProbeCase,
+        ProbeDone,
+        ProbeInput,
+        ProbePause,
+        ProbeRestart,
+        ProbeResume,
+        ReminderProbeInput,
+        VisitDone,
+    )
+    from workflows.case_base import (
+        CaseWorkflow,
+        Close,
+        ContinueAs,
+        Ending,
+        EventSpec,
+        events_table,
+    )
+    from workflows.reminders import pause, resume, wait_with_reminders
     from workflows.visits import VisitScheduling, VisitStages, visit_event_specs
 
 PROBE_STAGES = VisitStages(ready="probe_ready", texts="probe_texts", calls="probe_calls",
@@ -52,3 +73,67 @@ class VisitProbeWorkflow(CaseWorkflow[ProbeCase]):
     def homeowner(self) -> Homeowner:
         """The homeowner to text and call."""
         return self.inp.homeowner
+
+
+def _pause(case: ProbeCase, _: Event) -> None:
+    pause(case.reminder("probe"))
+
+
+def _resume(case: ProbeCase, _: Event) -> None:
+    resume(case.reminder("probe"))
+
+
+@workflow.defn(name="ReminderProbeWorkflow")
+class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
+    """The durable reminder piece alone: wait for `probe_done`, reminding on a cadence; pause,
+    resume, and continue-as-new in the middle of the wait."""
+
+    PROCESS = "reminder_probe"
+    EVENTS = events_table(EventSpec(ProbeDone), EventSpec(ProbeRestart),
+                          EventSpec(ProbePause, apply=_pause, flow=False),
+                          EventSpec(ProbeResume, apply=_resume, flow=False))
+
+    @workflow.init
+    def __init__(self, inp: ReminderProbeInput) -> None:
+        self.inp = inp
+        info = workflow.info()
+        if inp.carried_case is not None:
+            case = inp.carried_case.model_copy(deep=True)
+            case.runs += 1
+            case.outcome = None
+        else:
+            case = ProbeCase(case_id=info.workflow_id, process=self.PROCESS, market="CA",
+                             time_zone="UTC", holidays=list(inp.holidays),
+                             instance=info.first_execution_run_id)
+        self._init_base(case, ContactHours())
+
+    @workflow.run
+    async def run(self, inp: ReminderProbeInput) -> ProbeCase:
+        """Wait to the end."""
+        self.start_run()
+        return await self.run_case(self._flow)
+
+    async def _flow(self) -> Ending:
+        async def remind(n: int) -> None:
+            await self.assign(self.key("probe-reminder", n), "case_manager", "still waiting",
+                              summary=f"probe reminder {n}")
+
+        def restart_asked() -> bool:
+            return any(p.name == ProbeRestart.EVENT for p in self.case.pending)
+
+        got = await wait_with_reminders(self, ProbeDone, series="probe",
+                                        cadence=self.inp.cadence, waiting_for="probe_done",
+                                        remind=remind, until=restart_asked)
+        if got is None:
+            self.case.pending = [p for p in self.case.pending if p.name != ProbeRestart.EVENT]
+            return ContinueAs("ReminderProbeWorkflow", reason="fresh history",
+                              outcome="continued", drain_pending=False, escalate=False)
+        return Close("done")
+
+    def carry_input(self) -> BaseModel:
+        """The case, carried whole."""
+        return self.inp.model_copy(update={"carried_case": self.case})
+
+    def homeowner(self) -> Homeowner:
+        """Not contacted."""
+        return Homeowner(name="nobody")

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest_asyncio
 
-from tests.visits.probe_models import ProbeCase, ProbeInput
+from domain.visits import CallAttemptResult
+from tests.visits.probe_models import ProbeCase, ProbeInput, VisitDone
 from tests.visits.probe_workflow import PROBE_STAGES
 from tests.workflows.harness import CaseDriver, CaseHarness, zone_where_local_hour_is
+from workflows.visits import visit_event_specs
 
 ProbeDriver = CaseDriver[ProbeCase]
 ANY_TIME = {"start": "00:00", "end": "00:00"}
@@ -114,3 +116,38 @@ async def test_no_reminder_text_after_an_opt_out(probe: Probe) -> None:
     await visit.book()
     await visit.until(lambda s: s.stage == S.findings)
     assert visit.keys("text") == ["visit1/text/1"]
+
+
+async def test_a_reschedule_that_keeps_the_appointment_id_is_reminded_again(
+        probe: Probe) -> None:
+    visit = await probe.start()
+    await visit.settle(lambda s: s.attempts.get("texts") == 1)
+    await visit.book("APT-1", in_hours=72)
+    await visit.fire_next_timer()  # the reminder of the first window
+    await visit.settle(lambda s: s.visit.reminders_sent == 1)
+    st = await visit.book("APT-1", in_hours=96)  # same ID, a day later
+    assert st.attempts["reschedules"] == 1 and st.waiting_for == "appointment reminder time"
+    await visit.fire_next_timer()
+    await visit.settle(lambda s: s.visit.reminders_sent == 2)
+    assert visit.keys("text")[-2:] == ["visit1/appointment-reminder/1",
+                                       "visit1/appointment-reminder/2"]
+
+
+async def test_no_usable_phone_ends_the_booking_and_is_recorded(probe: Probe) -> None:
+    visit = await probe.start(phone=None)
+    st = await visit.result()
+    assert st.outcome == "no_usable_contact"
+    assert st.failures[0].reason.startswith("no usable phone")
+    assert visit.records("text") == [] and visit.keys("assignment") == ["failure/1"]
+
+
+def test_a_call_result_waits_for_the_call_of_its_own_visit() -> None:
+    spec = {s.name: s for s in visit_event_specs(VisitDone, lambda c: c.visit)}
+    case = ProbeCase(case_id="visit-x", attempts={"calls": 3})
+    case.visit.visit_no = 2  # visit 1 placed three calls; visit 2 none yet
+    check = spec["call_attempt_result"].check
+    assert check is not None
+    event = CallAttemptResult(event_id="d-1", reached=True)
+    assert check(case, event) == "no call attempt has been made yet for this visit"
+    case.visit.calls_placed = 1
+    assert check(case, event) is None

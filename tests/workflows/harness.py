@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -24,11 +24,17 @@ from temporalio.worker import Worker
 from activities.effects import FieldServiceActivities, all_activities
 from activities.store import SqliteRecordStore, StoredRecord
 from domain.case import CaseState
-from domain.effects import HealthCheckResult, MonitoringRequest
+from domain.effects import (
+    CrmRecordRequest,
+    EffectReceipt,
+    HealthCheckResult,
+    MonitoringRequest,
+    Notification,
+)
 from domain.om import OmCase, OmCaseInput
 from domain.processes import OM, ProcessSpec
 from starter.client import open_case, send_event
-from tests.visits.probe_workflow import VisitProbeWorkflow
+from tests.visits.probe_workflow import ReminderProbeWorkflow, VisitProbeWorkflow
 from workers.registry import WORKFLOWS, workflow_runner
 
 # Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
@@ -183,6 +189,16 @@ class CaseDriver(Generic[S]):
             out[name] = value
         return out
 
+    async def run_status(self, run_id: str | None = None) -> str:
+        """The execution status of a run (the latest by default): RUNNING, COMPLETED,
+        CONTINUED_AS_NEW, FAILED... (raw describe: the test server's unset datetime search
+        attributes do not decode)."""
+        raw = await self.client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                execution=WorkflowExecution(workflow_id=self.case_id, run_id=run_id or "")))
+        return WorkflowExecutionStatus(raw.workflow_execution_info.status).name
+
     def records(self, kind: str | None = None) -> list[StoredRecord]:
         """Side effects recorded for this case (of one kind, when given)."""
         return [r for r in self.store.records(self.case_id) if kind in (None, r.kind)]
@@ -224,7 +240,7 @@ class CaseHarness:
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
         return Worker(self.client, task_queue=self.task_queue,
-                      workflows=[*WORKFLOWS, VisitProbeWorkflow],
+                      workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow],
                       activities=[*acts, *stand_ins], workflow_runner=workflow_runner())
 
     async def open(self, case: OmCaseInput) -> OmDriver:
@@ -263,3 +279,43 @@ def stages(status: CaseState) -> Sequence[str]:
     """The stages a case went through, in order."""
     return [entry.stage for entry in status.stage_history]
 
+
+
+class Gated:
+    """The real activities, where the ones named in `hold` wait for `release()` before doing
+    their work: an activity "in flight" while a test sends events or ops commands. `outage`
+    makes notifications fail (a gateway that is down) until it is cleared."""
+
+    def __init__(self, real: FieldServiceActivities, *hold: str) -> None:
+        self.real = real
+        self.hold = set(hold)
+        self.gate = asyncio.Event()
+        self.entered: list[str] = []
+        self.outage = False
+
+    def release(self) -> None:
+        """Let the held activities go on."""
+        self.gate.set()
+
+    async def _maybe_hold(self, what: str) -> None:
+        if what in self.hold:
+            self.entered.append(what)
+            await self.gate.wait()
+
+    def stand_ins(self) -> list[Callable[..., Any]]:
+        """The stand-ins to pass to `CaseHarness.worker`."""
+        real = self.real
+
+        @activity.defn(name="notify_homeowner")
+        async def notify_homeowner(req: Notification) -> EffectReceipt:
+            await self._maybe_hold(req.channel)
+            if self.outage:
+                raise RuntimeError("SMS gateway unreachable (simulated outage)")
+            return await real.notify_homeowner(req)
+
+        @activity.defn(name="create_crm_record")
+        async def create_crm_record(req: CrmRecordRequest) -> EffectReceipt:
+            await self._maybe_hold(req.kind)
+            return await real.create_crm_record(req)
+
+        return [notify_homeowner, create_crm_record]

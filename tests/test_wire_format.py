@@ -42,3 +42,15 @@ def test_an_unknown_field_is_named() -> None:
         assert "system\n  Extra inputs are not permitted" in str(err)
     else:
         raise AssertionError("accepted an unknown field")
+
+
+def test_the_shipped_example_inputs_parse() -> None:
+    from pathlib import Path
+
+    from domain.processes import PROCESSES
+
+    examples = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*-case.json"))
+    assert examples
+    for path in examples:
+        process = PROCESSES[path.name.removesuffix("-case.json")]
+        process.input_model.model_validate_json(path.read_text())

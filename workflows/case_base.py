@@ -631,16 +631,16 @@ class CaseWorkflow(Generic[S]):
 
     # ---- ops commands --------------------------------------------------------------------
 
-    def _ops_command(self, name: str, raw: RawValue) -> OpsCommand:
-        """The ops command's payload as its model; a bad one is rejected naming the field (the
-        handlers take the raw payload, so a list or a non-JSON body is not "Failed decoding
-        arguments")."""
+    def _ops_command(self, name: str, raw: RawValue) -> OpsCommand | Duplicate:
+        """The ops command's payload as its model, or `Duplicate` for a retry; a bad one is
+        rejected naming the field (the handlers take the raw payload, so a list or a non-JSON
+        body is not "Failed decoding arguments")."""
         obj = _raw_object([raw])
         if obj is None:
             raise rejection(f"{name}: expected one JSON object as the argument", invalid=True)
         event_id = _event_id_of(obj)
         if event_id is not None and event_id in self.case.seen_event_ids:
-            return OPS_COMMANDS[name].model_construct(event_id=event_id)
+            return Duplicate(event_id)
         try:
             cmd = OPS_COMMANDS[name].model_validate(obj)
         except ValidationError as exc:
@@ -664,7 +664,10 @@ class CaseWorkflow(Generic[S]):
     @workflow.update
     async def cancel_case(self, raw: RawValue) -> CaseSummary:
         """Ops `{reason}`: close the case as `cancelled`, whatever it is waiting for."""
-        cmd = cast(CancelCase, self._ops_command(CancelCase.EVENT, raw))
+        cmd = self._ops_command(CancelCase.EVENT, raw)
+        if isinstance(cmd, Duplicate):
+            return self.summary(CancelCase.EVENT, cmd.event_id, duplicate=True)
+        assert isinstance(cmd, CancelCase)
         if self._record_ops(CancelCase.EVENT, cmd.reason, cmd) and self.case.outcome is None:
             self._interrupt = Close(CANCELLED)
             await workflow.wait_condition(lambda: self._finished)
@@ -678,7 +681,10 @@ class CaseWorkflow(Generic[S]):
     async def escalate(self, raw: RawValue) -> CaseSummary:
         """Ops `{reason}`: escalate the case (to a person, or from the simplified to the
         manual track)."""
-        cmd = cast(Escalate, self._ops_command(Escalate.EVENT, raw))
+        cmd = self._ops_command(Escalate.EVENT, raw)
+        if isinstance(cmd, Duplicate):
+            return self.summary(Escalate.EVENT, cmd.event_id, duplicate=True)
+        assert isinstance(cmd, Escalate)
         if self._record_ops(Escalate.EVENT, cmd.reason, cmd):
             ending = await self.on_escalate(cmd)
             self.flush_search_attributes()
@@ -695,7 +701,10 @@ class CaseWorkflow(Generic[S]):
     def add_note(self, raw: RawValue) -> CaseSummary:
         """Ops `{text}`: attach a note to the case (closed cases take notes until the run
         ends)."""
-        cmd = cast(AddNote, self._ops_command(AddNote.EVENT, raw))
+        cmd = self._ops_command(AddNote.EVENT, raw)
+        if isinstance(cmd, Duplicate):
+            return self.summary(AddNote.EVENT, cmd.event_id, duplicate=True)
+        assert isinstance(cmd, AddNote)
         self._record_ops(AddNote.EVENT, cmd.text, cmd)
         self.refresh_details()
         return self.summary(AddNote.EVENT, cmd.event_id)

@@ -181,3 +181,20 @@ async def test_call_spacing_is_a_policy_field(om: CaseHarness) -> None:
         calls = [datetime.fromisoformat(r.created_at) for r in case.records("call_task")]
         assert len(calls) == 3 and calls[-1] - calls[0] < timedelta(minutes=1)
 
+
+
+async def test_a_repeated_ops_command_is_a_no_op(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open(om_input(**MANUAL))
+        await case.stage("findings_review")
+        command = {"reason": "homeowner called three times", "event_id": "ops-esc-1"}
+        first = await run_ops(om.client, case.case_id, "escalate", command)
+        again = await run_ops(om.client, case.case_id, "escalate", command)
+        assert not first.duplicate and again.duplicate
+        note = {"text": "prefers mornings", "event_id": "ops-note-1"}
+        await run_ops(om.client, case.case_id, "add_note", note)
+        assert (await run_ops(om.client, case.case_id, "add_note", note)).duplicate
+        st = await case.status()
+        assert [o.command for o in st.ops] == ["escalate", "add_note"]
+        assert [r.payload["assignee"] for r in case.records("assignment")].count(
+            "ses_support") == 1

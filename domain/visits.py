@@ -72,7 +72,8 @@ class Appointment(StrictModel):
 
 class VisitState(StrictModel):
     """What the scheduling part remembers across visits and continue-as-new. The counters of
-    the visit being booked (`calls_placed`, `texts_sent`) start again with each visit, so a
+    the visit being booked (`texts_sent`, `calls_placed`, `reminders_sent`) start again with
+    each visit, so a
     second visit's call result waits for that visit's own call."""
 
     visit_no: int = 0

@@ -30,8 +30,15 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    RetryState,
+    TimeoutType,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.exceptions import TimeoutError as ActivityTimeout
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
@@ -69,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.events import OPS_COMMANDS, AddNote, CancelCase, Escalate, Event, OpsCommand
     from domain.homeowner import Homeowner
+    from domain.processes import ProcessSpec
     from domain.rules.contact_hours import ContactHours, next_contact_instant, send_by
     from domain.wire import describe_fields
     from workflows import search_attributes as sa
@@ -861,6 +869,28 @@ class CaseWorkflow(Generic[S]):
                 summary="resolve the US federal holiday calendar")
             self.case.holidays = cal.holidays
         return self.case.holidays
+
+    async def start_case(self, process: ProcessSpec, inp: BaseModel, *,
+                         outlive: bool = True) -> str:
+        """Start another process's case by its workflow ID (a claim's R&R project, an inquiry's
+        O&M case), as a child that outlives this case when `outlive` (spec: the project runs on
+        after the claim closes). A case already open under that ID is joined with the
+        process's join event instead of duplicated. Returns the case's workflow ID."""
+        case_id = process.workflow_id(inp)
+        self._check_interrupt()
+        self.flush_search_attributes()
+        try:
+            await workflow.start_child_workflow(
+                process.start_type(inp), inp, id=case_id, static_summary=process.summary(inp),
+                parent_close_policy=(ParentClosePolicy.ABANDON if outlive
+                                     else ParentClosePolicy.TERMINATE))
+        except WorkflowAlreadyStartedError:
+            if process.join_event is not None:
+                name, payload = process.join_event(inp)
+                await workflow.get_external_workflow_handle(case_id).signal(name, payload)
+        workflow.logger.info("case started", extra={"case_id": self.case.case_id,
+                                                   "process_type": process.name})
+        return case_id
 
     def dispatch_fields(self) -> dict[str, str]:
         """Fields a process adds to its dispatches (the system ID, say)."""

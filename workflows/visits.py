@@ -165,6 +165,7 @@ class VisitScheduling(Generic[OutcomeT]):
         v.texts_sent = 0
         v.calls_placed = 0
         v.last_call_at = None
+        v.reminders_sent = 0
         self.host.enter_stage(self.stages.ready)
         if await self._take_appointment(workflow.now(), waiting_for="appointment booking",
                                         summary="take an already booked appointment"):

@@ -11,6 +11,7 @@ from domain.base import StrictModel
 from domain.case import CaseState
 from domain.events import Event
 from domain.homeowner import Homeowner
+from domain.om import OmCaseInput
 from domain.reminders import Cadence
 from domain.visits import VisitPolicy, VisitState
 
@@ -70,3 +71,10 @@ class ProbeRestart(Event):
     """Continue the probe as new mid-wait (as a months-long case does for a fresh history)."""
 
     EVENT: ClassVar[str] = "probe_restart"
+
+
+class StarterProbeInput(StrictModel):
+    """An O&M case for the starter probe to start (twice: the second joins)."""
+
+    om: OmCaseInput
+    twice: bool = False

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
 
     from domain.events import Event
     from domain.homeowner import Homeowner
+    from domain.processes import OM
     from domain.rules.contact_hours import ContactHours
     from tests.visits.probe_models import (
         ProbeCase,
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         ProbeRestart,
         ProbeResume,
         ReminderProbeInput,
+        StarterProbeInput,
         VisitDone,
     )
     from workflows.case_base import (
@@ -133,6 +135,39 @@ class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
     def carry_input(self) -> BaseModel:
         """The case, carried whole."""
         return self.inp.model_copy(update={"carried_case": self.case})
+
+    def homeowner(self) -> Homeowner:
+        """Not contacted."""
+        return Homeowner(name="nobody")
+
+
+@workflow.defn(name="StarterProbeWorkflow")
+class StarterProbeWorkflow(CaseWorkflow[ProbeCase]):
+    """Starts an O&M case by its ID through the base (as a claim starts its R&R project) and
+    closes at once: the started case outlives it."""
+
+    PROCESS = "starter_probe"
+    EVENTS = events_table()
+
+    @workflow.init
+    def __init__(self, inp: StarterProbeInput) -> None:
+        self.inp = inp
+        info = workflow.info()
+        self._init_base(ProbeCase(case_id=info.workflow_id, process=self.PROCESS,
+                                  instance=info.first_execution_run_id), ContactHours())
+
+    @workflow.run
+    async def run(self, inp: StarterProbeInput) -> ProbeCase:
+        """Start the case (twice, when asked) and close."""
+        self.start_run()
+        return await self.run_case(self._flow)
+
+    async def _flow(self) -> Ending:
+        started = await self.start_case(OM, self.inp.om)
+        if self.inp.twice:
+            await self.start_case(OM, self.inp.om.model_copy(
+                update={"description": "a second report"}))
+        return Close(f"started {started}")
 
     def homeowner(self) -> Homeowner:
         """Not contacted."""

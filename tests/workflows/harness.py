@@ -34,7 +34,11 @@ from domain.effects import (
 from domain.om import OmCase, OmCaseInput
 from domain.processes import OM, ProcessSpec
 from starter.client import open_case, send_event
-from tests.visits.probe_workflow import ReminderProbeWorkflow, VisitProbeWorkflow
+from tests.visits.probe_workflow import (
+    ReminderProbeWorkflow,
+    StarterProbeWorkflow,
+    VisitProbeWorkflow,
+)
 from workers.registry import WORKFLOWS, workflow_runner
 
 # Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
@@ -240,7 +244,8 @@ class CaseHarness:
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
         return Worker(self.client, task_queue=self.task_queue,
-                      workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow],
+                      workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow,
+                                 StarterProbeWorkflow],
                       activities=[*acts, *stand_ins], workflow_runner=workflow_runner())
 
     async def open(self, case: OmCaseInput) -> OmDriver:

@@ -1,0 +1,28 @@
+"""The base starts another process's case by its workflow ID (a claim's R&R project, an
+inquiry's O&M case): the started case outlives the case that started it, and a second start
+for an open case joins it instead of opening a duplicate."""
+
+from __future__ import annotations
+
+import uuid
+
+from domain.om import OmCase
+from tests.visits.probe_models import ProbeCase, StarterProbeInput
+from tests.workflows.harness import CaseDriver, CaseHarness, om_input
+
+
+async def test_a_started_case_outlives_its_starter_and_a_second_start_joins(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        system_id = f"SYS-CHILD-{uuid.uuid4().hex[:6]}"
+        inp = StarterProbeInput(om=om_input(system_id), twice=True)
+        starter = await om.start("StarterProbeWorkflow", inp, f"starter-{uuid.uuid4()}",
+                                 ProbeCase)
+        done = await starter.result()
+        assert done.outcome == f"started om-{system_id}"
+        child = CaseDriver(om.env, om.client, om.client.get_workflow_handle(f"om-{system_id}"),
+                           om.store, OmCase)
+        om.opened.append(child.case_id)
+        st = await child.stage("problem_identified")
+        assert st.outcome is None and st.related_reports == 1  # the second start joined
+        assert await child.run_status() == "RUNNING"

@@ -115,13 +115,14 @@ class OmManualWorkflow(OmCaseWorkflow):
         a decline or no answer in time falls back to the company branch."""
         c = self.case
         self.enter_stage(ROUTING)
-        c.branch = "partner" if await self._partner_accepts() else "company"
+        c.branch = "partner" if await self._dispatched_to_partner() else "company"
         if c.branch == "company":
             self.enter_stage(TO_BRANCH)
             await self.crm_record(self.key("manual", "work-order"), "work_order",
                                   "create the branch work order", system_id=c.system_id)
 
-    async def _partner_accepts(self) -> bool:
+    async def _dispatched_to_partner(self) -> bool:
+        """The partner branch; True when the partner accepts the work in time."""
         c, p = self.case, self.inp.policy
         if not (self.inp.installer == "partner" and self.inp.installer_accepting_service_work):
             return False

@@ -83,7 +83,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
             await self.record_failure("texts and calls", self.key("no-phone"), NO_USABLE_PHONE)
             return to_manual(NO_USABLE_PHONE)
         self.enter_stage(PROBLEM)
-        if not c.hazardous and await self._remote_fix_resolved():
+        if not c.hazardous and await self._problem_identified():
             return Close("resolved_remotely")
         if c.fs_case_id is None:
             receipt = await self.crm_record(
@@ -103,7 +103,8 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
             if ending is not None:
                 return ending
 
-    async def _remote_fix_resolved(self) -> bool:
+    async def _problem_identified(self) -> bool:
+        """Stage 1: the remote fix; True when monitoring resolved the problem."""
         await self.effect(FieldServiceActivities.request_remote_fix,
                           MonitoringRequest(key=self.key("remote-fix"), case_id=self.case.case_id,
                                             system_id=self.case.system_id),
@@ -137,7 +138,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
         if outcome.result == "not_completed":
             return self._failed_appointment("appointment not completed")
         if outcome.result == "completed":
-            if await self._system_healthy():
+            if await self._pending_performance_validation():
                 if c.asset_update_needed:
                     await self.crm_record(self.key("asset-update"), "asset_update",
                                           "create the asset update task", system_id=c.system_id)
@@ -146,10 +147,10 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
         follow_ups = c.bump("follow_up_visits")
         if follow_ups >= p.follow_up_visits_to_escalate:
             return to_manual(f"{follow_ups} follow-up visits without resolution")
-        if not outcome.clear_path and not await self._findings_review_clear():
+        if not outcome.clear_path and not await self._pending_findings_review():
             return to_manual("no clear path to resolution after SES support review")
         if not outcome.equipment_available:
-            await self._await_equipment()
+            await self._awaiting_replacement_equipment()
         return None
 
     def _failed_appointment(self, reason: str) -> Ending | None:
@@ -158,7 +159,8 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
             return to_manual(f"{failed} failed appointments (last: {reason})")
         return None
 
-    async def _findings_review_clear(self) -> bool:
+    async def _pending_findings_review(self) -> bool:
+        """SES support reviews a follow-up with no clear path; True when it found one."""
         self.enter_stage(FINDINGS_REVIEW)
         visit = self.case.visit.visit_no
         await self.assign(self.key(f"visit{visit}", "ses-review"), SES_SUPPORT,
@@ -175,7 +177,8 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
             waiting_for="SES support findings review", remind=remind)
         return cast(FindingsReviewed, got).clear_path
 
-    async def _await_equipment(self) -> None:
+    async def _awaiting_replacement_equipment(self) -> None:
+        """Until the equipment arrives, with a weekly ETA check by the case manager."""
         self.enter_stage(EQUIPMENT)
 
         async def eta_check(n: int) -> None:
@@ -189,7 +192,8 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
             cadence=Cadence(every=self.inp.policy.equipment_eta_check_interval),
             waiting_for="replacement equipment", remind=eta_check)
 
-    async def _system_healthy(self) -> bool:
+    async def _pending_performance_validation(self) -> bool:
+        """Stage 4: a period of production, then the health check; True when healthy."""
         self.enter_stage(VALIDATION)
         p, visit = self.inp.policy, self.case.visit.visit_no
         got = await self.next_of(

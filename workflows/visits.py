@@ -179,6 +179,9 @@ class VisitScheduling(Generic[OutcomeT]):
     def _stop_texting(self) -> bool:
         return self.state.text_opted_out or self.host.case.hazardous
 
+    def _opted_out(self) -> bool:
+        return self.state.text_opted_out
+
     def _appointment_pending(self) -> bool:
         return any(p.name == AppointmentScheduled.EVENT for p in self.host.case.pending)
 
@@ -308,9 +311,6 @@ class VisitScheduling(Generic[OutcomeT]):
 
     # ---- the appointment ---------------------------------------------------------------
 
-    def _reminder_moot(self, window_start: datetime) -> Callable[[], bool]:
-        """A reminder not worth sending any more: STOP, or the window has begun."""
-        return lambda: self.state.text_opted_out or workflow.now() >= window_start
 
     async def await_outcome(self) -> OutcomeT:
         """From booking to the field tech's outcome event: the reminder text before the window
@@ -342,11 +342,13 @@ class VisitScheduling(Generic[OutcomeT]):
             if due_reminder:
                 v.reminders_sent += 1
                 v.reminded_appointments.append(window)
+                # Sent because its due instant (before the window, inside contact hours) was
+                # reached; not compared with the clock at wake-up, which a worker that ran the
+                # case forward while answering a query may see differently from a replay.
                 await self.host.message_homeowner(
                     "text", "appointment_reminder",
                     self.host.key(f"visit{v.visit_no}", "appointment-reminder", v.reminders_sent),
-                    "appointment reminder text",
-                    unless=self._reminder_moot(appt.window_start))
+                    "appointment reminder text", unless=self._opted_out)
                 continue
             break
         self.host.enter_stage(self.stages.findings)

@@ -9,14 +9,15 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from domain.processes import PROCESSES
 from domain.wire import DATA_CONVERTER
 from tests.histories.record import history_files
 from workers.registry import WORKFLOWS, workflow_runner
 
 
-def test_there_are_histories_of_both_workflows() -> None:
+def test_there_are_histories_of_every_workflow_type() -> None:
     kinds = {path.name.split(".")[2] for path in history_files()}
-    assert kinds == {"OmSimplifiedWorkflow", "OmManualWorkflow"}
+    assert kinds == {t for spec in PROCESSES.values() for t in spec.workflow_types}
 
 
 @pytest.mark.parametrize("path", history_files(), ids=lambda p: p.stem)

@@ -264,6 +264,17 @@ class PathError(Exception):
     pass
 
 
+@dataclass
+class Position:
+    """A case's position as its search attributes tell it."""
+
+    stage: str | None
+    deadline: datetime | None
+    process: str | None
+    running: bool
+    now: datetime
+
+
 TRANSIENT = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED,
              RPCStatusCode.UNKNOWN, RPCStatusCode.INTERNAL, RPCStatusCode.RESOURCE_EXHAUSTED,
              RPCStatusCode.ABORTED}
@@ -530,47 +541,38 @@ class Run:
         self.stats["load"]["queries"] += 1
         return st  # type: ignore[no-any-return]
 
-    async def position(self, c: Case) -> tuple[Any, ...]:
-        """(run, stage, next deadline, process) from a describe call: no worker involved."""
+    async def position(self, c: Case) -> Position:
+        """Where the case is, from a describe call (search attributes): the server answers it
+        alone, no worker runs the case forward for it (see docs/decisions.md)."""
         assert self.client is not None
         h = self.client.get_workflow_handle(c.case_id)
         desc = await self.call("describe", lambda: asyncio.wait_for(h.describe(), 30))
         self.stats["load"]["describes"] += 1
         sa = desc.typed_search_attributes
-        return (desc.run_id, desc.status, sa.get(CASE_STAGE), sa.get(NEXT_DEADLINE),
-                sa.get(PROCESS_TYPE))
+        return Position(stage=sa.get(CASE_STAGE), deadline=sa.get(NEXT_DEADLINE),
+                        process=sa.get(PROCESS_TYPE),
+                        running=desc.status == WorkflowExecutionStatus.RUNNING, now=now_utc())
 
-    async def wait(self, c: Case, pred: Callable[[OmCase], bool], what: str,
-                   timeout: float | None = None) -> OmCase:
+    async def wait(self, c: Case, pred: Callable[[Position], bool], what: str,
+                   timeout: float | None = None) -> Position:
+        """Poll the case's position (no query) until `pred` holds."""
         loop = asyncio.get_running_loop()
         end = min(loop.time() + (timeout or self.args.step_timeout), self.deadline)
         c.driver_step = f"waiting for {what}"
         interval = 0.3
-        seen: tuple[Any, ...] | None = None
         while True:
-            # The case's position from its search attributes (the server answers alone); the
-            # status query only when that moved, so the driver does not poll queries.
-            mark = await self.position(c)
-            if mark == seen and c.last is not None and loop.time() <= end:
-                await asyncio.sleep(interval * (0.7 + 0.6 * self.rng.random()))
-                interval = min(interval * 1.5, self.args.poll_max)
-                continue
-            seen = mark
-            st = await self.status(c)
-            c.last = st
+            pos = await self.position(c)
             try:
-                ok = pred(st)
+                ok = pred(pos)
             except Exception:  # noqa: BLE001
                 ok = False
             if ok:
-                return st
-            if st.outcome is not None and st.stage == "closed" and not (
-                    c.expect_manual and st.outcome == "escalated_to_manual"):
-                raise PathError(f"case closed with outcome {st.outcome!r} while waiting for {what}")
+                return pos
+            if not pos.running:
+                raise PathError(f"case closed ({pos.stage}) while waiting for {what}")
             if loop.time() > end:
-                raise PathError(f"timed out waiting for {what}: process={st.process} "
-                                f"stage={st.stage} waiting_for={st.waiting_for!r} "
-                                f"attempts={dict(st.attempts)}")
+                raise PathError(f"timed out waiting for {what}: process={pos.process} "
+                                f"stage={pos.stage} next_deadline={pos.deadline}")
             await asyncio.sleep(interval * (0.7 + 0.6 * self.rng.random()))
             interval = min(interval * 1.5, self.args.poll_max)
 
@@ -620,15 +622,13 @@ class Run:
     # path pieces
 
     async def remote_fix(self, c: Case, resolved: bool) -> None:
-        await self.wait(c, lambda s: s.stage == PROBLEM and s.waiting_for == "remote fix result",
+        await self.wait(c, lambda p: p.stage == PROBLEM and p.deadline is not None,
                         "remote fix wait")
         await self.send(c, "remote_fix_result", {"resolved": resolved}, "fix",
                         final=resolved)
 
     async def text_sent(self, c: Case, visit: int, texts: int) -> None:
-        await self.wait(c, lambda s: s.stage == TEXTS and s.visit.visit_no == visit
-                        and s.attempts.get("texts", 0) >= texts
-                        and s.waiting_for == "self-scheduled appointment",
+        await self.wait(c, lambda p: p.stage == TEXTS and p.deadline is not None,
                         f"visit {visit} text {texts} sent")
         c.exp(f"visit{visit}/text/1")
 
@@ -643,9 +643,7 @@ class Run:
     async def outcome(self, c: Case, visit: int, appt: str, result: str,
                       asset: bool = False) -> None:
         c.maybe_keys[f"visit{visit}/appointment-reminder/1"] += 1
-        await self.wait(c, lambda s: s.stage == FINDINGS and s.visit.appointment is not None
-                        and s.visit.appointment.appointment_id == appt
-                        and s.waiting_for == "appointment outcome from the field tech",
+        await self.wait(c, lambda p: p.stage == FINDINGS and p.deadline is not None,
                         f"visit {visit} waiting for outcome")
         body: dict[str, Any] = {"appointment_id": appt, "result": result}
         if asset:
@@ -655,12 +653,11 @@ class Run:
     async def validation(self, c: Case, visit: int, healthy: bool, after_check: bool = False,
                          final: bool = False) -> None:
         if after_check:
-            await self.wait(c, lambda s: s.stage == VALIDATION
-                            and s.waiting_for == "system health report", "health check done")
+            await self.wait(c, lambda p: p.stage == VALIDATION and p.deadline is not None
+                            and p.deadline - p.now > timedelta(seconds=60), "health check done")
             c.exp(f"visit{visit}/health-check")
         else:
-            await self.wait(c, lambda s: s.stage == VALIDATION
-                            and s.waiting_for == "production data for validation",
+            await self.wait(c, lambda p: p.stage == VALIDATION and p.deadline is not None,
                             "validation period")
         await self.send(c, "system_health_reported", {"healthy": healthy}, f"health{visit}",
                         final=final)
@@ -678,19 +675,17 @@ class Run:
         c.exp("manual/case-manager")
         if partner is not None:
             c.exp("manual/partner-dispatch")
-            await self.wait(c, lambda s: s.process == "om_manual" and s.stage == M_PARTNER
-                            and s.waiting_for == "partner's decision", "partner dispatch")
+            await self.wait(c, lambda p: p.process == "om_manual" and p.stage == M_PARTNER
+                            and p.deadline is not None, "partner dispatch")
             await self.send(c, "partner_decision", {"accepted": partner}, "partner")
         if not partner:
             c.exp("manual/work-order")
-        await self.wait(c, lambda s: s.process == "om_manual" and s.stage == M_FINDINGS
-                        and s.waiting_for == "findings from the visit", "manual findings review")
+        await self.wait(c, lambda p: p.process == "om_manual" and p.stage == M_FINDINGS
+                        and p.deadline is not None, "manual findings review")
         await self.send(c, "findings_submitted", {"summary": "inverter board failed; replaced",
                                                   "at_fault_party": "manufacturer"}, "findings")
         for i, d in enumerate(plan):
-            await self.wait(c, lambda s, i=i: s.stage == M_LIABILITY
-                            and s.waiting_for == "liability determination"
-                            and s.attempts.get("liability_decisions", 0) == i,
+            await self.wait(c, lambda p: p.stage == M_LIABILITY and p.deadline is not None,
                             f"liability determination {i + 1}")
             decision = {"deny": "deny", "repair": "repair", "rr": "repair",
                         "settle_accept": "settle", "settle_decline": "settle"}[d]
@@ -701,12 +696,12 @@ class Run:
             if d == "rr":
                 c.exp("manual/rr-project")
             if d == "repair":
-                await self.wait(c, lambda s: s.stage == M_RESOLUTION and s.waiting_for == "repair",
+                await self.wait(c, lambda p: p.stage == M_RESOLUTION and p.deadline is not None,
                                 "repair")
                 await self.send(c, "repair_completed", {}, "repaired", final=True)
             if d in ("settle_accept", "settle_decline"):
-                await self.wait(c, lambda s: s.stage == M_RESOLUTION
-                                and s.waiting_for == "settlement answer", "settlement answer")
+                await self.wait(c, lambda p: p.stage == M_RESOLUTION and p.deadline is not None,
+                                "settlement answer")
                 name = "settlement_accepted" if d == "settle_accept" else "settlement_declined"
                 await self.send(c, name, {}, f"settlement{i + 1}", final=d == "settle_accept")
 
@@ -714,20 +709,18 @@ class Run:
         v = c.variant
         if v == "a6_hazard_phone":
             c.exp("fs-case", "priority-dispatch", "visit1/call/1")
-            await self.wait(c, lambda s: s.stage == CALLS and s.attempts.get("calls", 0) >= 1
-                            and (s.waiting_for or "").startswith("result of call attempt"),
+            await self.wait(c, lambda p: p.stage == CALLS and p.deadline is not None,
                             "call 1 placed")
             await self.send(c, "call_attempt_result", {"reached": True, "scheduled": True}, "call1")
-            await self.wait(c, lambda s: s.waiting_for == "appointment details after phone booking",
-                            "phone booking noted")
+            # No wait for "phone booking noted": the booking queues behind the call result.
             appt = await self.book(c, 1)
             await self.outcome(c, 1, appt, "completed")
             await self.validation(c, 1, healthy=True, final=True)
             return
         if v == "d4_manual_findings":
             c.exp("manual/case-manager", "manual/work-order")
-            await self.wait(c, lambda s: s.process == "om_manual" and s.stage == M_FINDINGS
-                            and s.waiting_for == "findings from the visit", "manual findings review")
+            await self.wait(c, lambda p: p.process == "om_manual" and p.stage == M_FINDINGS
+                            and p.deadline is not None, "manual findings review")
             await self.ops(c, "cancel_case", {"reason": "chaos: duplicate case"}, "cancel")
             return
         c.exp("remote-fix")
@@ -738,7 +731,7 @@ class Run:
             await self.remote_fix(c, True)
             return
         if v == "d1_problem":
-            await self.wait(c, lambda s: s.stage == PROBLEM and s.waiting_for == "remote fix result",
+            await self.wait(c, lambda p: p.stage == PROBLEM and p.deadline is not None,
                             "remote fix wait")
             await self.ops(c, "cancel_case", {"reason": "chaos: customer withdrew"}, "cancel")
             return
@@ -766,8 +759,8 @@ class Run:
             await self.text_sent(c, 1, 1)
             if v == "d3_appointment":
                 await self.book(c, 1, window_in=3600)
-                await self.wait(c, lambda s: s.stage == SCHEDULED
-                                and s.waiting_for == "appointment reminder time", "booked")
+                await self.wait(c, lambda p: p.stage == SCHEDULED and p.deadline is not None,
+                                "booked")
             await self.ops(c, "cancel_case", {"reason": "chaos: ops cancel"}, "cancel")
             return
         # manual paths
@@ -1172,12 +1165,12 @@ class Run:
             inp = OmCaseInput.model_validate(c.input)
             opened = await self.call("open", lambda: open_case(self.client, OM, inp, self.task_queue))  # type: ignore[arg-type]
             c.first_run_id = opened.run_id
-            await self.wait(c, lambda s: s.stage == M_FINDINGS
-                            and s.waiting_for == "findings from the visit", "findings review")
+            await self.wait(c, lambda p: p.stage == M_FINDINGS and p.deadline is not None,
+                            "findings review")
             await self.send(c, "findings_submitted", {"summary": "roof damage near array"},
                             "findings")
-            await self.wait(c, lambda s: s.stage == M_LIABILITY
-                            and s.waiting_for == "liability determination", "liability")
+            await self.wait(c, lambda p: p.stage == M_LIABILITY and p.deadline is not None,
+                            "liability")
             payload = {"event_id": f"{c.case_id}:big", "liable_party": "P" * size,
                        "decision": "deny"}
             assert self.client is not None

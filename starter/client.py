@@ -137,7 +137,8 @@ async def _update(client: Client, case_id: str, name: str,
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             last = ServerUnavailable(f"{case_id} did not answer the {name} update in time")
         except RPCError as err:
-            why = await _not_open(client, case_id, err, payload.get("event_id"))
+            event_id = payload.get("event_id") if isinstance(payload, dict) else None
+            why = await _not_open(client, case_id, err, event_id)
             if isinstance(why, CaseSummary):
                 return why
             if isinstance(why, EventRejected):

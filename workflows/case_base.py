@@ -265,6 +265,7 @@ class CaseWorkflow(Generic[S]):
         self._closing = False
         self._sa_pending = {}
         self._v2 = True
+        self._consumed: set[int] = set()
 
     # ---- what a process provides -------------------------------------------------------
 
@@ -370,8 +371,11 @@ class CaseWorkflow(Generic[S]):
         keep_last(self.case.rejected_events, MAX_REJECTED_EVENTS)
 
     def _acted_on(self, seq: int) -> bool:
+        """Whether the flow has acted on an accepted event: taken it and reached its next wait
+        (or dropped it, or finished), so an Update's answer shows what the event did."""
         return self._finished or (
-            self._settled_seq >= seq and all(p.seq != seq for p in self.case.pending))
+            self._settled_seq >= seq and seq not in self._consumed
+            and all(p.seq != seq for p in self.case.pending))
 
     @workflow.update(dynamic=True)
     async def event_update(self, name: str, args: Sequence[RawValue]) -> CaseSummary:
@@ -425,6 +429,7 @@ class CaseWorkflow(Generic[S]):
             return None
         item = next(p for p in self.case.pending if p.name in names)
         self.case.pending.remove(item)
+        self._consumed.add(item.seq)  # acted on once the flow reaches its next wait
         return self.EVENTS[item.name].model.model_validate(item.payload)
 
     async def next_of(self, model: type[E], *, deadline: datetime | None, waiting_for: str,
@@ -438,8 +443,9 @@ class CaseWorkflow(Generic[S]):
 
     def _settle(self) -> None:
         """Mark every event accepted so far as acted on, unless still queued: the flow has
-        reached its next wait (or moved stage), so Update callers may read the status."""
+        reached its next wait, so Update callers may read the status."""
         self._settled_seq = self.case.event_seq
+        self._consumed.clear()
 
     def _hazard_due(self) -> bool:
         return self.case.hazardous and not self.case.hazard_handled and not self._closing

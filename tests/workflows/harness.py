@@ -323,4 +323,9 @@ class Gated:
             await self._maybe_hold(req.kind)
             return await real.create_crm_record(req)
 
-        return [notify_homeowner, create_crm_record]
+        @activity.defn(name="request_remote_fix")
+        async def request_remote_fix(req: MonitoringRequest) -> EffectReceipt:
+            await self._maybe_hold("remote_fix_request")
+            return await real.request_remote_fix(req)
+
+        return [notify_homeowner, create_crm_record, request_remote_fix]

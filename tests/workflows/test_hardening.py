@@ -198,3 +198,28 @@ async def test_a_repeated_ops_command_is_a_no_op(om: CaseHarness) -> None:
         assert [o.command for o in st.ops] == ["escalate", "add_note"]
         assert [r.payload["assignee"] for r in case.records("assignment")].count(
             "ses_support") == 1
+
+
+async def test_an_update_answers_after_the_case_acted_on_the_event(om: CaseHarness) -> None:
+    """A remote-fix result that arrives while the remote-fix request is still in flight (so
+    before the case waits for it): the answer comes once the case acted on it (the FS case,
+    then scheduling), not when the case took it off its queue."""
+    held = Gated(om.activities, "remote_fix_request", "fs_case")
+    async with om.worker(*held.stand_ins()):
+        case = await om.open(om_input())
+        while "remote_fix_request" not in held.entered:
+            await asyncio.sleep(0.05)
+        answer = asyncio.create_task(send_event(om.client, case.case_id, "remote_fix_result",
+                                                {"event_id": "fix-1", "resolved": False}))
+        await case.settle(lambda s: s.events_total == 2)  # the report and the result
+        held.hold.discard("remote_fix_request")
+        held.release()
+        held.gate.clear()
+        held.hold = {"fs_case"}
+        while "fs_case" not in held.entered:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert not answer.done()  # taken by the case, not yet acted on
+        held.release()
+        summary = await answer
+        assert summary is not None and summary.stage == "self_scheduling_texts"

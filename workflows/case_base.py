@@ -149,9 +149,12 @@ class ContinueAs:
 
     workflow: str
     reason: str
-    outcome: str
+    outcome: str | None
     drain_pending: bool = True
     escalate: bool = True
+    # A fresh history for the same case: the run ends where it stands (stage, pending events,
+    # reminder series) and the next run resumes there; nothing is closed or escalated.
+    fresh_history: bool = False
 
 
 Ending = Close | ContinueAs
@@ -249,6 +252,7 @@ class CaseWorkflow(Generic[S]):
 
     case: S
     hours: ContactHours
+    max_history_events: int | None
     _interrupt: Ending | None
     _settled_seq: int
     _finished: bool
@@ -256,9 +260,11 @@ class CaseWorkflow(Generic[S]):
     _sa_pending: dict[str, SearchAttributeUpdate[Any]]
     _v2: bool
 
-    def _init_base(self, case: S, hours: ContactHours) -> None:
+    def _init_base(self, case: S, hours: ContactHours,
+                   max_history_events: int | None = None) -> None:
         self.case = case
         self.hours = hours
+        self.max_history_events = max_history_events
         self._interrupt = None
         self._settled_seq = case.event_seq
         self._finished = False
@@ -596,6 +602,7 @@ class CaseWorkflow(Generic[S]):
         self._interrupt = None
         if isinstance(ending, ContinueAs):
             await self._continue(ending)
+            raise AssertionError("continue-as-new returned")  # pragma: no cover
         await self.close(ending.outcome)
         await self.finish()
         return self.case
@@ -623,9 +630,29 @@ class CaseWorkflow(Generic[S]):
         self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
 
+    def history_too_long(self) -> bool:
+        """Whether this run should hand over to a fresh one (the server suggests it, or the
+        process's own limit on history events is reached)."""
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or (
+            self.max_history_events is not None
+            and info.get_current_history_length() >= self.max_history_events)
+
+    def fresh_history(self) -> ContinueAs:
+        """The ending that continues this case as the same workflow with a fresh history."""
+        return ContinueAs(workflow.info().workflow_type, reason="fresh history",
+                          outcome=None, drain_pending=False, escalate=False,
+                          fresh_history=True)
+
     async def _continue(self, ending: ContinueAs) -> None:
         """End this run and continue the case as `ending.workflow` (raises to do so)."""
         c = self.case
+        if ending.fresh_history:
+            self.flush_search_attributes()
+            await self.finish()
+            workflow.logger.info("continuing with a fresh history",
+                                 extra={"case_id": c.case_id})
+            workflow.continue_as_new(args=[self.carry_input()], workflow=ending.workflow)
         if ending.drain_pending:
             for item in c.pending:
                 self._reject(item.name, f"not applied: the case continued as {ending.workflow}",
@@ -637,7 +664,8 @@ class CaseWorkflow(Generic[S]):
         self._closing = True
         c.outcome = ending.outcome
         self.enter_stage(CLOSED)
-        self._set_sa(sa.CASE_OUTCOME.value_set(ending.outcome))
+        if ending.outcome is not None:
+            self._set_sa(sa.CASE_OUTCOME.value_set(ending.outcome))
         self.flush_search_attributes()
         self.refresh_details()
         await self.finish()

@@ -61,7 +61,8 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
             )
         if inp.policy.holidays is not None and case.holidays is None:
             case.holidays = list(inp.policy.holidays)
-        self._init_base(case, inp.policy.contact_hours)
+        self._init_base(case, inp.policy.contact_hours,
+                        inp.policy.continue_as_new_after_events)
 
     def homeowner(self) -> Homeowner:
         """The homeowner of the report (for notifications only)."""

@@ -69,6 +69,33 @@ class OmManualWorkflow(OmCaseWorkflow):
         return await self.run_case(self._flow)
 
     async def _flow(self) -> Ending:
+        """The manual track; a run continued for a fresh history resumes at its stage (the
+        waits for people, with their reminder series, are where the history grows)."""
+        c = self.case
+        if c.stage not in (FINDINGS, LIABILITY, RESOLUTION):
+            await self._start()
+        if c.stage == FINDINGS:
+            findings = await self._wait_reminding(FindingsSubmitted, "findings from the visit",
+                                                  "findings")
+            if findings is None:
+                return self.fresh_history()
+            c.findings_summary = cast(FindingsSubmitted, findings).summary
+            self.enter_stage(LIABILITY)
+        while True:
+            if c.stage == LIABILITY:
+                got = await self._wait_reminding(LiabilityDetermined, "liability determination",
+                                                 "liability")
+                if got is None:
+                    return self.fresh_history()
+                await self._liability_determined(cast(LiabilityDetermined, got))
+            ending = await self._resolution()
+            if ending is not None:
+                return ending
+            # Declined: the case manager decides again (deny, repair, or a new offer).
+            self.enter_stage(LIABILITY)
+
+    async def _start(self) -> None:
+        """Hazard first, the case manager, installer routing; then the findings review."""
         c = self.case
         if c.hazardous and not c.hazard_handled:
             await self.hazard_first()
@@ -80,35 +107,39 @@ class OmManualWorkflow(OmCaseWorkflow):
                           priority="p1" if c.hazardous else "normal")
         await self._installer_routing()
         self.enter_stage(FINDINGS)
-        findings = await self._wait_reminding(FindingsSubmitted, "findings from the visit",
-                                              "findings")
-        c.findings_summary = cast(FindingsSubmitted, findings).summary
-        while True:
-            self.enter_stage(LIABILITY)
-            liability = cast(LiabilityDetermined, await self._wait_reminding(
-                LiabilityDetermined, "liability determination", "liability"))
-            c.liability = liability
-            decisions = c.bump("liability_decisions")
-            await self.message_homeowner("email", f"liability_{liability.decision}",
-                                         self.key("manual", "liability-notice", decisions),
-                                         "tell the homeowner the liability decision",
-                                         decision=liability.decision)
-            self.enter_stage(RESOLUTION)
-            if liability.decision == "deny":
-                return Close("denied")
-            if liability.decision == "repair" and liability.rr_required:
-                await self.crm_record(self.key("manual", "rr-project"), "project",
-                                      "create the removal and reinstall project",
-                                      system_id=c.system_id, variant="damage")
-                return Close("project_created")
-            if liability.decision == "repair":
-                await self._wait_reminding(RepairCompleted, "repair", "repair")
-                return Close("repaired")
-            answer = await self._wait_reminding(SettlementAccepted, "settlement answer",
-                                                "settlement", SettlementDeclined)
-            if isinstance(answer, SettlementAccepted):
-                return Close("settled")
-            # Declined: the case manager decides again (deny, repair, or a new offer).
+
+    async def _liability_determined(self, liability: LiabilityDetermined) -> None:
+        """Record the decision, tell the homeowner, move to resolution."""
+        c = self.case
+        c.liability = liability
+        decisions = c.bump("liability_decisions")
+        await self.message_homeowner("email", f"liability_{liability.decision}",
+                                     self.key("manual", "liability-notice", decisions),
+                                     "tell the homeowner the liability decision",
+                                     decision=liability.decision)
+        self.enter_stage(RESOLUTION)
+
+    async def _resolution(self) -> Ending | None:
+        """Carry out the decision; None when a settlement was declined."""
+        c = self.case
+        liability = c.liability
+        assert liability is not None
+        if liability.decision == "deny":
+            return Close("denied")
+        if liability.decision == "repair" and liability.rr_required:
+            await self.crm_record(self.key("manual", "rr-project"), "project",
+                                  "create the removal and reinstall project",
+                                  system_id=c.system_id, variant="damage")
+            return Close("project_created")
+        if liability.decision == "repair":
+            if await self._wait_reminding(RepairCompleted, "repair", "repair") is None:
+                return self.fresh_history()
+            return Close("repaired")
+        answer = await self._wait_reminding(SettlementAccepted, "settlement answer",
+                                            "settlement", SettlementDeclined)
+        if answer is None:
+            return self.fresh_history()
+        return Close("settled") if isinstance(answer, SettlementAccepted) else None
 
     async def _installer_routing(self) -> None:
         """The partner branch when the partner installed the system and accepts service work;
@@ -141,7 +172,9 @@ class OmManualWorkflow(OmCaseWorkflow):
         return got.accepted
 
     async def _wait_reminding(self, model: type[Event], what: str, series: str,
-                              *more: type[Event]) -> Event:
+                              *more: type[Event]) -> Event | None:
+        """Wait for a person, reminding the case manager weekly; None when the history has
+        grown long enough to continue as new (the series carries over)."""
         async def remind(n: int) -> None:
             await self.assign(self.key("manual", f"{series}-reminder", n), CASE_MANAGER,
                               f"still waiting for {what}", summary=f"{what} reminder {n}")
@@ -149,4 +182,4 @@ class OmManualWorkflow(OmCaseWorkflow):
         return await wait_with_reminders(
             self, model, *more, series=series,
             cadence=Cadence(every=self.inp.policy.manual_reminder_interval),
-            waiting_for=what, remind=remind)
+            waiting_for=what, remind=remind, until=self.history_too_long)

@@ -125,7 +125,7 @@ class CaseDriver(Generic[S]):
                                window_end=(start + timedelta(hours=4)).isoformat())
 
     async def settle(self, predicate: Callable[[S], bool] | None = None,
-                     seconds: float = 10.0) -> S:
+                     seconds: float = 30.0) -> S:
         """Wait (real time, no skipping) until `predicate` holds, or the case is quiet."""
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds

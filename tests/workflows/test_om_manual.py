@@ -226,3 +226,26 @@ async def test_text_opt_out_is_kept_on_the_manual_track(om: CaseHarness) -> None
         case = await _company_case(om)
         st = await case.send("text_opt_out")
         assert st.visit.text_opted_out and st.stage == "findings_review"
+
+
+async def test_a_long_wait_continues_as_new_and_resumes_where_it_was(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open(om_input(**MANUAL, policy={"continue_as_new_after_events": 40}))
+        await case.stage("findings_review")
+        st = await case.until(lambda s: s.runs == 2 and s.waiting_for is not None,
+                              max_timers=12)
+        assert st.process == "om_manual" and st.stage == "findings_review"
+        assert st.outcome is None and not st.escalated
+        count = st.reminders["findings"].count
+        assert count >= 1 and st.reminders["findings"].next_due is not None
+        sa = await case.search_attributes()
+        assert sa["CaseStage"] == "findings_review" and "CaseOutcome" not in sa
+        await case.fire_next_timer()
+        st = await case.settle(lambda s: s.reminders["findings"].count == count + 1)
+        keys = [k for k in case.keys("assignment") if "findings-reminder" in k]
+        assert keys == [f"manual/findings-reminder/{n}" for n in range(1, count + 2)]
+        assert case.keys("assignment").count("manual/case-manager") == 1  # not assigned again
+        await case.send("findings_submitted", summary="loose connector")
+        await case.send("liability_determined", liable_party="company", decision="repair")
+        await case.send("repair_completed")
+        assert (await case.result()).outcome == "repaired"

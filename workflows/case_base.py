@@ -493,10 +493,6 @@ class CaseWorkflow(Generic[S]):
                 return False
             return True
 
-    async def sleep_until(self, at: datetime, *, summary: str) -> None:
-        """Sleep until `at` (interruptible, like every wait)."""
-        await self.wait(lambda: False, deadline=at, summary=summary)
-
     # ---- stage, deadline, search attributes, details -----------------------------------
 
     def _set_sa(self, *updates: SearchAttributeUpdate[Any]) -> None:
@@ -801,8 +797,10 @@ class CaseWorkflow(Generic[S]):
         workflow.logger.warning("side effect failed for good",
                                 extra={"case_id": self.case.case_id, "key": key})
         self.refresh_details()
+        # The key comes from a stored counter: the list itself is capped and would repeat.
+        n = self.case.bump("failed_side_effects")
         if assign:
-            await self.assign(self.key("failure", len(self.case.failures)), CASE_MANAGER,
+            await self.assign(self.key("failure", n), CASE_MANAGER,
                               f"{what} failed: {failure.reason}", summary=f"assign: {what} failed",
                               priority="high")
 

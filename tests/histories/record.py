@@ -31,32 +31,31 @@ def history_files() -> list[Path]:
 
 
 async def record(names: list[str]) -> None:
-    """Run the named scenarios (all when none) and write their histories beside this file."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=server_path("temporal-test-server"),
-        data_converter=DATA_CONVERTER)
-    await ensure_search_attributes(env.client)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for name in names or list(SCENARIOS):
+    """Run the named scenarios (all when none) and write their histories beside this file,
+    each scenario on a time-skipping server of its own (see tests/conftest.py `env`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names or list(SCENARIOS):
+            env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=server_path("temporal-test-server"),
+                data_converter=DATA_CONVERTER)
+            try:
+                await ensure_search_attributes(env.client)
                 store = SqliteRecordStore(Path(tmp) / f"{name}.db")
                 om = CaseHarness(env, env.client, f"record-{uuid.uuid4()}", store,
-                               FieldServiceActivities(store))
+                                 FieldServiceActivities(store))
                 histories = await SCENARIOS[name](om)
-                for old in HERE.glob(f"{name}.*.json"):
-                    old.unlink()
-                for i, history in enumerate(histories, start=1):
-                    kind = history.events[0].workflow_execution_started_event_attributes \
-                        .workflow_type.name
-                    path = HERE / f"{name}.{i}.{kind}.json"
-                    path.write_text(history.to_json() + "\n")
-                    print(f"{path.name}: {len(history.events)} history events")
-                total = sum(len(h.events) for h in histories)
-                print(f"{name}: {len(histories)} run(s), {total} history events in all")
-                await om.terminate_open_cases()
-    finally:
-        await env.shutdown()
-
+            finally:
+                await env.shutdown()
+            for old in HERE.glob(f"{name}.*.json"):
+                old.unlink()
+            for i, history in enumerate(histories, start=1):
+                kind = history.events[0].workflow_execution_started_event_attributes \
+                    .workflow_type.name
+                path = HERE / f"{name}.{i}.{kind}.json"
+                path.write_text(history.to_json() + "\n")
+                print(f"{path.name}: {len(history.events)} history events")
+            total = sum(len(h.events) for h in histories)
+            print(f"{name}: {len(histories)} run(s), {total} history events in all")
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

@@ -17,7 +17,6 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -232,11 +231,6 @@ class CaseHarness:
         self.task_queue = task_queue
         self.store = store
         self.activities = activities
-        self.opened: list[str] = []
-
-    async def terminate_open_cases(self) -> None:
-        """End every case this harness opened that is still running."""
-        await terminate_running(self.client, self.opened)
 
     def worker(self, *stand_ins: Callable[..., Any]) -> Worker:
         """A worker with the real activities, some replaced by stand-ins of the same name."""
@@ -256,7 +250,6 @@ class CaseHarness:
                            model: type[S]) -> CaseDriver[S]:
         """Open a case of any process through the starter's client."""
         opened = await open_case(self.client, process, inp, self.task_queue)
-        self.opened.append(opened.case_id)
         return CaseDriver(self.env, self.client, self.client.get_workflow_handle(opened.case_id),
                           self.store, model)
 
@@ -265,19 +258,7 @@ class CaseHarness:
         """Start a workflow that is not a process (a probe) by type name."""
         handle: WorkflowHandle[Any, Any] = await self.client.start_workflow(
             workflow, inp, id=workflow_id, task_queue=self.task_queue)
-        self.opened.append(workflow_id)
         return CaseDriver(self.env, self.client, handle, self.store, model)
-
-
-async def terminate_running(client: Client, workflow_ids: Sequence[str]) -> None:
-    """End the workflows that are still running: on the shared time-skipping server, a
-    left-over case's timers would fire with no worker to take them and stall later tests'
-    time skips."""
-    for workflow_id in workflow_ids:
-        try:
-            await client.get_workflow_handle(workflow_id).terminate("test finished")
-        except RPCError:
-            pass  # already closed
 
 
 def stages(status: CaseState) -> Sequence[str]:
@@ -301,6 +282,17 @@ class Gated:
     def release(self) -> None:
         """Let the held activities go on."""
         self.gate.set()
+
+    async def reached(self, what: str, seconds: float = 30.0) -> None:
+        """Wait (real time) until a held activity of kind `what` has started: bounded, so a
+        case that never gets there fails its test instead of hanging the suite."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while what not in self.entered:
+            if loop.time() > end:
+                raise AssertionError(f"no {what} started within {seconds:.0f} s "
+                                     f"(started: {self.entered})")
+            await asyncio.sleep(0.05)
 
     async def _maybe_hold(self, what: str) -> None:
         if what in self.hold:

@@ -213,8 +213,7 @@ async def test_a_cancel_during_a_side_effect_lets_no_further_side_effect_out(
         await case.stage("problem_identified")
         # A signal: an Update would wait for the case to act, and the case waits on the gate.
         await case.signal("remote_fix_result", resolved=False)
-        while "fs_case" not in held.entered:
-            await asyncio.sleep(0.05)
+        await held.reached("fs_case")
         cancel = asyncio.create_task(run_ops(om.client, case.case_id, "cancel_case",
                                              {"reason": "homeowner sold the house"}))
         await case.settle(lambda s: any(o.command == "cancel_case" for o in s.ops))

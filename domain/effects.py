@@ -15,7 +15,7 @@ from domain.base import Instant, StrictModel
 from domain.homeowner import Homeowner
 
 Channel = Literal["text", "call_task", "email", "letter"]
-RecordKind = Literal["fs_case", "work_order", "dispatch", "asset_update", "project"]
+RecordKind = Literal["fs_case", "work_order", "dispatch", "asset_update", "project", "claim"]
 Priority = Literal["normal", "high", "p1"]
 AssigneeType = Literal["team", "person"]
 

@@ -247,6 +247,8 @@ class OmCase(CaseState):
     branch: Literal["partner", "company"] | None = None
     findings_summary: str | None = None
     liability: LiabilityDetermined | None = None
+    # The R&R project a repair that needs the system removed started.
+    project_id: str | None = None
 
 
 OmCaseInput.model_rebuild()

@@ -14,8 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from domain.damage import DamageClaim, DamageClaimInput
 from domain.om import OmCase, OmCaseInput, report_fingerprint
+from domain.rr import RemovalReinstallInput, RrProject
 from domain.rules.eligibility import intake_decision
+from domain.rules.hazard import is_hazardous
+from domain.rules.market_routing import rr_management
 
 
 def om_case_id(system_id: str) -> str:
@@ -75,7 +79,48 @@ OM = ProcessSpec(
     summary=_om_summary, join_event=_om_join,
 )
 
-PROCESSES: dict[str, ProcessSpec] = {spec.name: spec for spec in (OM,)}
+
+
+def damage_claim_id(system_id: str, claim_no: str) -> str:
+    """The workflow ID of a damage claim."""
+    return f"damage-{system_id}-{claim_no}"
+
+
+def rr_project_id(system_id: str, project_no: str) -> str:
+    """The workflow ID of a removal-and-reinstall project."""
+    return f"rr-{system_id}-{project_no}"
+
+
+def _damage_summary(inp: DamageClaimInput) -> str:
+    kind = "roof-leak" if inp.roof_leak else "damage"
+    hazard = ", HAZARDOUS" if is_hazardous(inp.hazard) else ""
+    return f"{kind} claim {inp.claim_no} for system {inp.system_id} in {inp.market}{hazard}"
+
+
+def _rr_summary(inp: RemovalReinstallInput) -> str:
+    management, _ = rr_management(inp.variant, inp.market, inp.remi_option,
+                                  inp.policy.non_remi_markets)
+    parent = f", for {inp.parent_claim_id}" if inp.parent_claim_id else ""
+    return (f"{inp.variant} R&R project {inp.project_no} for system {inp.system_id} in "
+            f"{inp.market} ({management.replace('_', ' ')}-managed{parent})")
+
+
+DAMAGE = ProcessSpec(
+    name="damage", title="damage / roof-leak claim", workflow_types=("DamageClaimWorkflow",),
+    input_model=DamageClaimInput, status_model=DamageClaim,
+    workflow_id=lambda inp: damage_claim_id(inp.system_id, inp.claim_no),
+    start_type=lambda inp: "DamageClaimWorkflow", summary=_damage_summary,
+)
+
+RR = ProcessSpec(
+    name="rr", title="removal and reinstall project",
+    workflow_types=("RemovalReinstallWorkflow",),
+    input_model=RemovalReinstallInput, status_model=RrProject,
+    workflow_id=lambda inp: rr_project_id(inp.system_id, inp.project_no),
+    start_type=lambda inp: "RemovalReinstallWorkflow", summary=_rr_summary,
+)
+
+PROCESSES: dict[str, ProcessSpec] = {spec.name: spec for spec in (OM, DAMAGE, RR)}
 
 
 def process_of(workflow_id: str) -> ProcessSpec:

@@ -4,17 +4,17 @@ investigation next), and the part of a case's state that piece owns."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import ClassVar
 
 from pydantic import Field, model_validator
 
 from domain.base import BusinessKey, Instant, StrictModel
+from domain.contact import ContactPolicy
 from domain.events import Event
-from domain.rules.contact_hours import ContactHours
 
 
-class VisitPolicy(StrictModel):
+class VisitPolicy(ContactPolicy):
     """Counts and durations of visit scheduling; a process's policy extends it."""
 
     text_attempts: int = Field(default=3, ge=0, le=10)
@@ -26,9 +26,6 @@ class VisitPolicy(StrictModel):
     hazard_call_spacing_days: int = Field(default=1, ge=0, le=10)
     appointment_reminder_before: timedelta = timedelta(hours=24)
     outcome_reminder_after: timedelta = timedelta(days=2)
-    contact_hours: ContactHours = Field(default_factory=ContactHours)
-    # None: resolved once by an activity at case start (US federal holidays), then kept.
-    holidays: list[date] | None = None
 
 
 class TextOptOut(Event):

@@ -22,14 +22,18 @@ from activities.effects import FieldServiceActivities, all_activities
 from domain.processes import PROCESSES
 from workers.config import WorkerTuning
 from workflows.case_base import CaseWorkflow
+from workflows.damage_claim import DamageClaimWorkflow
 from workflows.om_manual import OmManualWorkflow
 from workflows.om_simplified import OmSimplifiedWorkflow
+from workflows.removal_reinstall import RemovalReinstallWorkflow
 from workflows.search_attributes import ALL_KEYS, TYPES
 
 # Workflow type name -> class, for every workflow type of every process in `PROCESSES`.
 WORKFLOW_CLASSES: dict[str, type[CaseWorkflow[Any]]] = {
     "OmSimplifiedWorkflow": OmSimplifiedWorkflow,
     "OmManualWorkflow": OmManualWorkflow,
+    "DamageClaimWorkflow": DamageClaimWorkflow,
+    "RemovalReinstallWorkflow": RemovalReinstallWorkflow,
 }
 
 

@@ -77,9 +77,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import OPS_COMMANDS, AddNote, CancelCase, Escalate, Event, OpsCommand
     from domain.homeowner import Homeowner
     from domain.processes import ProcessSpec
+    from domain.reminders import Cadence
     from domain.rules.contact_hours import ContactHours, next_contact_instant, send_by
     from domain.wire import describe_fields
     from workflows import search_attributes as sa
+    from workflows.reminders import wait_with_reminders
 
 S = TypeVar("S", bound=CaseState)
 E = TypeVar("E", bound=Event)
@@ -92,6 +94,8 @@ CANCELLED = "cancelled"
 # their old command sequence; every new run records this marker and takes the new one.
 BASE_V2 = "case-base-v2"
 CASE_MANAGER = "case_manager"
+# CRM record kinds a case closes with itself (spec 2.1).
+CLOSED_WITH_CASE = frozenset({"fs_case", "work_order", "dispatch", "claim"})
 # Side effects are a store write and, when configured, one HTTP delivery (10 s timeout): a
 # worker killed mid-activity delays the case by this much, not by minutes.
 EFFECT_TIMEOUT = timedelta(seconds=30)
@@ -858,13 +862,16 @@ class CaseWorkflow(Generic[S]):
                                  summary=summary) is not None
 
     async def crm_record(self, key: str, kind: RecordKind, summary: str,
+                         close_with_case: bool | None = None, /,
                          **fields: str) -> EffectReceipt | None:
-        """Create a CRM record once per key; FS cases, work orders and dispatches are closed
-        with the case."""
+        """Create a CRM record once per key. FS cases, work orders, dispatches and claims are
+        closed with the case (`close_with_case` overrides: an R&R project closes its own
+        project record; a project a case starts for others outlives it)."""
         req = CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind, fields=fields)
         receipt = await self.effect(FieldServiceActivities.create_crm_record, req,
                                     what=f"create {kind}", summary=summary)
-        if (receipt is not None and kind in ("fs_case", "work_order", "dispatch")
+        closes = close_with_case if close_with_case is not None else kind in CLOSED_WITH_CASE
+        if (receipt is not None and closes
                 and receipt.record_id not in self.case.crm_records):
             self.case.crm_records.append(receipt.record_id)
         return receipt
@@ -923,6 +930,20 @@ class CaseWorkflow(Generic[S]):
         workflow.logger.info("case started", extra={"case_id": self.case.case_id,
                                                    "process_type": process.name})
         return case_id
+
+    async def wait_reminding(self, model: type[Event], *more: type[Event], what: str,
+                             series: str, every: timedelta, key_prefix: str,
+                             assignee: str = CASE_MANAGER) -> Event | None:
+        """Wait for a person or a party (`what`), reminding `assignee` on a cadence of `every`
+        on the durable reminder piece; None when the history has grown long enough to continue
+        as new (the series carries over, and the next run waits on)."""
+        async def remind(n: int) -> None:
+            await self.assign(self.key(key_prefix, f"{series}-reminder", n), assignee,
+                              f"still waiting for {what}", summary=f"{what} reminder {n}")
+
+        return await wait_with_reminders(
+            self, model, *more, series=series, cadence=Cadence(every=every), waiting_for=what,
+            remind=remind, until=self.history_too_long)
 
     def dispatch_fields(self) -> dict[str, str]:
         """Fields a process adds to its dispatches (the system ID, say)."""

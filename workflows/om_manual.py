@@ -10,6 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import Event
+    from domain.links import rr_request_for_om
     from domain.om import (
         FindingsSubmitted,
         LiabilityDetermined,
@@ -20,12 +21,11 @@ with workflow.unsafe.imports_passed_through():
         SettlementAccepted,
         SettlementDeclined,
     )
-    from domain.reminders import Cadence
+    from domain.processes import RR
     from domain.rules.business_days import end_of_business_days
     from domain.rules.zones import zone
     from workflows.case_base import CASE_MANAGER, Close, Ending, EventSpec, events_table
     from workflows.om_case import ISSUE_REPORTED, OmCaseWorkflow
-    from workflows.reminders import wait_with_reminders
     from workflows.visits import text_opt_out_spec
 
 ROUTING = "installer_routing"
@@ -35,6 +35,9 @@ FINDINGS = "findings_review"
 LIABILITY = "liability_determination"
 RESOLUTION = "resolution"
 SES_SUPPORT = "ses_support"
+# A repair that needs the system removed starts the R&R project workflow (it used to create a
+# CRM project record only); running cases that reach that decision later keep the old way.
+RR_CHILD_PATCH = "om-rr-project-workflow"
 
 
 def _stage(*names: str) -> frozenset[str]:
@@ -127,9 +130,13 @@ class OmManualWorkflow(OmCaseWorkflow):
         if liability.decision == "deny":
             return Close("denied")
         if liability.decision == "repair" and liability.rr_required:
-            await self.crm_record(self.key("manual", "rr-project"), "project",
-                                  "create the removal and reinstall project",
-                                  system_id=c.system_id, variant="damage")
+            if workflow.patched(RR_CHILD_PATCH):
+                c.project_id = await self.start_case(RR, rr_request_for_om(
+                    self.inp, c.case_id, c.instance, c.time_zone, c.holidays))
+            else:  # cases that decided before R&R was a workflow: the CRM project record
+                await self.crm_record(self.key("manual", "rr-project"), "project",
+                                      "create the removal and reinstall project", None,
+                                      system_id=c.system_id, variant="damage")
             return Close("project_created")
         if liability.decision == "repair":
             if await self._wait_reminding(RepairCompleted, "repair", "repair") is None:
@@ -175,11 +182,6 @@ class OmManualWorkflow(OmCaseWorkflow):
                               *more: type[Event]) -> Event | None:
         """Wait for a person, reminding the case manager weekly; None when the history has
         grown long enough to continue as new (the series carries over)."""
-        async def remind(n: int) -> None:
-            await self.assign(self.key("manual", f"{series}-reminder", n), CASE_MANAGER,
-                              f"still waiting for {what}", summary=f"{what} reminder {n}")
-
-        return await wait_with_reminders(
-            self, model, *more, series=series,
-            cadence=Cadence(every=self.inp.policy.manual_reminder_interval),
-            waiting_for=what, remind=remind, until=self.history_too_long)
+        return await self.wait_reminding(model, *more, what=what, series=series,
+                                         every=self.inp.policy.manual_reminder_interval,
+                                         key_prefix="manual")

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from activities.effects import FieldServiceActivities, all_activities
 from activities.store import SqliteRecordStore, StoredRecord
 from domain.case import CaseState
+from domain.damage import DamageClaim, DamageClaimInput
 from domain.effects import (
     CrmRecordRequest,
     EffectReceipt,
@@ -31,7 +32,8 @@ from domain.effects import (
     Notification,
 )
 from domain.om import OmCase, OmCaseInput
-from domain.processes import OM, ProcessSpec
+from domain.processes import DAMAGE, OM, RR, ProcessSpec
+from domain.rr import RemovalReinstallInput, RrProject
 from starter.client import open_case, send_event
 from tests.visits.probe_workflow import (
     ReminderProbeWorkflow,
@@ -64,6 +66,38 @@ def om_input(system_id: str | None = None, *, policy: dict[str, Any] | None = No
     }
     data.update(changes)
     return OmCaseInput.model_validate(data)
+
+
+def claim_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
+                **changes: Any) -> DamageClaimInput:
+    """A company-installed roof leak under warranty on its report date, unless changed."""
+    data: dict[str, Any] = {
+        "system_id": system_id or f"SYS-{next(_ids):05d}", "claim_no": "CLM-1",
+        "roof_leak": True, "installer": "sunrun", "installer_accepting_service_work": False,
+        "company_is_warrantor": False,
+        "entitlements": [{"kind": "roof_penetration", "active_until": "2035-01-01"}],
+        "reported_on": "2026-11-20", "market": "CA", "zip": "94103",
+        "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
+                      "address": "1 Main St, San Francisco, CA 94103", "time_zone": "UTC"},
+        "description": "water stain on the ceiling under the array",
+        "policy": {**ANY_TIME_POLICY, **(policy or {})},
+    }
+    data.update(changes)
+    return DamageClaimInput.model_validate(data)
+
+
+def rr_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
+             **changes: Any) -> RemovalReinstallInput:
+    """An elective R&R in a non-Remi market (company-managed, five steps) unless changed."""
+    data: dict[str, Any] = {
+        "system_id": system_id or f"SYS-{next(_ids):05d}", "project_no": "P1",
+        "variant": "elective", "market": "HI", "reason": "homeowner is replacing the roof",
+        "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
+                      "time_zone": "UTC"},
+        "policy": {**ANY_TIME_POLICY, **(policy or {})},
+    }
+    data.update(changes)
+    return RemovalReinstallInput.model_validate(data)
 
 
 def zone_where_local_hour_is(hour: int, now: datetime) -> str:
@@ -245,6 +279,19 @@ class CaseHarness:
     async def open(self, case: OmCaseInput) -> OmDriver:
         """Open an O&M case as the starter does (signal-with-start of `issue_reported`)."""
         return await self.open_process(OM, case, OmCase)
+
+    async def open_claim(self, claim: DamageClaimInput) -> CaseDriver[DamageClaim]:
+        """Open a damage claim as the starter does."""
+        return await self.open_process(DAMAGE, claim, DamageClaim)
+
+    async def open_project(self, project: RemovalReinstallInput) -> CaseDriver[RrProject]:
+        """Open an R&R project as the starter does."""
+        return await self.open_process(RR, project, RrProject)
+
+    def driver(self, case_id: str, model: type[S]) -> CaseDriver[S]:
+        """A driver for a case this test did not open (a child a case started)."""
+        return CaseDriver(self.env, self.client, self.client.get_workflow_handle(case_id),
+                          self.store, model)
 
     async def open_process(self, process: ProcessSpec, inp: BaseModel,
                            model: type[S]) -> CaseDriver[S]:

@@ -1,0 +1,133 @@
+"""Damage and roof-leak claim models (spec 3.4, 4.3, 5): the damage report, the claim policy,
+the claim's events and the claim state that the status query returns."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from domain.base import BusinessKey, MarketCode, StrictModel
+from domain.case import CaseState
+from domain.events import MAX_TEXT, Event
+from domain.homeowner import Homeowner
+from domain.om import LiabilityDetermined
+from domain.rules.hazard import HazardFacts
+from domain.visits import VisitPolicy, VisitState
+
+AtFault = Literal["company", "not_company", "undetermined"]
+EntitlementKind = Literal["workmanship", "roof_penetration"]
+RepairBy = Literal["internal_work", "service_partner"]
+Recommendation = Literal["company", "partner"]
+
+
+class Entitlement(StrictModel):
+    """A warranty entitlement of the agreement (spec 4.3): active until the end of
+    `active_until` (and from `active_from`, when given)."""
+
+    kind: EntitlementKind
+    active_until: date
+    active_from: date | None = None
+
+
+class ClaimPolicy(VisitPolicy):
+    """Every duration and count of a claim; recorded in history with the input."""
+
+    # Weekly reminders to whoever a claim waits for (case manager, partner, homeowner's answer).
+    reminder_interval: timedelta = timedelta(days=7)
+    # Investigation visits (the first and its follow-ups) before the case manager takes over.
+    investigation_visits_max: int = Field(default=3, ge=1, le=10)
+    continue_as_new_after_events: int | None = Field(default=None, ge=20)
+
+
+class DamageReport(StrictModel):
+    """A report of property damage or a roof leak about a system (spec 3.4, 5)."""
+
+    system_id: BusinessKey
+    claim_no: BusinessKey
+    roof_leak: bool
+    hazard: HazardFacts | None = None
+    installer: Literal["sunrun", "partner"] = "sunrun"
+    installer_accepting_service_work: bool = False
+    company_is_warrantor: bool = False
+    entitlements: list[Entitlement] = Field(default_factory=list, max_length=20)
+    reported_on: date
+    market: MarketCode
+    zip: str | None = Field(default=None, pattern=r"^\d{5}$")
+    homeowner: Homeowner
+    description: str = Field(default="", max_length=MAX_TEXT)
+    # Optional (spec 5 allows additions): who should take the claim; derived when absent.
+    assignment_recommendation: Recommendation | None = None
+    # The R&R project this damage was found in (`damage_reported`): the company's own work.
+    project_id: str | None = Field(default=None, max_length=200)
+
+
+class DamageClaimInput(DamageReport):
+    """The input of `DamageClaimWorkflow`: the report, the policy and, after continue-as-new,
+    the claim carried whole."""
+
+    policy: ClaimPolicy = Field(default_factory=ClaimPolicy)
+    carried_case: DamageClaim | None = None
+
+
+# ---- events -------------------------------------------------------------------------------
+
+
+class FieldAssessment(Event):
+    """The investigation visit's result (the claim's visit outcome: no appointment ID)."""
+
+    EVENT: ClassVar[str] = "field_assessment"
+
+    follow_up_required: bool = False
+    at_fault: AtFault = "undetermined"
+
+
+class PartnerFindings(Event):
+    """The install partner's findings on a claim assigned to it."""
+
+    EVENT: ClassVar[str] = "partner_findings"
+
+    at_fault: AtFault
+
+
+class ClaimLiabilityDetermined(LiabilityDetermined):
+    """The case manager's liability determination on a claim; `repair_by` says who repairs
+    (spec 3.4: internal work or a service partner)."""
+
+    repair_by: RepairBy = "internal_work"
+
+
+# ---- the claim ------------------------------------------------------------------------------
+
+
+class IntakeResult(StrictModel):
+    """What the roof-leak intake tree (or the non-leak path) decided, and why."""
+
+    decision: Literal["create_claim", "denied"]
+    recommendation: Recommendation | None = None
+    under_warranty: bool | None = None
+    reason: str
+
+
+class DamageClaim(CaseState):
+    """Everything a claim knows; the status query returns it."""
+
+    process: str = "damage_claim"
+    system_id: str = ""
+    claim_no: str = ""
+    roof_leak: bool = False
+    hazard_reasons: list[str] = Field(default_factory=list)
+    intake: IntakeResult | None = None
+    claim_record_id: str | None = None
+    recommendation: Recommendation | None = None
+    visit: VisitState = Field(default_factory=VisitState)
+    investigation_result: str | None = None
+    at_fault: AtFault | None = None
+    liability: ClaimLiabilityDetermined | None = None
+    # The R&R project this claim started (`project_created`), or the one it came from.
+    project_id: str | None = None
+    source_project_id: str | None = None
+
+
+DamageClaimInput.model_rebuild()

@@ -1,0 +1,62 @@
+"""How one process's case starts another's (spec 3.3-3.5): the input a claim or an O&M repair
+gives the R&R project it needs, and the claim an R&R project opens for damage found on the job.
+Pure functions of the parent's data, so a replay builds the same child input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.damage import ClaimPolicy, DamageClaimInput
+from domain.homeowner import Homeowner
+from domain.om import OmCaseInput
+from domain.rr import DamageReported, RemovalReinstallInput, RrPolicy
+from domain.rules.contact_hours import ContactHours
+
+
+def _rr_policy(hours: ContactHours, holidays: list[date] | None) -> RrPolicy:
+    return RrPolicy(contact_hours=hours, holidays=list(holidays) if holidays is not None else None)
+
+
+def _with_zone(homeowner: Homeowner, time_zone: str) -> Homeowner:
+    """The homeowner with the zone the parent case settled on, so the child texts in the same
+    hours."""
+    if homeowner.time_zone or not time_zone:
+        return homeowner
+    return homeowner.model_copy(update={"time_zone": time_zone})
+
+
+def rr_request_for_claim(claim: DamageClaimInput, claim_case_id: str, time_zone: str,
+                         holidays: list[date] | None) -> RemovalReinstallInput:
+    """The damage R&R a claim needs: project number = claim number, parent = the claim."""
+    return RemovalReinstallInput(
+        system_id=claim.system_id, project_no=claim.claim_no, variant="damage",
+        market=claim.market, zip=claim.zip, reason=f"damage claim {claim.claim_no}",
+        homeowner=_with_zone(claim.homeowner, time_zone), parent_claim_id=claim_case_id,
+        policy=_rr_policy(claim.policy.contact_hours, holidays))
+
+
+def rr_request_for_om(case: OmCaseInput, om_case_id: str, instance: str, time_zone: str,
+                      holidays: list[date] | None) -> RemovalReinstallInput:
+    """The damage R&R an O&M repair needs. One O&M workflow ID serves a system for years, so
+    the project number names the case instance (`om` + its first run ID's start)."""
+    return RemovalReinstallInput(
+        system_id=case.system_id, project_no=f"om{instance.replace('-', '')[:8]}",
+        variant="damage", market=case.market, zip=case.zip,
+        reason="O&M repair needs the system removed",
+        homeowner=_with_zone(case.homeowner, time_zone), parent_claim_id=om_case_id,
+        policy=_rr_policy(case.policy.contact_hours, holidays))
+
+
+def claim_for_damage_found(project: RemovalReinstallInput, project_case_id: str, n: int,
+                           found: DamageReported, reported_on: date, time_zone: str,
+                           holidays: list[date] | None) -> DamageClaimInput:
+    """The claim for the `n`th damage report of a project: claim number `{project_no}-D{n}`,
+    company-installed, linked to the project (intake: the company's own work)."""
+    return DamageClaimInput(
+        system_id=project.system_id, claim_no=f"{project.project_no}-D{n}",
+        roof_leak=found.roof_leak, installer="sunrun", reported_on=reported_on,
+        market=project.market, zip=project.zip,
+        homeowner=_with_zone(project.homeowner, time_zone),
+        description=found.description, project_id=project_case_id,
+        policy=ClaimPolicy(contact_hours=project.policy.contact_hours,
+                           holidays=list(holidays) if holidays is not None else None))

@@ -1,0 +1,349 @@
+"""`DamageClaimWorkflow` on the time-skipping server (spec 3.4, 2.1): every branch of the
+roof-leak intake tree, hazard first, the investigation visit (the shared visit part) with and
+without a follow-up, each at-fault result, each liability decision, settlement, and the R&R
+child that outlives the claim."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from domain.damage import DamageClaim
+from domain.rr import RrProject
+from starter.client import EventRejected, InvalidEvent, run_ops
+from tests.workflows.harness import CaseDriver, CaseHarness, claim_input, stages
+
+ClaimDriver = CaseDriver[DamageClaim]
+EXPIRED = [{"kind": "roof_penetration", "active_until": "2026-11-19"}]
+HAZARD = {"burning_smell": True}
+
+
+def templates(case: ClaimDriver, kind: str) -> list[str]:
+    """The templates of the homeowner messages of one channel, in order."""
+    return [r.payload["template"] for r in case.records(kind)]
+
+
+async def _investigating(om: CaseHarness, **changes: Any) -> ClaimDriver:
+    case = await om.open_claim(claim_input(**changes))
+    await case.stage("investigation")
+    return case
+
+
+async def _assessed(om: CaseHarness, at_fault: str) -> ClaimDriver:
+    case = await _investigating(om)
+    await case.book()
+    await case.send("field_assessment", follow_up_required=False, at_fault=at_fault)
+    return case
+
+
+async def _at_liability(om: CaseHarness) -> ClaimDriver:
+    case = await _assessed(om, "company")
+    await case.stage("liability_determination")
+    return case
+
+
+# ---- intake: the roof-leak tree, one test per branch -----------------------------------------
+
+
+async def test_company_installed_under_warranty_creates_the_claim(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        st = await case.status()
+        assert stages(st)[:3] == ["intake", "claim_created", "investigation"]
+        assert st.intake is not None and st.intake.under_warranty is True
+        assert st.recommendation == "company"
+        assert case.keys("claim") == ["claim/record"]
+        assert [r.payload["assignee"] for r in case.records("assignment")] == ["case_manager"]
+        sa = await case.search_attributes()
+        assert sa["ProcessType"] == "damage_claim" and sa["CaseStage"] == "investigation"
+
+
+async def test_company_installed_out_of_warranty_is_denied_with_the_reason(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open_claim(claim_input(entitlements=EXPIRED))
+        st = await case.result()
+        assert st.outcome == "denied" and stages(st) == ["intake", "closed"]
+        assert case.records("claim") == []
+        notice = case.records("email")[0].payload
+        assert notice["template"] == "claim_denied"
+        assert "no workmanship or roof-penetration warranty active on 2026-11-20" in \
+            notice["params"]["reason"]
+        assert (await case.search_attributes())["CaseOutcome"] == "denied"
+
+
+async def test_partner_accepting_work_takes_the_partner_path(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open_claim(claim_input(installer="partner", entitlements=[],
+                                               installer_accepting_service_work=True))
+        st = await case.stage("partner_in_progress")
+        assert st.recommendation == "partner" and st.waiting_for == "the partner's findings"
+        assert case.keys("dispatch") == ["claim/partner-dispatch"]
+        st = await case.send("partner_findings", at_fault="company")
+        assert st.stage == "liability_determination" and st.at_fault == "company"
+
+
+async def test_partner_not_accepting_with_the_company_as_warrantor_creates_the_claim(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om, installer="partner", entitlements=[],
+                                    company_is_warrantor=True)
+        st = await case.status()
+        assert st.intake is not None and "company is the warrantor" in st.intake.reason
+        assert case.keys("claim") == ["claim/record"] and case.records("dispatch") == []
+
+
+async def test_partner_not_accepting_without_a_warrantor_is_denied(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open_claim(claim_input(installer="partner", entitlements=[]))
+        st = await case.result()
+        assert st.outcome == "denied"
+        assert "not the warrantor" in case.records("email")[0].payload["params"]["reason"]
+
+
+async def test_damage_that_is_not_a_roof_leak_skips_the_warranty_check(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om, roof_leak=False, entitlements=EXPIRED)
+        st = await case.status()
+        assert st.intake is not None and st.intake.under_warranty is None
+        assert st.intake.decision == "create_claim"
+
+
+# ---- hazard first ------------------------------------------------------------------------------
+
+
+async def test_hazardous_claim_sends_the_safety_notice_before_any_other_side_effect(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om, hazard=HAZARD)
+        kinds = [r.kind for r in case.records()]
+        assert kinds[:3] == ["text", "dispatch", "claim"]
+        assert case.records()[0].payload["template"] == "safety_notice"
+        assert case.records("dispatch")[0].payload["priority"] == "P1"
+        st = await case.status()
+        assert st.hazardous and (await case.search_attributes())["Hazardous"] is True
+        # No self-scheduling texts on a hazardous claim: calls, the first at once.
+        st = await case.settle(lambda s: s.attempts.get("calls", 0) == 1)
+        assert templates(case, "text") == ["safety_notice"]
+
+
+async def test_hazardous_claim_nobody_reaches_is_escalated_never_failed(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om, hazard=HAZARD)
+        st = await case.until(lambda s: s.stage == "liability_determination")
+        assert st.escalated and st.investigation_result == "unreachable"
+        assert st.attempts["calls"] == 3
+        urgent = [r.payload for r in case.records("assignment") if r.payload["priority"] == "p1"]
+        assert any("investigation not booked" in p["reason"] for p in urgent)
+        assert await case.run_status() == "RUNNING"
+
+
+# ---- the investigation (the shared visit part) --------------------------------------------------
+
+
+async def test_investigation_texts_then_assessment_without_follow_up(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        st = await case.settle(lambda s: s.attempts.get("texts", 0) == 1)
+        assert st.stage == "investigation" and templates(case, "text") == ["self_scheduling_link"]
+        st = await case.book()
+        assert st.stage == "investigation" and st.visit.appointment is not None
+        st = await case.send("field_assessment", follow_up_required=False, at_fault="company")
+        assert st.stage == "liability_determination" and st.at_fault == "company"
+        assert st.attempts["investigation_visits"] == 1 and "follow_up_visits" not in st.attempts
+        assert "pending_appt_findings" not in stages(st)  # the claim's own stage names
+
+
+async def test_investigation_with_a_follow_up_appointment(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        await case.book("APT-1")
+        st = await case.send("field_assessment", follow_up_required=True, at_fault="company")
+        assert st.stage == "investigation" and st.visit.visit_no == 2
+        assert st.attempts["follow_up_visits"] == 1
+        await case.settle(lambda s: s.attempts.get("texts", 0) >= 1)
+        assert case.keys("text") == ["visit1/text/1", "visit2/text/1"]
+        await case.book("APT-2")
+        st = await case.send("field_assessment", follow_up_required=False,
+                             at_fault="not_company")
+        assert st.outcome == "denied"
+
+
+async def test_assessment_outcome_reminders_go_to_the_case_manager(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        await case.book()
+        st = await case.until(lambda s: any("outcome-reminder" in k
+                                            for k in case.keys("assignment")))
+        assert st.stage == "investigation"
+        assert st.waiting_for == "appointment outcome from the field tech"
+
+
+@pytest.mark.parametrize("at_fault", ["company", "not_company", "undetermined"])
+async def test_each_at_fault_result(om: CaseHarness, at_fault: str) -> None:
+    async with om.worker():
+        case = await _assessed(om, at_fault)
+        st = await case.settle(lambda s: s.at_fault is not None and s.waiting_for is not None
+                               or s.outcome is not None)
+        assert st.at_fault == at_fault
+        if at_fault == "not_company":
+            assert st.outcome == "denied"
+            assert "not at fault" in case.records("email")[-1].payload["params"]["reason"]
+            return
+        assert st.stage == "liability_determination"
+        asked = case.records("assignment")[-1].payload
+        assert asked["assignee"] == "case_manager"
+        assert asked["priority"] == ("high" if at_fault == "undetermined" else "normal")
+
+
+# ---- liability and resolution ------------------------------------------------------------------
+
+
+async def test_liability_deny_closes_denied_and_tells_the_homeowner(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        st = await case.send("liability_determined", liable_party="roofer", decision="deny")
+        assert st.outcome == "denied" and st.liability is not None
+        assert templates(case, "email")[-1] == "liability_deny"
+
+
+@pytest.mark.parametrize(("repair_by", "kind"), [("internal_work", "work_order"),
+                                                  ("service_partner", "dispatch")])
+async def test_liability_repair_then_repair_completed(om: CaseHarness, repair_by: str,
+                                                      kind: str) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        st = await case.send("liability_determined", liable_party="company", decision="repair",
+                             repair_by=repair_by)
+        assert st.stage == "resolution" and st.waiting_for == "repair"
+        assert case.keys(kind) == ["claim/repair/1"]
+        st = await case.send("repair_completed")
+        assert st.outcome == "repaired"
+        closed = case.records("crm_close")[0].payload
+        assert closed["outcome"] == "repaired" and len(closed["record_ids"]) == 2
+
+
+async def test_settlement_accepted(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        st = await case.send("liability_determined", liable_party="company", decision="settle")
+        assert st.stage == "settlement_quoting"
+        st = await case.send("settlement_accepted")
+        assert st.outcome == "settled"
+
+
+async def test_settlement_declined_goes_back_to_liability(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        await case.send("liability_determined", liable_party="company", decision="settle")
+        st = await case.send("settlement_declined")
+        assert st.stage == "liability_determination" and st.attempts["settlements_declined"] == 1
+        st = await case.send("liability_determined", liable_party="company", decision="repair")
+        assert st.stage == "resolution"
+        assert case.keys("email")[-2:] == ["claim/liability-notice/1",
+                                           "claim/liability-notice/2"]
+
+
+async def test_rr_required_starts_the_damage_project_which_outlives_the_claim(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        st = await case.send("liability_determined", liable_party="company", decision="repair",
+                             rr_required=True)
+        assert st.outcome == "project_created"
+        project_id = f"rr-{st.system_id}-CLM-1"
+        assert st.project_id == project_id
+        assert await case.run_status() == "COMPLETED"
+        project = om.driver(project_id, RrProject)
+        pst = await project.stage("removal")
+        assert pst.variant == "damage" and pst.management == "company"
+        assert pst.parent_claim_id == case.case_id
+        assert await project.run_status() == "RUNNING"
+        sa = await project.search_attributes()
+        assert sa["ProcessType"] == "removal_reinstall" and sa["CaseStage"] == "removal"
+
+
+async def test_liability_wait_reminds_the_case_manager_weekly(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        for _ in range(3):
+            await case.fire_next_timer()
+        reminders = [k for k in case.keys("assignment") if "liability-reminder" in k]
+        assert reminders == ["claim/liability-reminder/1", "claim/liability-reminder/2",
+                             "claim/liability-reminder/3"]
+
+
+# ---- spec 2.1 ----------------------------------------------------------------------------------
+
+
+async def test_no_phone_goes_to_the_case_manager_never_failed(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open_claim(claim_input(homeowner={"name": "Ana Ruiz",
+                                                          "email": "ana@example.com"}))
+        st = await case.stage("liability_determination")
+        assert st.investigation_result == "no_usable_contact"
+        assert st.failures and "no usable phone" in st.failures[0].reason
+        assert await case.run_status() == "RUNNING"
+
+
+async def test_temporal_cancel_closes_the_claim(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        await case.handle.cancel()
+        st = await case.result()
+        assert st.outcome == "cancelled"
+        sa = await case.search_attributes()
+        assert sa["CaseStage"] == "closed" and sa["CaseOutcome"] == "cancelled"
+        assert "NextDeadline" not in sa
+
+
+async def test_texts_wait_for_contact_hours(om: CaseHarness) -> None:
+    from tests.workflows.harness import zone_where_local_hour_is
+
+    now = await om.env.get_current_time()
+    night = zone_where_local_hour_is(22, now)
+    async with om.worker():
+        case = await om.open_claim(claim_input(
+            homeowner={"name": "Ana Ruiz", "phone": "+14155550100", "time_zone": night},
+            policy={"contact_hours": {"start": "08:00", "end": "20:00"}}))
+        st = await case.stage("investigation")
+        assert st.waiting_for == "contact hours for text 1" and case.records("text") == []
+        assert st.next_deadline is not None and st.next_deadline - now > timedelta(hours=9)
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+
+
+async def test_duplicate_malformed_and_out_of_stage_events(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        await case.book()
+        with pytest.raises(InvalidEvent, match="field_assessment: at_fault"):
+            await case.send("field_assessment", at_fault="maybe")
+        with pytest.raises(EventRejected, match="does not fit stage 'investigation'"):
+            await case.send("settlement_accepted")
+        with pytest.raises(InvalidEvent, match="unknown event 'remote_fix_result'"):
+            await case.send("remote_fix_result", resolved=True)
+        first = await case.send("field_assessment", event_id="fa-1", at_fault="undetermined")
+        again = await case.send("field_assessment", event_id="fa-1", at_fault="not_company")
+        assert again.at_fault == "undetermined" and again.outcome is None
+        assert first.stage == again.stage == "liability_determination"
+        await case.signal("liability_determined", liable_party="x", decision="maybe")
+        st = await case.settle(lambda s: s.rejected_total == 1)
+        assert "decision" in st.rejected_events[0].reason and st.outcome is None
+
+
+async def test_ops_on_a_claim(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _investigating(om)
+        await run_ops(om.client, case.case_id, "add_note", {"text": "called the roofer"})
+        answer = await run_ops(om.client, case.case_id, "escalate", {"reason": "VIP"})
+        assert answer.escalated
+        answer = await run_ops(om.client, case.case_id, "cancel_case", {"reason": "duplicate"})
+        assert answer.outcome == "cancelled"
+        with pytest.raises((EventRejected, WorkflowUpdateFailedError, ApplicationError)):
+            await case.send("field_assessment", at_fault="company")

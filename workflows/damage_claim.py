@@ -1,0 +1,332 @@
+"""`DamageClaimWorkflow`: a property-damage or roof-leak claim (spec 3.4), read like the seed's
+"Roof Leak Response" map: hazard first, intake (the roof-leak tree, or the non-leak path),
+claim creation and assignment recommendation, the partner path or the investigation visit (the
+visit part the O&M case uses, under the claim's own stage name), liability, resolution.
+
+The flow is a loop over the claim's stage, so a run continued for a fresh history (a claim
+waiting weeks for a person) resumes where it stood."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from domain.damage import (
+        AtFault,
+        ClaimLiabilityDetermined,
+        DamageClaim,
+        DamageClaimInput,
+        FieldAssessment,
+        PartnerFindings,
+    )
+    from domain.effects import Channel
+    from domain.homeowner import Homeowner
+    from domain.links import rr_request_for_claim
+    from domain.om import RepairCompleted, SettlementAccepted, SettlementDeclined
+    from domain.processes import RR
+    from domain.rules.hazard import hazard_reasons
+    from domain.rules.warranty import claim_intake
+    from domain.rules.zones import homeowner_zone
+    from workflows.case_base import (
+        CASE_MANAGER,
+        CaseWorkflow,
+        Close,
+        Ending,
+        EventSpec,
+        Sent,
+        events_table,
+    )
+    from workflows.visits import VisitScheduling, VisitStages, visit_event_specs
+
+INTAKE = "intake"
+CLAIM_CREATED = "claim_created"
+PARTNER = "partner_in_progress"
+INVESTIGATION = "investigation"
+LIABILITY = "liability_determination"
+RESOLUTION = "resolution"
+SETTLEMENT = "settlement_quoting"
+
+# The investigation visit shows one stage, `investigation`, however far its booking has got
+# (texts, calls, booked, waiting for the assessment): `waiting_for` and the counters say more.
+INVESTIGATION_STAGES = VisitStages(ready=INVESTIGATION, texts=INVESTIGATION, calls=INVESTIGATION,
+                                   scheduled=INVESTIGATION, findings=INVESTIGATION)
+
+
+def _stage(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+@workflow.defn(name="DamageClaimWorkflow")
+class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
+    """One execution per claim (`damage-{system_id}-{claim_no}`)."""
+
+    PROCESS = "damage_claim"
+    EVENTS = events_table(
+        *visit_event_specs(FieldAssessment, lambda c: c.visit, INVESTIGATION_STAGES),
+        EventSpec(PartnerFindings, stages=_stage(PARTNER)),
+        EventSpec(ClaimLiabilityDetermined, stages=_stage(LIABILITY)),
+        EventSpec(RepairCompleted, stages=_stage(RESOLUTION)),
+        EventSpec(SettlementAccepted, stages=_stage(SETTLEMENT)),
+        EventSpec(SettlementDeclined, stages=_stage(SETTLEMENT)),
+    )
+
+    @workflow.init
+    def __init__(self, inp: DamageClaimInput) -> None:
+        self.inp = inp
+        info = workflow.info()
+        if inp.carried_case is not None:
+            case = inp.carried_case.model_copy(deep=True)
+            case.runs += 1
+            case.outcome = None
+        else:
+            reasons = hazard_reasons(inp.hazard)
+            case = DamageClaim(
+                case_id=info.workflow_id, system_id=inp.system_id, claim_no=inp.claim_no,
+                market=inp.market, roof_leak=inp.roof_leak, hazardous=bool(reasons),
+                hazard_reasons=reasons, source_project_id=inp.project_id,
+                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
+                instance=info.first_execution_run_id)
+        if inp.policy.holidays is not None and case.holidays is None:
+            case.holidays = list(inp.policy.holidays)
+        self._init_base(case, inp.policy.contact_hours, inp.policy.continue_as_new_after_events)
+        self.visits = VisitScheduling(self, state=self.case.visit, policy=inp.policy,
+                                      outcome=FieldAssessment, stages=INVESTIGATION_STAGES,
+                                      case_manager=CASE_MANAGER)
+
+    @workflow.run
+    async def run(self, inp: DamageClaimInput) -> DamageClaim:
+        """Run the claim to its outcome."""
+        self.start_run()
+        return await self.run_case(self._flow)
+
+    async def _flow(self) -> Ending:
+        c = self.case
+        while True:
+            stage = c.stage
+            if stage in ("created", INTAKE):
+                ending = await self._intake()
+            elif stage == CLAIM_CREATED:
+                ending = await self._assignment()
+            elif stage == PARTNER:
+                ending = await self._partner_findings()
+            elif stage == INVESTIGATION:
+                ending = await self._investigation()
+            elif stage == LIABILITY:
+                ending = await self._liability()
+            elif stage == RESOLUTION:
+                ending = await self._repair()
+            elif stage == SETTLEMENT:
+                ending = await self._settlement()
+            else:  # pragma: no cover - a stage this code does not know
+                raise AssertionError(f"claim in unknown stage {stage!r}")
+            if ending is not None:
+                return ending
+
+    # ---- 1-2: intake, claim, assignment ----------------------------------------------------
+
+    async def _intake(self) -> Ending | None:
+        """Hazard first; the intake tree; the claim record and the case manager."""
+        c = self.case
+        self.enter_stage(INTAKE)
+        if c.hazardous and not c.hazard_handled:
+            await self.hazard_first()
+        c.intake = claim_intake(self.inp)
+        if c.intake.decision == "denied":
+            await self._tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
+                                       "tell the homeowner the claim is denied, and why",
+                                       reason=c.intake.reason)
+            return Close("denied")
+        receipt = await self.crm_record(self.key("claim", "record"), "claim",
+                                        "create the damage claim", None,
+                                        system_id=c.system_id, claim_no=c.claim_no,
+                                        roof_leak=str(c.roof_leak).lower())
+        c.claim_record_id = receipt.record_id if receipt else None
+        c.recommendation = c.intake.recommendation
+        await self.assign(self.key("claim", "case-manager"), CASE_MANAGER,
+                          f"damage claim: {c.intake.reason}"
+                          + (" (HAZARDOUS)" if c.hazardous else ""),
+                          summary="assign the claim to a case manager",
+                          priority="p1" if c.hazardous else "normal")
+        self.enter_stage(CLAIM_CREATED)
+        return None
+
+    async def _assignment(self) -> Ending | None:
+        """The assignment recommendation: the partner path, or the company's investigation."""
+        c = self.case
+        if c.recommendation == "partner":
+            await self.crm_record(self.key("claim", "partner-dispatch"), "dispatch",
+                                  "create the field-service dispatch to the partner", None,
+                                  system_id=c.system_id, claim_no=c.claim_no)
+            self.enter_stage(PARTNER)
+        else:
+            self.enter_stage(INVESTIGATION)
+        return None
+
+    async def _partner_findings(self) -> Ending | None:
+        got = await self.wait_reminding(
+            PartnerFindings, what="the partner's findings", series="partner-findings",
+            every=self.inp.policy.reminder_interval, key_prefix="claim")
+        if got is None:
+            return self.fresh_history()
+        self.case.investigation_result = "partner_findings"
+        return await self._at_fault(cast(PartnerFindings, got).at_fault)
+
+    # ---- 3: the investigation ---------------------------------------------------------------
+
+    async def _investigation(self) -> Ending | None:
+        """Book the investigation visit (texts, calls, appointment: the shared visit part) and
+        wait for its assessment; a follow-up visit when the assessment asks for one."""
+        c, p = self.case, self.inp.policy
+        while True:
+            booking = await self.visits.book_visit(skip_texts=c.hazardous)
+            if booking != "booked":
+                return await self._not_booked(booking)
+            assessment = await self.visits.await_outcome()
+            c.bump("investigation_visits")
+            if not assessment.follow_up_required:
+                c.investigation_result = "assessed"
+                return await self._at_fault(assessment.at_fault)
+            if c.visit.visit_no >= p.investigation_visits_max:
+                c.investigation_result = "follow_up_limit"
+                return await self._at_fault("undetermined", why=(
+                    f"{c.visit.visit_no} investigation visits without a final assessment"))
+            c.bump("follow_up_visits")
+
+    async def _not_booked(self, booking: str) -> Ending | None:
+        """Nobody could be reached, or there is no usable phone: never a failed claim (spec
+        2.1). The case manager takes it (urgently, and escalated, when hazardous) and decides
+        liability."""
+        c = self.case
+        c.investigation_result = booking
+        if c.hazardous:
+            c.escalation_reason = f"hazardous claim, homeowner not booked ({booking})"
+            self.mark(escalated=True)
+        await self.assign(self.key("claim", "not-booked"), CASE_MANAGER,
+                          f"investigation not booked ({booking}): contact the homeowner and "
+                          "determine liability", summary="assign the unbooked investigation",
+                          priority="p1" if c.hazardous else "high")
+        self.enter_stage(LIABILITY)
+        return None
+
+    async def _at_fault(self, at_fault: AtFault, why: str | None = None) -> Ending | None:
+        """Company not at fault: denied. At fault, or undetermined: the case manager
+        determines liability (and the resolution)."""
+        c = self.case
+        c.at_fault = at_fault
+        if at_fault == "not_company":
+            await self._tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
+                                       "tell the homeowner the claim is denied, and why",
+                                       reason="the investigation found the company not at fault")
+            return Close("denied")
+        reason = why or ("the company is at fault: decide repair, settlement or R&R"
+                         if at_fault == "company" else "fault could not be determined")
+        await self.assign(self.key("claim", "liability", c.bump("liability_requests")),
+                          CASE_MANAGER, f"determine liability: {reason}",
+                          summary="assign the liability determination",
+                          priority="high" if at_fault == "undetermined" else "normal")
+        self.enter_stage(LIABILITY)
+        return None
+
+    # ---- 4-5: liability and resolution --------------------------------------------------------
+
+    async def _liability(self) -> Ending | None:
+        c = self.case
+        got = await self.wait_reminding(
+            ClaimLiabilityDetermined, what="liability determination", series="liability",
+            every=self.inp.policy.reminder_interval, key_prefix="claim")
+        if got is None:
+            return self.fresh_history()
+        liability = cast(ClaimLiabilityDetermined, got)
+        c.liability = liability
+        n = c.bump("liability_decisions")
+        await self._tell_homeowner(f"liability_{liability.decision}",
+                                   self.key("claim", "liability-notice", n),
+                                   "tell the homeowner the liability decision",
+                                   decision=liability.decision)
+        if liability.decision == "deny":
+            return Close("denied")
+        if liability.decision == "settle":
+            self.enter_stage(SETTLEMENT)
+            return None
+        if liability.rr_required:
+            c.project_id = await self.start_case(RR, rr_request_for_claim(
+                self.inp, c.case_id, c.time_zone, c.holidays))
+            return Close("project_created")
+        if liability.repair_by == "service_partner":
+            await self.crm_record(self.key("claim", "repair", n), "dispatch",
+                                  "dispatch the repair to a service partner", None,
+                                  system_id=c.system_id, claim_no=c.claim_no)
+        else:
+            await self.crm_record(self.key("claim", "repair", n), "work_order",
+                                  "create the internal repair work order", None,
+                                  system_id=c.system_id, claim_no=c.claim_no)
+        self.enter_stage(RESOLUTION)
+        return None
+
+    async def _repair(self) -> Ending | None:
+        got = await self.wait_reminding(
+            RepairCompleted, what="repair", series="repair",
+            every=self.inp.policy.reminder_interval, key_prefix="claim")
+        return self.fresh_history() if got is None else Close("repaired")
+
+    async def _settlement(self) -> Ending | None:
+        got = await self.wait_reminding(
+            SettlementAccepted, SettlementDeclined, what="settlement answer",
+            series="settlement", every=self.inp.policy.reminder_interval, key_prefix="claim")
+        if got is None:
+            return self.fresh_history()
+        if isinstance(got, SettlementAccepted):
+            return Close("settled")
+        # Declined: the case manager decides again (a new offer, a repair, or a denial).
+        self.case.bump("settlements_declined")
+        self.enter_stage(LIABILITY)
+        return None
+
+    # ---- what the base asks of a process ----------------------------------------------------
+
+    async def _tell_homeowner(self, template: str, key: str, summary: str, *,
+                              reason: str = "", decision: str = "") -> Sent:
+        """A decision the homeowner must hear of (and why): by e-mail, else by text (inside
+        contact hours)."""
+        channel: Channel = "email" if self.inp.homeowner.email else "text"
+        return await self.message_homeowner(channel, template, key, summary, reason=reason,
+                                            decision=decision)
+
+    def homeowner(self) -> Homeowner:
+        """The homeowner of the claim (for notifications only)."""
+        return self.inp.homeowner
+
+    def dispatch_fields(self) -> dict[str, str]:
+        """Dispatches name the system and the claim."""
+        return {"system_id": self.case.system_id, "claim_no": self.case.claim_no}
+
+    def detail_lines(self) -> list[str]:
+        """Claim lines of the UI details (no personal data)."""
+        c = self.case
+        lines = [f"**Claim:** {c.claim_no} on system {c.system_id} ({c.market}, {c.time_zone})"
+                 f" — {'roof leak' if c.roof_leak else 'damage'}"]
+        if c.intake:
+            lines.append(f"**Intake:** {c.intake.decision}: {c.intake.reason}")
+        if c.at_fault:
+            lines.append(f"**At fault:** {c.at_fault}")
+        if c.liability:
+            lines.append(f"**Liability:** {c.liability.decision}"
+                         + (" (R&R required)" if c.liability.rr_required else ""))
+        if c.project_id:
+            lines.append(f"**R&R project:** {c.project_id}")
+        if c.source_project_id:
+            lines.append(f"**Found during R&R project:** {c.source_project_id}")
+        if c.hazard_reasons:
+            lines.append(f"**Hazard:** {'; '.join(c.hazard_reasons)}")
+        return lines
+
+    def carry_input(self) -> BaseModel:
+        """The input of the next run, carrying the claim whole (and its holiday calendar)."""
+        policy = self.inp.policy
+        if self.case.holidays is not None:
+            policy = policy.model_copy(update={"holidays": self.case.holidays})
+        return self.inp.model_copy(update={"policy": policy, "carried_case": self.case})

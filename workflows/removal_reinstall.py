@@ -1,0 +1,292 @@
+"""`RemovalReinstallWorkflow`: a removal-and-reinstall project (spec 3.5), company-managed in
+five steps or Remi-managed in four, for months.
+
+Each step that waits for the field has an expected duration; past it, the homeowner gets a
+status update and the project owner a check-in task, weekly, on the durable reminder piece
+(`overrun-{stage}` series). `step_blocked` pauses that series and `step_unblocked` resumes it
+with the time that was left. `damage_reported` starts a linked damage claim. A long project
+continues as new at its step, with its series' counts and due instants intact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import cast
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from domain.base import describe_span
+    from domain.events import Event
+    from domain.homeowner import Homeowner
+    from domain.links import claim_for_damage_found
+    from domain.processes import DAMAGE
+    from domain.reminders import Cadence
+    from domain.rr import (
+        DamageReported,
+        ReinstallCompleted,
+        ReinstallVerified,
+        RemovalCompleted,
+        RemovalReinstallInput,
+        RemovalVerified,
+        RoofingCompleted,
+        RrPolicy,
+        RrProject,
+        StepBlocked,
+        StepCompleted,
+        StepRecord,
+        StepUnblocked,
+    )
+    from domain.rules.market_routing import rr_management
+    from domain.rules.zones import homeowner_zone, zone
+    from workflows.case_base import CaseWorkflow, Close, Ending, EventSpec, events_table
+    from workflows.reminders import pause, resume, wait_with_reminders
+
+PROJECT_CREATION = "project_creation"
+REMOVAL = "removal"
+ROOFING = "roofing_work"
+REINSTALL = "reinstall"
+COMPLETION = "completion"
+REMI_INTAKE = "intake"
+VERIFY_REMOVAL = "verify_removal"
+VERIFY_REINSTALL = "verify_reinstall"
+CLOSING = "closing"
+
+PROJECT_MANAGER = "project_manager"
+REMI_COORDINATOR = "remi_coordinator"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step that waits for the field: its stage, the event that ends it, and its expected
+    duration under a policy."""
+
+    stage: str
+    done: type[StepCompleted]
+    expected: Callable[[RrPolicy], timedelta]
+    title: str
+
+
+COMPANY_STEPS = (
+    Step(REMOVAL, RemovalCompleted, lambda p: p.removal_expected, "removal"),
+    Step(ROOFING, RoofingCompleted, lambda p: p.roofing_expected, "roofing work"),
+    Step(REINSTALL, ReinstallCompleted, lambda p: p.reinstall_expected, "reinstall"),
+)
+# Remi removes, the roofer works, Remi reinstalls; the company verifies the two ends, so the
+# reinstall verification is expected after the roofing and the reinstall durations.
+REMI_STEPS = (
+    Step(VERIFY_REMOVAL, RemovalVerified, lambda p: p.removal_expected, "removal"),
+    Step(VERIFY_REINSTALL, ReinstallVerified,
+         lambda p: p.roofing_expected + p.reinstall_expected, "reinstall"),
+)
+STEP_STAGES = frozenset(s.stage for s in (*COMPANY_STEPS, *REMI_STEPS))
+OPEN_STAGES = STEP_STAGES | {PROJECT_CREATION, REMI_INTAKE}
+
+
+def overrun_series(stage: str) -> str:
+    """The reminder series of a step's overrun updates."""
+    return f"overrun-{stage}"
+
+
+def _blocked_fits(case: RrProject, _: Event) -> str | None:
+    return f"step {case.stage!r} is already blocked" if case.blocked else None
+
+
+def _unblocked_fits(case: RrProject, _: Event) -> str | None:
+    return None if case.blocked else f"step {case.stage!r} is not blocked"
+
+
+def _block(case: RrProject, event: StepBlocked) -> None:
+    case.blocked = True
+    case.blocked_reason = event.reason
+    case.bump("blocks")
+    pause(case.reminder(overrun_series(case.stage)))
+
+
+def _unblock(case: RrProject, _: Event) -> None:
+    case.blocked = False
+    case.blocked_reason = None
+    resume(case.reminder(overrun_series(case.stage)))
+
+
+def _damage_found(case: RrProject, event: DamageReported) -> None:
+    case.damage_reports += 1
+    case.claims_to_start.append(event)
+
+
+@workflow.defn(name="RemovalReinstallWorkflow")
+class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
+    """One execution per project (`rr-{system_id}-{project_no}`)."""
+
+    PROCESS = "removal_reinstall"
+    ESCALATE_TO = PROJECT_MANAGER
+    EVENTS = events_table(
+        *(EventSpec(s.done, stages=frozenset({s.stage})) for s in (*COMPANY_STEPS, *REMI_STEPS)),
+        EventSpec(StepBlocked, stages=STEP_STAGES, check=_blocked_fits,
+                  apply=cast(Callable[[object, object], None], _block), flow=False),
+        EventSpec(StepUnblocked, stages=STEP_STAGES, check=_unblocked_fits,
+                  apply=_unblock, flow=False),
+        EventSpec(DamageReported, stages=OPEN_STAGES,
+                  apply=cast(Callable[[object, object], None], _damage_found), flow=False),
+    )
+
+    @workflow.init
+    def __init__(self, inp: RemovalReinstallInput) -> None:
+        self.inp = inp
+        info = workflow.info()
+        if inp.carried_case is not None:
+            case = inp.carried_case.model_copy(deep=True)
+            case.runs += 1
+            case.outcome = None
+        else:
+            management, why = rr_management(inp.variant, inp.market, inp.remi_option,
+                                            inp.policy.non_remi_markets)
+            case = RrProject(
+                case_id=info.workflow_id, system_id=inp.system_id, project_no=inp.project_no,
+                market=inp.market, variant=inp.variant, management=management,
+                routing_reason=why, parent_claim_id=inp.parent_claim_id,
+                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
+                instance=info.first_execution_run_id)
+        if inp.policy.holidays is not None and case.holidays is None:
+            case.holidays = list(inp.policy.holidays)
+        self._init_base(case, inp.policy.contact_hours, inp.policy.continue_as_new_after_events)
+
+    @workflow.run
+    async def run(self, inp: RemovalReinstallInput) -> RrProject:
+        """Run the project to completion."""
+        self.start_run()
+        return await self.run_case(self._flow)
+
+    @property
+    def _company(self) -> bool:
+        return self.case.management == "company"
+
+    @property
+    def _owner(self) -> str:
+        return PROJECT_MANAGER if self._company else REMI_COORDINATOR
+
+    async def _flow(self) -> Ending:
+        c = self.case
+        steps = COMPANY_STEPS if self._company else REMI_STEPS
+        if c.stage == "created":
+            await self._create()
+        for step in steps:
+            if any(r.stage == step.stage and r.completed_on is not None for r in c.steps):
+                continue
+            ending = await self._run_step(step)
+            if ending is not None:
+                return ending
+        self.enter_stage(COMPLETION if self._company else CLOSING)
+        await self._start_claims()
+        await self.message_homeowner("text", "rr_completed", self.key("completed-notice"),
+                                     "tell the homeowner the project is complete")
+        return Close("completed")
+
+    async def _create(self) -> None:
+        """Step 1: the project record (closed with the project) and its owner."""
+        c = self.case
+        self.enter_stage(PROJECT_CREATION if self._company else REMI_INTAKE)
+        receipt = await self.crm_record(
+            self.key("project"), "project", "create the R&R project record", True,
+            system_id=c.system_id, project_no=c.project_no, variant=c.variant,
+            management=c.management)
+        c.project_record_id = receipt.record_id if receipt else None
+        await self.assign(self.key("owner"), self._owner,
+                          f"{c.variant} R&R project, {c.management.replace('_', ' ')}: "
+                          f"{c.routing_reason}", summary=f"assign the project to {self._owner}")
+        await self.message_homeowner("text", "rr_started", self.key("started-notice"),
+                                     "tell the homeowner the project has started",
+                                     management=c.management)
+
+    async def _run_step(self, step: Step) -> Ending | None:
+        """Wait for the step's completion; past its expected duration, weekly status updates
+        and check-ins (paused while blocked); claims for damage found on the way."""
+        c, p = self.case, self.inp.policy
+        record = next((r for r in c.steps if r.stage == step.stage), None)
+        if record is None:
+            expected = step.expected(p)
+            record = StepRecord(stage=step.stage, started_at=workflow.now(),
+                                due_at=workflow.now() + expected)
+            c.steps.append(record)
+        self.enter_stage(step.stage)
+        late = f"past its expected {describe_span(step.expected(p))}"
+
+        async def overrun(n: int) -> None:
+            record.overrun_updates = n
+            c.bump("status_updates")
+            await self.message_homeowner(
+                "text", "rr_status_update", self.key("step", step.stage, "status-update", n),
+                f"status update {n} to the homeowner: {step.title} {late}", step=step.stage)
+            c.bump("check_ins")
+            await self.assign(self.key("step", step.stage, "check-in", n), self._owner,
+                              f"{step.title} is {late}: check in with the crew and the "
+                              "homeowner", summary=f"check-in {n} on the {step.title}")
+
+        while True:
+            got = await wait_with_reminders(
+                self, step.done, series=overrun_series(step.stage),
+                cadence=Cadence(every=p.overrun_reminder_interval), first_due=record.due_at,
+                waiting_for=f"{step.done.EVENT}", remind=overrun,
+                until=lambda: bool(c.claims_to_start) or self.history_too_long())
+            if got is not None:
+                done = cast(StepCompleted, got)
+                record.completed_on = done.completed_on or self._today()
+                c.blocked = False
+                c.blocked_reason = None
+                return None
+            if c.claims_to_start:
+                await self._start_claims()
+                continue
+            return self.fresh_history()
+
+    async def _start_claims(self) -> None:
+        """A linked damage claim for each `damage_reported` taken since the last time."""
+        c = self.case
+        while c.claims_to_start:
+            found = c.claims_to_start[0]
+            n = len(c.damage_claims) + 1
+            claim = claim_for_damage_found(self.inp, c.case_id, n, found, self._today(),
+                                           c.time_zone, c.holidays)
+            claim_id = await self.start_case(DAMAGE, claim)
+            c.damage_claims.append(claim_id)
+            c.claims_to_start.pop(0)
+            self.refresh_details()
+
+    def _today(self) -> date:
+        return workflow.now().astimezone(zone(self.case.time_zone or "UTC")).date()
+
+    def homeowner(self) -> Homeowner:
+        """The homeowner of the project (for notifications only)."""
+        return self.inp.homeowner
+
+    def dispatch_fields(self) -> dict[str, str]:
+        """Records name the system and the project."""
+        return {"system_id": self.case.system_id, "project_no": self.case.project_no}
+
+    def detail_lines(self) -> list[str]:
+        """Project lines of the UI details (no personal data)."""
+        c = self.case
+        lines = [f"**Project:** {c.project_no} on system {c.system_id} ({c.market}, "
+                 f"{c.time_zone}) — {c.variant}, {c.management.replace('_', ' ')}",
+                 f"**Routing:** {c.routing_reason}"]
+        current = next((r for r in c.steps if r.stage == c.stage), None)
+        if current is not None:
+            lines.append(f"**Step due:** {current.due_at.isoformat(timespec='minutes')}"
+                         f" — overrun updates {current.overrun_updates}")
+        if c.blocked:
+            lines.append(f"**Blocked:** {c.blocked_reason}")
+        if c.parent_claim_id:
+            lines.append(f"**Started by:** {c.parent_claim_id}")
+        if c.damage_claims:
+            lines.append(f"**Damage claims:** {', '.join(c.damage_claims)}")
+        return lines
+
+    def carry_input(self) -> BaseModel:
+        """The input of the next run, carrying the project whole (and its holiday calendar)."""
+        policy = self.inp.policy
+        if self.case.holidays is not None:
+            policy = policy.model_copy(update={"holidays": self.case.holidays})
+        return self.inp.model_copy(update={"policy": policy, "carried_case": self.case})

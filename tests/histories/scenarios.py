@@ -5,12 +5,22 @@ of its steps fails the replay."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
 from temporalio.client import WorkflowHistory
 
 from domain.om import OmCaseInput
 from starter.client import run_ops
-from tests.workflows.harness import CaseHarness, OmDriver, health_stand_in, om_input
+from tests.workflows.harness import (
+    CaseDriver,
+    CaseHarness,
+    OmDriver,
+    claim_input,
+    health_stand_in,
+    om_input,
+    rr_input,
+)
 
 Scenario = Callable[[CaseHarness], Awaitable[list[WorkflowHistory]]]
 # Real contact hours in the homeowner's own zone: the contact-hours check over these histories
@@ -29,7 +39,7 @@ async def _book(case: OmDriver, appointment_id: str) -> None:
     await case.stage("appointment_scheduled")
 
 
-async def _histories(case: OmDriver) -> list[WorkflowHistory]:
+async def _histories(case: CaseDriver[Any]) -> list[WorkflowHistory]:
     """Every run of the case, oldest first (continue-as-new makes more than one)."""
     client = case.client
     histories = []
@@ -126,8 +136,71 @@ async def manual_hazardous_cancelled(om: CaseHarness) -> list[WorkflowHistory]:
         return await _histories(case)
 
 
+async def claim_investigated_settlement_declined_rr(om: CaseHarness) -> list[WorkflowHistory]:
+    """A roof-leak claim: intake under warranty, investigation texts, a booked visit with its
+    reminder, a follow-up visit booked by phone, the company at fault, a weekly liability
+    reminder, a settlement declined, then R&R required: the project is started and the claim
+    closes `project_created`."""
+    async with om.worker():
+        case = await om.open_claim(claim_input("SYS-REPLAY-CLAIM", homeowner=HOMEOWNER,
+                                               policy=POLICY))
+        await case.stage("investigation")
+        await case.until(lambda s: s.attempts.get("texts") == 1)
+        await case.book("APT-1")
+        await case.until(lambda s: s.visit.reminders_sent == 1)
+        await case.send("field_assessment", follow_up_required=True, at_fault="undetermined")
+        await case.until(lambda s: s.attempts.get("calls") == 1, max_timers=80)
+        await case.send("call_attempt_result", reached=True, scheduled=True)
+        await case.book("APT-2")
+        await case.send("field_assessment", follow_up_required=False, at_fault="company")
+        await case.fire_next_timer()  # a weekly liability reminder
+        await case.send("liability_determined", liable_party="company", decision="settle")
+        await case.send("settlement_declined")
+        await case.send("liability_determined", liable_party="company", decision="repair",
+                        rr_required=True)
+        assert (await case.result()).outcome == "project_created"
+        return await _histories(case)
+
+
+async def rr_company_overrun_blocked_damage(om: CaseHarness) -> list[WorkflowHistory]:
+    """A company-managed elective R&R: the removal overruns (two weekly updates and
+    check-ins), is blocked and unblocked, damage is reported (a claim starts), then every step
+    completes."""
+    async with om.worker():
+        case = await om.open_project(rr_input("SYS-REPLAY-RR", market="WA",
+                                              homeowner=HOMEOWNER, policy=POLICY))
+        await case.stage("removal")
+        await case.until(lambda s: s.attempts.get("check_ins") == 2, max_timers=10)
+        await case.send("step_blocked", reason="permit")
+        await om.env.sleep(timedelta(days=3))
+        await case.send("step_unblocked")
+        await case.send("damage_reported", description="cracked tiles", roof_leak=True)
+        await case.settle(lambda s: len(s.damage_claims) == 1)
+        await case.send("removal_completed")
+        await case.send("roofing_completed")
+        await case.send("reinstall_completed")
+        assert (await case.result()).outcome == "completed"
+        return await _histories(case)
+
+
+async def rr_remi_completed(om: CaseHarness) -> list[WorkflowHistory]:
+    """A Remi-managed elective R&R, its two verifications, with a rejected event."""
+    async with om.worker():
+        case = await om.open_project(rr_input("SYS-REPLAY-REMI", market="CA",
+                                              homeowner=HOMEOWNER, policy=POLICY))
+        await case.stage("verify_removal")
+        await case.signal("reinstall_verified")
+        await case.send("removal_verified")
+        await case.send("reinstall_verified")
+        assert (await case.result()).outcome == "completed"
+        return await _histories(case)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "om_simplified_to_manual_repaired": simplified_to_manual_to_repaired,
     "om_simplified_resolved": simplified_resolved,
     "om_manual_hazardous_cancelled": manual_hazardous_cancelled,
+    "claim_investigated_settlement_declined_rr": claim_investigated_settlement_declined_rr,
+    "rr_company_overrun_blocked_damage": rr_company_overrun_blocked_damage,
+    "rr_remi_completed": rr_remi_completed,
 }

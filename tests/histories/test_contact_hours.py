@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
 from domain.effects import Notification
-from domain.om import OmCaseInput
+from domain.processes import process_of_type
 from domain.rules.contact_hours import is_within_contact_hours
 from domain.rules.zones import homeowner_zone
 from domain.wire import DATA_CONVERTER
@@ -41,12 +41,18 @@ def _homeowner_messages(history: WorkflowHistory) -> list[tuple[Notification, An
     return found
 
 
+def _input_of(history: WorkflowHistory) -> Any:
+    """The run's input, as its process's model."""
+    started = history.events[0].workflow_execution_started_event_attributes
+    model = process_of_type(started.workflow_type.name).input_model
+    [inp] = DATA_CONVERTER.payload_converter.from_payloads(started.input.payloads, [model])
+    return inp
+
+
 @pytest.mark.parametrize("path", history_files(), ids=lambda p: p.stem)
 def test_every_text_and_call_is_inside_contact_hours(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    started = history.events[0].workflow_execution_started_event_attributes
-    [inp] = DATA_CONVERTER.payload_converter.from_payloads(started.input.payloads,
-                                                           [OmCaseInput])
+    inp = _input_of(history)
     tz = homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip)
     messages = _homeowner_messages(history)
     for req, scheduled, attempt in messages:
@@ -61,9 +67,7 @@ def test_the_histories_do_text_and_call_in_real_contact_hours() -> None:
     counted = 0
     for path in history_files():
         history = WorkflowHistory.from_json(path.stem, path.read_text())
-        started = history.events[0].workflow_execution_started_event_attributes
-        [inp] = DATA_CONVERTER.payload_converter.from_payloads(started.input.payloads,
-                                                               [OmCaseInput])
+        inp = _input_of(history)
         if str(inp.policy.contact_hours.start) == "08:00:00":
             counted += len(_homeowner_messages(history))
     assert counted >= 5

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from domain.rr import RrProject
 from starter.client import EventRejected, run_ops
 from tests.workflows.harness import CaseHarness, OmDriver, om_input, stages
 
@@ -152,8 +153,15 @@ async def test_repair_needing_removal_creates_an_rr_project(om: CaseHarness) -> 
         st = await case.send("liability_determined", liable_party="company",
                              decision="repair", rr_required=True)
         assert st.outcome == "project_created"
-        assert case.keys("project") == ["manual/rr-project"]
-        assert case.records("project")[0].payload["variant"] == "damage"
+        full = await case.status()
+        assert full.project_id is not None and full.project_id.startswith(
+            f"rr-{full.system_id}-om")
+        # The project is a workflow of its own that outlives the O&M case.
+        project = om.driver(full.project_id, RrProject)
+        pst = await project.stage("removal")
+        assert pst.variant == "damage" and pst.parent_claim_id == case.case_id
+        assert await project.run_status() == "RUNNING"
+        assert await case.run_status() == "COMPLETED"
 
 
 async def test_settlement_accepted(om: CaseHarness) -> None:

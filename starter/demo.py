@@ -1,4 +1,5 @@
-"""Demo O&M cases in different stages, so the local Web UI has something to show.
+"""Demo cases of every process in different stages (O&M cases, damage claims, R&R projects), so
+the local Web UI has something to show under each `ProcessType` and `CaseStage`.
 
 Seeded once: a demo case that exists already (open or closed) is left alone, so re-running
 `./dev up` never restarts a closed demo case. The script waits on stages through search
@@ -9,10 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio.client import Client
 
+from domain.damage import DamageClaimInput
 from domain.om import OmCaseInput
-from domain.processes import OM, om_case_id
+from domain.processes import DAMAGE, OM, RR, ProcessSpec
+from domain.rr import RemovalReinstallInput
 from starter.client import CaseNotFound, current_stage, open_case, send_event, wait_for_stage
 
 BASE: dict[str, Any] = {
@@ -25,15 +29,51 @@ BASE: dict[str, Any] = {
 }
 # The stages a demo case rests in once its events are in.
 RESTING = {"problem_identified", "self_scheduling_texts", "outbound_calls",
-           "appointment_scheduled", "findings_review", "closed"}
+           "appointment_scheduled", "findings_review", "closed",
+           # claims
+           "investigation", "partner_in_progress", "liability_determination",
+           # projects
+           "removal", "verify_removal"}
+HOMEOWNER = BASE["homeowner"]
+Events = list[tuple[str, dict[str, Any]]]
 
 
 def _case(system_id: str, **changes: Any) -> OmCaseInput:
     return OmCaseInput.model_validate({**BASE, "system_id": system_id, **changes})
 
 
-def demo_plans(now: datetime) -> list[tuple[OmCaseInput, list[tuple[str, dict[str, Any]]]]]:
-    """The demo cases and the events that take each to its stage."""
+def _claim(system_id: str, **changes: Any) -> DamageClaimInput:
+    return DamageClaimInput.model_validate({
+        "system_id": system_id, "claim_no": "C1", "roof_leak": True, "reported_on": "2026-11-20",
+        "entitlements": [{"kind": "roof_penetration", "active_until": "2035-01-01"}],
+        "market": "CA", "zip": "94103", "homeowner": HOMEOWNER,
+        "description": "water stain under the array", **changes})
+
+
+def _project(system_id: str, **changes: Any) -> RemovalReinstallInput:
+    return RemovalReinstallInput.model_validate({
+        "system_id": system_id, "project_no": "P1", "variant": "elective", "market": "HI",
+        "reason": "homeowner is replacing the roof", "homeowner": HOMEOWNER, **changes})
+
+
+def demo_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]:
+    """The demo cases (every process) and the events that take each to its stage."""
+    return [(OM, case, events) for case, events in _om_plans(now)] + [
+        (DAMAGE, _claim("DEMO-101"), []),
+        (DAMAGE, _claim("DEMO-102", installer="partner", installer_accepting_service_work=True,
+                        entitlements=[]), []),
+        (DAMAGE, _claim("DEMO-103", entitlements=[]), []),
+        (DAMAGE, _claim("DEMO-104", roof_leak=False, market="AZ", zip="85004",
+                        hazard={"water_in_panel": True}), []),
+        (RR, _project("DEMO-201"), []),
+        (RR, _project("DEMO-202", market="CA", zip="94103"), []),
+        (RR, _project("DEMO-203", market="WA", zip="98101"),
+         [("step_blocked", {"event_id": "demo-blocked", "reason": "waiting for the permit"})]),
+    ]
+
+
+def _om_plans(now: datetime) -> list[tuple[OmCaseInput, Events]]:
+    """The O&M demo cases and the events that take each to its stage."""
     in_3_days = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
     not_fixed = {"event_id": "demo-remote-fix", "resolved": False}
     return [
@@ -58,8 +98,8 @@ async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
     """Open the demo cases that do not exist yet and drive each to its stage; one line per
     case."""
     lines = []
-    for case, events in demo_plans(datetime.now(UTC)):
-        case_id = om_case_id(case.system_id)
+    for process, case, events in demo_plans(datetime.now(UTC)):
+        case_id = process.workflow_id(case)
         try:
             stage, running = await current_stage(client, case_id)
             lines.append(f"{case_id}: already there (stage={stage}, "
@@ -67,12 +107,14 @@ async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
             continue
         except CaseNotFound:
             pass
-        opened = await open_case(client, OM, case, task_queue)
+        opened = await open_case(client, process, case, task_queue)
         for name, payload in events:
             if name == "remote_fix_result":
                 await wait_for_stage(client, opened.case_id, {"problem_identified"})
+            if name == "step_blocked":
+                await wait_for_stage(client, opened.case_id, {"removal"})
             await send_event(client, opened.case_id, name, payload)
-        stage = await wait_for_stage(client, opened.case_id,
-                                     RESTING - (set() if not events else {"problem_identified"}))
+        settled = RESTING - ({"problem_identified"} if process is OM and events else set())
+        stage = await wait_for_stage(client, opened.case_id, settled)
         lines.append(f"{opened.case_id}: {opened.workflow_type} stage={stage}")
     return lines

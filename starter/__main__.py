@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("records", help="print the side effects recorded (store file)")
     p.add_argument("case_id", nargs="?")
 
-    sub.add_parser("demo", help="open a handful of demo O&M cases in different stages "
+    sub.add_parser("demo", help="open demo cases of every process in several stages "
                                 "(once: cases that exist already are left alone)")
 
     p = sub.add_parser("contract", help="print the events' JSON Schemas, or --write them")

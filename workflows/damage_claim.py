@@ -202,8 +202,9 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         liability."""
         c = self.case
         c.investigation_result = booking
-        if c.hazardous:
-            c.escalation_reason = f"hazardous claim, homeowner not booked ({booking})"
+        if c.hazardous or booking == "no_usable_contact":
+            c.escalation_reason = (f"hazardous claim, homeowner not booked ({booking})"
+                                   if c.hazardous else "no usable phone for the investigation")
             self.mark(escalated=True)
         await self.assign(self.key("claim", "not-booked"), CASE_MANAGER,
                           f"investigation not booked ({booking}): contact the homeowner and "

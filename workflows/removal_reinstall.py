@@ -194,6 +194,11 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             system_id=c.system_id, project_no=c.project_no, variant=c.variant,
             management=c.management)
         c.project_record_id = receipt.record_id if receipt else None
+        if not self.homeowner().phone:
+            # Spec 2.1: no usable contact never fails a case; the owner keeps the homeowner
+            # informed instead of the texts (each failed text is also recorded and assigned).
+            c.escalation_reason = "no usable phone: status updates go through the project owner"
+            self.mark(escalated=True)
         await self.assign(self.key("owner"), self._owner,
                           f"{c.variant} R&R project, {c.management.replace('_', ' ')}: "
                           f"{c.routing_reason}", summary=f"assign the project to {self._owner}")

@@ -285,7 +285,8 @@ async def test_no_phone_goes_to_the_case_manager_never_failed(om: CaseHarness) -
         case = await om.open_claim(claim_input(homeowner={"name": "Ana Ruiz",
                                                           "email": "ana@example.com"}))
         st = await case.stage("liability_determination")
-        assert st.investigation_result == "no_usable_contact"
+        assert st.investigation_result == "no_usable_contact" and st.escalated
+        assert (await case.search_attributes())["Escalated"] is True
         assert st.failures and "no usable phone" in st.failures[0].reason
         assert await case.run_status() == "RUNNING"
 

@@ -216,7 +216,8 @@ async def test_no_phone_records_the_failure_and_the_project_goes_on(om: CaseHarn
     async with om.worker():
         case = await _project(om, homeowner={"name": "Ana Ruiz"})
         st = await case.status()
-        assert st.failures and "no usable phone" in st.failures[0].reason
+        assert st.failures and "no usable phone" in st.failures[0].reason and st.escalated
+        assert (await case.search_attributes())["Escalated"] is True
         st = await case.send("removal_completed")
         assert st.stage == "roofing_work" and await case.run_status() == "RUNNING"
 

@@ -38,7 +38,6 @@ class ClaimPolicy(VisitPolicy):
     reminder_interval: timedelta = timedelta(days=7)
     # Investigation visits (the first and its follow-ups) before the case manager takes over.
     investigation_visits_max: int = Field(default=3, ge=1, le=10)
-    continue_as_new_after_events: int | None = Field(default=None, ge=20)
 
 
 class DamageReport(StrictModel):
@@ -120,7 +119,6 @@ class DamageClaim(CaseState):
     hazard_reasons: list[str] = Field(default_factory=list)
     intake: IntakeResult | None = None
     claim_record_id: str | None = None
-    recommendation: Recommendation | None = None
     visit: VisitState = Field(default_factory=VisitState)
     investigation_result: str | None = None
     at_fault: AtFault | None = None

@@ -54,7 +54,7 @@ def claim_for_damage_found(project: RemovalReinstallInput, project_case_id: str,
     company-installed, linked to the project (intake: the company's own work)."""
     return DamageClaimInput(
         system_id=project.system_id, claim_no=f"{project.project_no}-D{n}",
-        roof_leak=found.roof_leak, installer="sunrun", reported_on=reported_on,
+        roof_leak=found.roof_leak, hazard=found.hazard, installer="sunrun", reported_on=reported_on,
         market=project.market, zip=project.zip,
         homeowner=_with_zone(project.homeowner, time_zone),
         description=found.description, project_id=project_case_id,

@@ -59,9 +59,6 @@ class OmPolicy(VisitPolicy):
     equipment_eta_check_interval: timedelta = timedelta(days=7)
     partner_decision_business_days: int = Field(default=3, ge=1)
     manual_reminder_interval: timedelta = timedelta(days=7)
-    # Continue as new (same workflow, same case) once a run's history reaches this many events;
-    # None: when the server suggests it (about 10,000 events).
-    continue_as_new_after_events: int | None = Field(default=None, ge=20)
     service_territory: ServiceTerritory = Field(default_factory=ServiceTerritory)
     ineligible_channels: list[str] = Field(
         default_factory=lambda: ["new_homes", "multifamily", "military_privatized_housing"]

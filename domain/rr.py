@@ -10,16 +10,17 @@ from pydantic import Field
 
 from domain.base import BusinessKey, Instant, MarketCode, StrictModel
 from domain.case import CaseState
-from domain.contact import ContactPolicy
 from domain.events import MAX_REASON, MAX_TEXT, Event
 from domain.homeowner import Homeowner
+from domain.policy import CasePolicy
+from domain.rules.hazard import HazardFacts
 
 Variant = Literal["elective", "damage"]
 RemiOption = Literal["full_service", "sunrun_quoted"]
 Management = Literal["company", "remi_full_service", "remi_sunrun_quoted"]
 
 
-class RrPolicy(ContactPolicy):
+class RrPolicy(CasePolicy):
     """Every duration and list of an R&R project; recorded in history with the input."""
 
     removal_expected: timedelta = timedelta(days=14)
@@ -28,7 +29,6 @@ class RrPolicy(ContactPolicy):
     overrun_reminder_interval: timedelta = timedelta(days=7)
     # Markets where elective R&R is not Remi-managed (spec 4.2; NJ by the spec's decision).
     non_remi_markets: list[MarketCode] = Field(default_factory=lambda: ["HI", "PR", "WA", "NJ"])
-    continue_as_new_after_events: int | None = Field(default=None, ge=20)
 
 
 class RemovalReinstallRequest(StrictModel):
@@ -114,6 +114,8 @@ class DamageReported(Event):
 
     description: str = Field(default="", max_length=MAX_TEXT)
     roof_leak: bool = False
+    # Hazard facts (spec 4.1), when the damage is dangerous: the claim then starts hazard first.
+    hazard: HazardFacts | None = None
 
 
 # ---- the project ----------------------------------------------------------------------------
@@ -126,7 +128,6 @@ class StepRecord(StrictModel):
     started_at: Instant
     due_at: Instant
     completed_on: date | None = None
-    overrun_updates: int = 0
 
 
 class RrProject(CaseState):
@@ -143,9 +144,8 @@ class RrProject(CaseState):
     steps: list[StepRecord] = Field(default_factory=list)
     blocked: bool = False
     blocked_reason: str | None = None
-    # Damage claims started from this project (their workflow IDs), and how many were asked.
+    # Damage claims started from this project (their workflow IDs).
     damage_claims: list[str] = Field(default_factory=list)
-    damage_reports: int = 0
     # `damage_reported` events accepted and not yet turned into claims (started by the flow).
     claims_to_start: list[DamageReported] = Field(default_factory=list)
 

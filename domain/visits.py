@@ -10,11 +10,11 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from domain.base import BusinessKey, Instant, StrictModel
-from domain.contact import ContactPolicy
 from domain.events import Event
+from domain.policy import CasePolicy
 
 
-class VisitPolicy(ContactPolicy):
+class VisitPolicy(CasePolicy):
     """Counts and durations of visit scheduling; a process's policy extends it."""
 
     text_attempts: int = Field(default=3, ge=0, le=10)

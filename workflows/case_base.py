@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
@@ -76,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.events import OPS_COMMANDS, AddNote, CancelCase, Escalate, Event, OpsCommand
     from domain.homeowner import Homeowner
+    from domain.policy import CasePolicy
     from domain.processes import ProcessSpec
     from domain.reminders import Cadence
     from domain.rules.contact_hours import ContactHours, next_contact_instant, send_by
@@ -244,16 +245,37 @@ def rejection(reason: str, *, invalid: bool = False) -> ApplicationError:
                             non_retryable=True)
 
 
+class CaseInput(Protocol):
+    """What the base reads of a process's input: its policy and the case carried across
+    continue-as-new (every process input has both)."""
+
+    @property
+    def policy(self) -> CasePolicy:
+        """The case's policy."""
+        ...
+
+    @property
+    def carried_case(self) -> CaseState | None:
+        """The case of the previous run, after continue-as-new."""
+        ...
+
+    def model_copy(self, *, update: dict[str, Any] | None = None,
+                   deep: bool = False) -> Any:
+        """A copy with fields replaced (pydantic)."""
+        ...
+
+
 class CaseWorkflow(Generic[S]):
-    """Base class of every case workflow; a process sets `PROCESS` and `EVENTS`, implements
-    `homeowner`, `carry_input` (when it continues as new) and a flow that returns an `Ending`,
-    and calls `run_case(flow)` from its run method."""
+    """Base class of every case workflow; a process sets `PROCESS` and `EVENTS`, builds its
+    case with `init_case`, implements `homeowner` and a flow that returns an `Ending`, and
+    calls `run_case(flow)` from its run method."""
 
     PROCESS: ClassVar[str]
     EVENTS: ClassVar[Mapping[str, EventSpec]]
     # Who an ops `escalate` goes to when it does not take the case off its path.
     ESCALATE_TO: ClassVar[str] = CASE_MANAGER
 
+    inp: Any
     case: S
     hours: ContactHours
     max_history_events: int | None
@@ -276,6 +298,24 @@ class CaseWorkflow(Generic[S]):
         self._sa_pending = {}
         self._v2 = True
         self._consumed: set[int] = set()
+
+    def init_case(self, inp: CaseInput, new_case: Callable[[], S]) -> None:
+        """Set up a run from its input: the case carried across continue-as-new (one more run,
+        open again, under this workflow's process), or a new one from `new_case`; the policy's
+        holiday calendar when it names one; contact hours and the history limit."""
+        self.inp = inp
+        carried = cast(S | None, inp.carried_case)
+        if carried is not None:
+            case = carried.model_copy(deep=True)
+            case.runs += 1
+            case.outcome = None
+            case.process = self.PROCESS
+        else:
+            case = new_case()
+        policy = inp.policy
+        if policy.holidays is not None and case.holidays is None:
+            case.holidays = list(policy.holidays)
+        self._init_base(case, policy.contact_hours, policy.continue_as_new_after_events)
 
     # ---- what a process provides -------------------------------------------------------
 
@@ -300,8 +340,14 @@ class CaseWorkflow(Generic[S]):
         return None
 
     def carry_input(self) -> BaseModel:
-        """The input of the next run when the case continues as new, carrying the case."""
-        raise NotImplementedError
+        """The input of the next run when the case continues as new: this run's input with the
+        case carried whole, and the holiday calendar it resolved (so the next run never asks
+        again)."""
+        policy = self.inp.policy
+        if self.case.holidays is not None:
+            policy = policy.model_copy(update={"holidays": self.case.holidays})
+        return cast(BaseModel,
+                    self.inp.model_copy(update={"policy": policy, "carried_case": self.case}))
 
     # ---- status --------------------------------------------------------------------------
 
@@ -819,6 +865,13 @@ class CaseWorkflow(Generic[S]):
         the same key (spec 2.1). `contact_hours=False` is for safety notices. A text or call
         with no phone on file is not attempted: the failure policy records it. `unless`: stop
         waiting and skip the message when it becomes true (say, the homeowner booked)."""
+        return await self._send_to_homeowner(channel, template, key, summary, params,
+                                             contact_hours=contact_hours, unless=unless)
+
+    async def _send_to_homeowner(
+        self, channel: Channel, template: str, key: str, summary: str, params: dict[str, str],
+        *, contact_hours: bool = True, unless: Callable[[], bool] | None = None,
+    ) -> Sent:
         phone_needed = channel in ("text", "call_task")
         if phone_needed and not self.homeowner().phone:
             await self.record_failure(f"{channel} {template}", key,
@@ -851,6 +904,13 @@ class CaseWorkflow(Generic[S]):
                 not_before = send_by_at or workflow.now()
                 continue
             return "sent" if receipt is not None else "failed"
+
+    async def tell_homeowner(self, template: str, key: str, summary: str,
+                             **params: str) -> Sent:
+        """Tell the homeowner of a decision or a milestone: by e-mail when one is on file
+        (e-mail is not held to contact hours), else by text inside contact hours."""
+        channel: Channel = "email" if self.homeowner().email else "text"
+        return await self._send_to_homeowner(channel, template, key, summary, params)
 
     async def assign(self, key: str, assignee: str, reason: str, *, summary: str,
                      person: bool = False, priority: Priority = "normal") -> bool:

@@ -13,7 +13,6 @@ from typing import cast
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
 
     from domain.damage import (
         AtFault,
@@ -23,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
         FieldAssessment,
         PartnerFindings,
     )
-    from domain.effects import Channel
     from domain.homeowner import Homeowner
     from domain.links import rr_request_for_claim
     from domain.om import RepairCompleted, SettlementAccepted, SettlementDeclined
@@ -37,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         Close,
         Ending,
         EventSpec,
-        Sent,
         events_table,
     )
     from workflows.visits import VisitScheduling, VisitStages, visit_event_specs
@@ -65,6 +62,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     """One execution per claim (`damage-{system_id}-{claim_no}`)."""
 
     PROCESS = "damage_claim"
+    inp: DamageClaimInput
     EVENTS = events_table(
         *visit_event_specs(FieldAssessment, lambda c: c.visit, INVESTIGATION_STAGES),
         EventSpec(PartnerFindings, stages=_stage(PARTNER)),
@@ -76,23 +74,17 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
 
     @workflow.init
     def __init__(self, inp: DamageClaimInput) -> None:
-        self.inp = inp
-        info = workflow.info()
-        if inp.carried_case is not None:
-            case = inp.carried_case.model_copy(deep=True)
-            case.runs += 1
-            case.outcome = None
-        else:
+        def new_case() -> DamageClaim:
+            info = workflow.info()
             reasons = hazard_reasons(inp.hazard)
-            case = DamageClaim(
+            return DamageClaim(
                 case_id=info.workflow_id, system_id=inp.system_id, claim_no=inp.claim_no,
                 market=inp.market, roof_leak=inp.roof_leak, hazardous=bool(reasons),
                 hazard_reasons=reasons, source_project_id=inp.project_id,
                 time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
                 instance=info.first_execution_run_id)
-        if inp.policy.holidays is not None and case.holidays is None:
-            case.holidays = list(inp.policy.holidays)
-        self._init_base(case, inp.policy.contact_hours, inp.policy.continue_as_new_after_events)
+
+        self.init_case(inp, new_case)
         self.visits = VisitScheduling(self, state=self.case.visit, policy=inp.policy,
                                       outcome=FieldAssessment, stages=INVESTIGATION_STAGES,
                                       case_manager=CASE_MANAGER)
@@ -136,7 +128,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             await self.hazard_first()
         c.intake = claim_intake(self.inp)
         if c.intake.decision == "denied":
-            await self._tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
+            await self.tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
                                        "tell the homeowner the claim is denied, and why",
                                        reason=c.intake.reason)
             return Close("denied")
@@ -145,7 +137,6 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
                                         system_id=c.system_id, claim_no=c.claim_no,
                                         roof_leak=str(c.roof_leak).lower())
         c.claim_record_id = receipt.record_id if receipt else None
-        c.recommendation = c.intake.recommendation
         await self.assign(self.key("claim", "case-manager"), CASE_MANAGER,
                           f"damage claim: {c.intake.reason}"
                           + (" (HAZARDOUS)" if c.hazardous else ""),
@@ -157,7 +148,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     async def _assignment(self) -> Ending | None:
         """The assignment recommendation: the partner path, or the company's investigation."""
         c = self.case
-        if c.recommendation == "partner":
+        if c.intake is not None and c.intake.recommendation == "partner":
             await self.crm_record(self.key("claim", "partner-dispatch"), "dispatch",
                                   "create the field-service dispatch to the partner", None,
                                   system_id=c.system_id, claim_no=c.claim_no)
@@ -219,7 +210,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c = self.case
         c.at_fault = at_fault
         if at_fault == "not_company":
-            await self._tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
+            await self.tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
                                        "tell the homeowner the claim is denied, and why",
                                        reason="the investigation found the company not at fault")
             return Close("denied")
@@ -244,7 +235,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         liability = cast(ClaimLiabilityDetermined, got)
         c.liability = liability
         n = c.bump("liability_decisions")
-        await self._tell_homeowner(f"liability_{liability.decision}",
+        await self.tell_homeowner(f"liability_{liability.decision}",
                                    self.key("claim", "liability-notice", n),
                                    "tell the homeowner the liability decision",
                                    decision=liability.decision)
@@ -289,14 +280,6 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
 
     # ---- what the base asks of a process ----------------------------------------------------
 
-    async def _tell_homeowner(self, template: str, key: str, summary: str, *,
-                              reason: str = "", decision: str = "") -> Sent:
-        """A decision the homeowner must hear of (and why): by e-mail, else by text (inside
-        contact hours)."""
-        channel: Channel = "email" if self.inp.homeowner.email else "text"
-        return await self.message_homeowner(channel, template, key, summary, reason=reason,
-                                            decision=decision)
-
     def homeowner(self) -> Homeowner:
         """The homeowner of the claim (for notifications only)."""
         return self.inp.homeowner
@@ -324,10 +307,3 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         if c.hazard_reasons:
             lines.append(f"**Hazard:** {'; '.join(c.hazard_reasons)}")
         return lines
-
-    def carry_input(self) -> BaseModel:
-        """The input of the next run, carrying the claim whole (and its holiday calendar)."""
-        policy = self.inp.policy
-        if self.case.holidays is not None:
-            policy = policy.model_copy(update={"holidays": self.case.holidays})
-        return self.inp.model_copy(update={"policy": policy, "carried_case": self.case})

@@ -7,7 +7,6 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
 
     from domain.homeowner import Homeowner
     from domain.om import IssueReported, OmCase, OmCaseInput, report_fingerprint
@@ -40,15 +39,9 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
     inp: OmCaseInput
 
     def _setup(self, inp: OmCaseInput) -> None:
-        self.inp = inp
-        if inp.carried_case is not None:
-            case = inp.carried_case.model_copy(deep=True)
-            case.runs += 1
-            case.outcome = None
-            case.process = self.PROCESS
-        else:
+        def new_case() -> OmCase:
             decision = intake_decision(inp.report(), inp.policy)
-            case = OmCase(
+            return OmCase(
                 case_id=workflow.info().workflow_id, process=self.PROCESS,
                 system_id=inp.system_id, market=inp.market, hazardous=decision.hazardous,
                 hazard_reasons=decision.hazard_reasons, eligibility=decision,
@@ -56,10 +49,8 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
                 time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
                 instance=workflow.info().first_execution_run_id,
             )
-        if inp.policy.holidays is not None and case.holidays is None:
-            case.holidays = list(inp.policy.holidays)
-        self._init_base(case, inp.policy.contact_hours,
-                        inp.policy.continue_as_new_after_events)
+
+        self.init_case(inp, new_case)
 
     def homeowner(self) -> Homeowner:
         """The homeowner of the report (for notifications only)."""
@@ -85,11 +76,3 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
         if c.related_reports:
             lines.append(f"**Further reports joined:** {c.related_reports}")
         return lines
-
-    def carry_input(self) -> BaseModel:
-        """The input of the next run, carrying this case whole (and its holiday calendar)."""
-        policy = self.inp.policy
-        if self.case.holidays is not None:
-            policy = policy.model_copy(update={"holidays": self.case.holidays})
-        return self.inp.model_copy(update={"policy": policy, "carried_case": self.case})
-

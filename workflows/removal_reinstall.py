@@ -17,7 +17,6 @@ from typing import cast
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
 
     from domain.base import describe_span
     from domain.events import Event
@@ -68,11 +67,19 @@ class Step:
     done: type[StepCompleted]
     expected: Callable[[RrPolicy], timedelta]
     title: str
+    # What the step is called in a damage R&R, when it does more there (step 3: the damage
+    # repairs are done with the roof work).
+    damage_title: str | None = None
+
+    def title_for(self, variant: str) -> str:
+        """What operators and the homeowner read for this step."""
+        return self.damage_title if variant == "damage" and self.damage_title else self.title
 
 
 COMPANY_STEPS = (
     Step(REMOVAL, RemovalCompleted, lambda p: p.removal_expected, "removal"),
-    Step(ROOFING, RoofingCompleted, lambda p: p.roofing_expected, "roofing work"),
+    Step(ROOFING, RoofingCompleted, lambda p: p.roofing_expected, "roofing work",
+         damage_title="roofing work and damage repairs"),
     Step(REINSTALL, ReinstallCompleted, lambda p: p.reinstall_expected, "reinstall"),
 )
 # Remi removes, the roofer works, Remi reinstalls; the company verifies the two ends, so the
@@ -113,7 +120,6 @@ def _unblock(case: RrProject, _: Event) -> None:
 
 
 def _damage_found(case: RrProject, event: DamageReported) -> None:
-    case.damage_reports += 1
     case.claims_to_start.append(event)
 
 
@@ -122,6 +128,7 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
     """One execution per project (`rr-{system_id}-{project_no}`)."""
 
     PROCESS = "removal_reinstall"
+    inp: RemovalReinstallInput
     ESCALATE_TO = PROJECT_MANAGER
     EVENTS = events_table(
         *(EventSpec(s.done, stages=frozenset({s.stage})) for s in (*COMPANY_STEPS, *REMI_STEPS)),
@@ -135,24 +142,18 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
 
     @workflow.init
     def __init__(self, inp: RemovalReinstallInput) -> None:
-        self.inp = inp
-        info = workflow.info()
-        if inp.carried_case is not None:
-            case = inp.carried_case.model_copy(deep=True)
-            case.runs += 1
-            case.outcome = None
-        else:
+        def new_case() -> RrProject:
+            info = workflow.info()
             management, why = rr_management(inp.variant, inp.market, inp.remi_option,
                                             inp.policy.non_remi_markets)
-            case = RrProject(
+            return RrProject(
                 case_id=info.workflow_id, system_id=inp.system_id, project_no=inp.project_no,
                 market=inp.market, variant=inp.variant, management=management,
                 routing_reason=why, parent_claim_id=inp.parent_claim_id,
                 time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
                 instance=info.first_execution_run_id)
-        if inp.policy.holidays is not None and case.holidays is None:
-            case.holidays = list(inp.policy.holidays)
-        self._init_base(case, inp.policy.contact_hours, inp.policy.continue_as_new_after_events)
+
+        self.init_case(inp, new_case)
 
     @workflow.run
     async def run(self, inp: RemovalReinstallInput) -> RrProject:
@@ -181,8 +182,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
                 return ending
         self.enter_stage(COMPLETION if self._company else CLOSING)
         await self._start_claims()
-        await self.message_homeowner("text", "rr_completed", self.key("completed-notice"),
-                                     "tell the homeowner the project is complete")
+        await self.tell_homeowner("rr_completed", self.key("completed-notice"),
+                                  "tell the homeowner the project is complete")
         return Close("completed")
 
     async def _create(self) -> None:
@@ -202,9 +203,9 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
         await self.assign(self.key("owner"), self._owner,
                           f"{c.variant} R&R project, {c.management.replace('_', ' ')}: "
                           f"{c.routing_reason}", summary=f"assign the project to {self._owner}")
-        await self.message_homeowner("text", "rr_started", self.key("started-notice"),
-                                     "tell the homeowner the project has started",
-                                     management=c.management)
+        await self.tell_homeowner("rr_started", self.key("started-notice"),
+                                  "tell the homeowner the project has started",
+                                  management=c.management)
 
     async def _run_step(self, step: Step) -> Ending | None:
         """Wait for the step's completion; past its expected duration, weekly status updates
@@ -217,18 +218,18 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
                                 due_at=workflow.now() + expected)
             c.steps.append(record)
         self.enter_stage(step.stage)
+        title = step.title_for(c.variant)
         late = f"past its expected {describe_span(step.expected(p))}"
 
         async def overrun(n: int) -> None:
-            record.overrun_updates = n
             c.bump("status_updates")
             await self.message_homeowner(
                 "text", "rr_status_update", self.key("step", step.stage, "status-update", n),
-                f"status update {n} to the homeowner: {step.title} {late}", step=step.stage)
+                f"status update {n} to the homeowner: {title} {late}", step=step.stage)
             c.bump("check_ins")
             await self.assign(self.key("step", step.stage, "check-in", n), self._owner,
-                              f"{step.title} is {late}: check in with the crew and the "
-                              "homeowner", summary=f"check-in {n} on the {step.title}")
+                              f"{title} is {late}: check in with the crew and the "
+                              "homeowner", summary=f"check-in {n} on the {title}")
 
         while True:
             got = await wait_with_reminders(
@@ -279,8 +280,9 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
                  f"**Routing:** {c.routing_reason}"]
         current = next((r for r in c.steps if r.stage == c.stage), None)
         if current is not None:
+            series = c.reminders.get(overrun_series(c.stage))
             lines.append(f"**Step due:** {current.due_at.isoformat(timespec='minutes')}"
-                         f" — overrun updates {current.overrun_updates}")
+                         f" — overrun updates {series.count if series else 0}")
         if c.blocked:
             lines.append(f"**Blocked:** {c.blocked_reason}")
         if c.parent_claim_id:
@@ -288,10 +290,3 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
         if c.damage_claims:
             lines.append(f"**Damage claims:** {', '.join(c.damage_claims)}")
         return lines
-
-    def carry_input(self) -> BaseModel:
-        """The input of the next run, carrying the project whole (and its holiday calendar)."""
-        policy = self.inp.policy
-        if self.case.holidays is not None:
-            policy = policy.model_copy(update={"holidays": self.case.holidays})
-        return self.inp.model_copy(update={"policy": policy, "carried_case": self.case})

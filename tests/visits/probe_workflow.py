@@ -44,6 +44,7 @@ class VisitProbeWorkflow(CaseWorkflow[ProbeCase]):
     """Book one visit, wait for its outcome, close with what happened."""
 
     PROCESS = "visit_probe"
+    inp: ProbeInput
     EVENTS = events_table(*visit_event_specs(VisitDone, lambda case: case.visit, PROBE_STAGES))
 
     @workflow.init
@@ -91,6 +92,7 @@ class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
     resume, and continue-as-new in the middle of the wait."""
 
     PROCESS = "reminder_probe"
+    inp: ReminderProbeInput
     EVENTS = events_table(EventSpec(ProbeDone), EventSpec(ProbeRestart),
                           EventSpec(ProbePause, apply=_pause, flow=False),
                           EventSpec(ProbeResume, apply=_resume, flow=False))
@@ -147,6 +149,7 @@ class StarterProbeWorkflow(CaseWorkflow[ProbeCase]):
     closes at once: the started case outlives it."""
 
     PROCESS = "starter_probe"
+    inp: StarterProbeInput
     EVENTS = events_table()
 
     @workflow.init

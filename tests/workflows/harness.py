@@ -51,53 +51,48 @@ _ids = itertools.count(1)
 S = TypeVar("S", bound=CaseState)
 
 
+# The test homeowner: in UTC, so with ANY_TIME_POLICY nothing waits for contact hours.
+HOMEOWNER: dict[str, Any] = {"name": "Ana Ruiz", "phone": "+14155550100",
+                             "email": "ana@example.com",
+                             "address": "1 Main St, San Francisco, CA 94103", "time_zone": "UTC"}
+M = TypeVar("M", bound=BaseModel)
+
+
+def _build(model: type[M], defaults: dict[str, Any], system_id: str | None,
+           policy: dict[str, Any] | None, changes: dict[str, Any]) -> M:
+    """A process input: the defaults, a fresh system ID, the test policy, then `changes`."""
+    data = {"system_id": system_id or f"SYS-{next(_ids):05d}", "homeowner": HOMEOWNER,
+            **defaults, "policy": {**ANY_TIME_POLICY, **(policy or {})}}
+    data.update(changes)
+    return model.model_validate(data)
+
+
 def om_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
              **changes: Any) -> OmCaseInput:
     """An issue report that is eligible for the simplified track unless changed."""
-    data: dict[str, Any] = {
-        "system_id": system_id or f"SYS-{next(_ids):05d}", "case_reason": "system_failure",
-        "source": "sunrun_monitoring", "installer": "sunrun",
+    return _build(OmCaseInput, {
+        "case_reason": "system_failure", "source": "sunrun_monitoring", "installer": "sunrun",
         "installer_accepting_service_work": True, "agreement_type": "ppa",
         "acquisition_channel": "retail", "zip": "94103", "market": "CA",
-        "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
-                      "address": "1 Main St, San Francisco, CA 94103", "time_zone": "UTC"},
-        "description": "inverter shows error 21",
-        "policy": {**ANY_TIME_POLICY, **(policy or {})},
-    }
-    data.update(changes)
-    return OmCaseInput.model_validate(data)
+        "description": "inverter shows error 21"}, system_id, policy, changes)
 
 
 def claim_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
                 **changes: Any) -> DamageClaimInput:
     """A company-installed roof leak under warranty on its report date, unless changed."""
-    data: dict[str, Any] = {
-        "system_id": system_id or f"SYS-{next(_ids):05d}", "claim_no": "CLM-1",
-        "roof_leak": True, "installer": "sunrun", "installer_accepting_service_work": False,
-        "company_is_warrantor": False,
+    return _build(DamageClaimInput, {
+        "claim_no": "CLM-1", "roof_leak": True, "installer": "sunrun",
         "entitlements": [{"kind": "roof_penetration", "active_until": "2035-01-01"}],
         "reported_on": "2026-11-20", "market": "CA", "zip": "94103",
-        "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
-                      "address": "1 Main St, San Francisco, CA 94103", "time_zone": "UTC"},
-        "description": "water stain on the ceiling under the array",
-        "policy": {**ANY_TIME_POLICY, **(policy or {})},
-    }
-    data.update(changes)
-    return DamageClaimInput.model_validate(data)
+        "description": "water stain on the ceiling under the array"}, system_id, policy, changes)
 
 
 def rr_input(system_id: str | None = None, *, policy: dict[str, Any] | None = None,
              **changes: Any) -> RemovalReinstallInput:
     """An elective R&R in a non-Remi market (company-managed, five steps) unless changed."""
-    data: dict[str, Any] = {
-        "system_id": system_id or f"SYS-{next(_ids):05d}", "project_no": "P1",
-        "variant": "elective", "market": "HI", "reason": "homeowner is replacing the roof",
-        "homeowner": {"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com",
-                      "time_zone": "UTC"},
-        "policy": {**ANY_TIME_POLICY, **(policy or {})},
-    }
-    data.update(changes)
-    return RemovalReinstallInput.model_validate(data)
+    return _build(RemovalReinstallInput, {
+        "project_no": "P1", "variant": "elective", "market": "HI",
+        "reason": "homeowner is replacing the roof"}, system_id, policy, changes)
 
 
 def zone_where_local_hour_is(hour: int, now: datetime) -> str:

@@ -88,8 +88,9 @@ async def test_company_managed_five_steps(om: CaseHarness) -> None:
         assert st.outcome == "completed" and stages(st) == COMPANY
         assert [s.completed_on is not None for s in st.steps] == [True, True, True]
         assert str(st.steps[0].completed_on) == "2026-11-30"
-        assert [r.payload["template"] for r in case.records("text")] == ["rr_started",
-                                                                          "rr_completed"]
+        # Milestones by e-mail (on file here), so a project opened at night starts at once.
+        assert [r.payload["template"] for r in case.records("email")] == ["rr_started",
+                                                                           "rr_completed"]
         closed = case.records("crm_close")[0].payload
         assert closed["record_ids"] == [st.project_record_id]
 
@@ -109,7 +110,12 @@ async def test_damage_variant_takes_the_damage_repairs_in_step_3(om: CaseHarness
         await case.send("removal_completed")
         st = await case.status()
         assert st.stage == "roofing_work" and st.parent_claim_id == "damage-SYS-9-CLM-1"
-        assert "roofing_completed" in (st.waiting_for or "")
+        assert st.waiting_for == "roofing_completed"
+        await case.fire_next_timer()
+        await case.settle(_check_ins(1))
+        check_in = case.records("assignment")[-1].payload
+        assert check_in["reason"].startswith("roofing work and damage repairs is past its "
+                                             "expected 30 days")
 
 
 # ---- overruns ------------------------------------------------------------------------------------
@@ -202,14 +208,18 @@ async def test_damage_reported_starts_a_linked_claim(om: CaseHarness) -> None:
         st = await case.send("damage_reported", description="cracked tiles", roof_leak=True)
         claim_id = f"damage-{st.system_id}-P1-D1"
         st = await case.settle(lambda s: s.damage_claims == [claim_id])
-        assert st.stage == "removal" and st.damage_reports == 1
+        assert st.stage == "removal" and st.claims_to_start == []
         claim = om.driver(claim_id, DamageClaim)
         cst = await claim.stage("investigation")
-        assert cst.source_project_id == case.case_id and cst.roof_leak
+        assert cst.source_project_id == case.case_id and cst.roof_leak and not cst.hazardous
         assert cst.intake is not None and "R&R project" in cst.intake.reason
-        st = await case.send("damage_reported", event_id="dmg-2", description="gutter")
+        st = await case.send("damage_reported", event_id="dmg-2", description="sparks",
+                             hazard={"sparks_smoke_fire": True})
         st = await case.settle(lambda s: len(s.damage_claims) == 2)
         assert st.damage_claims[1].endswith("-P1-D2")
+        hazardous = om.driver(st.damage_claims[1], DamageClaim)
+        await hazardous.stage("investigation")
+        assert hazardous.records()[0].payload["template"] == "safety_notice"
 
 
 async def test_no_phone_records_the_failure_and_the_project_goes_on(om: CaseHarness) -> None:

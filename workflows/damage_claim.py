@@ -129,8 +129,8 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c.intake = claim_intake(self.inp)
         if c.intake.decision == "denied":
             await self.tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
-                                       "tell the homeowner the claim is denied, and why",
-                                       reason=c.intake.reason)
+                                      "tell the homeowner the claim is denied, and why",
+                                      reason=c.intake.reason)
             return Close("denied")
         receipt = await self.crm_record(self.key("claim", "record"), "claim",
                                         "create the damage claim", None,
@@ -211,8 +211,8 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c.at_fault = at_fault
         if at_fault == "not_company":
             await self.tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
-                                       "tell the homeowner the claim is denied, and why",
-                                       reason="the investigation found the company not at fault")
+                                      "tell the homeowner the claim is denied, and why",
+                                      reason="the investigation found the company not at fault")
             return Close("denied")
         reason = why or ("the company is at fault: decide repair, settlement or R&R"
                          if at_fault == "company" else "fault could not be determined")
@@ -236,9 +236,9 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c.liability = liability
         n = c.bump("liability_decisions")
         await self.tell_homeowner(f"liability_{liability.decision}",
-                                   self.key("claim", "liability-notice", n),
-                                   "tell the homeowner the liability decision",
-                                   decision=liability.decision)
+                                  self.key("claim", "liability-notice", n),
+                                  "tell the homeowner the liability decision",
+                                  decision=liability.decision)
         if liability.decision == "deny":
             return Close("denied")
         if liability.decision == "settle":

@@ -222,10 +222,13 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
         late = f"past its expected {describe_span(step.expected(p))}"
 
         async def overrun(n: int) -> None:
-            c.bump("status_updates")
-            await self.message_homeowner(
-                "text", "rr_status_update", self.key("step", step.stage, "status-update", n),
-                f"status update {n} to the homeowner: {title} {late}", step=step.stage)
+            # No phone: the project was escalated at creation and the owner's check-in is the
+            # update; a failure a week would only repeat that.
+            if self.homeowner().phone:
+                c.bump("status_updates")
+                await self.message_homeowner(
+                    "text", "rr_status_update", self.key("step", step.stage, "status-update", n),
+                    f"status update {n} to the homeowner: {title} {late}", step=step.stage)
             c.bump("check_ins")
             await self.assign(self.key("step", step.stage, "check-in", n), self._owner,
                               f"{title} is {late}: check in with the crew and the "
@@ -235,7 +238,7 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             got = await wait_with_reminders(
                 self, step.done, series=overrun_series(step.stage),
                 cadence=Cadence(every=p.overrun_reminder_interval), first_due=record.due_at,
-                waiting_for=f"{step.done.EVENT}", remind=overrun,
+                waiting_for=step.done.EVENT, remind=overrun,
                 until=lambda: bool(c.claims_to_start) or self.history_too_long())
             if got is not None:
                 done = cast(StepCompleted, got)

@@ -228,6 +228,9 @@ async def test_no_phone_records_the_failure_and_the_project_goes_on(om: CaseHarn
         st = await case.status()
         assert st.failures and "no usable phone" in st.failures[0].reason and st.escalated
         assert (await case.search_attributes())["Escalated"] is True
+        await case.fire_next_timer()
+        st = await case.settle(_check_ins(1))
+        assert len(st.failures) == 1 and "status_updates" not in st.attempts  # once, not weekly
         st = await case.send("removal_completed")
         assert st.stage == "roofing_work" and await case.run_status() == "RUNNING"
 

@@ -229,6 +229,8 @@ class Case:
     input: dict[str, Any]
     expected_outcome: str = ""
     expected_keys: Counter[str] = field(default_factory=Counter)
+    # Side effects of the R&R project the case starts (a repair that needs removal).
+    project_keys: Counter[str] = field(default_factory=Counter)
     # Keys that may or may not be recorded: an appointment reminder is skipped when the case
     # reaches its reminder time only after the (seconds-long) window has begun.
     maybe_keys: Counter[str] = field(default_factory=Counter)
@@ -693,8 +695,8 @@ class Run:
                 "liable_party": "company", "decision": decision, "rr_required": d == "rr"},
                 f"liability{i + 1}", final=d in ("deny", "rr"))
             c.exp(f"manual/liability-notice/{i + 1}")
-            if d == "rr":
-                c.exp("manual/rr-project")
+            if d == "rr":  # the R&R project workflow the case starts, and its first steps
+                c.project_keys.update(["project", "owner", "started-notice"])
             if d == "repair":
                 await self.wait(c, lambda p: p.stage == M_RESOLUTION and p.deadline is not None,
                                 "repair")
@@ -1619,6 +1621,13 @@ class Run:
                     undelivered += 1
             missing = c.expected_keys - suffixes
             extra = suffixes - c.expected_keys - c.maybe_keys
+            if c.project_keys:
+                project_id = getattr(final, "project_id", None) or ""
+                project: Counter[str] = Counter(
+                    "rr:" + r[0].split("/", 2)[2] for r in recs.get(project_id, []))
+                wanted = Counter({"rr:" + k: n for k, n in c.project_keys.items()})
+                missing += wanted - project
+                extra += project - wanted
             if (missing or extra or len(instances) != 1 or undelivered) and c.driver_ok:
                 fx_missing.update(missing)
                 fx_extra.update(extra)

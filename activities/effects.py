@@ -32,9 +32,11 @@ from domain.effects import (
     HolidayRequest,
     MonitoringRequest,
     Notification,
+    PartyEmail,
 )
-from domain.homeowner import mask_phone
+from domain.homeowner import Homeowner, mask_phone
 from domain.rules.business_days import us_federal_holidays
+from domain.templates import TEMPLATES, render
 
 log = structlog.get_logger("fieldservice.activities")
 
@@ -108,8 +110,25 @@ class FieldServiceActivities:
         }[req.channel]
         payload = {"channel": req.channel, "template": req.template, "to": masked,
                    "params": req.params}
-        return await self._record(req.key, req.case_id, req.channel, payload,
-                                  req.model_dump(mode="json"))
+        request = req.model_dump(mode="json")
+        if req.template in TEMPLATES:
+            request["message"] = message_for(req.template, to, req.params, req.private)
+        return await self._record(req.key, req.case_id, req.channel, payload, request)
+
+    @activity.defn(name="email_party")
+    async def email_party(self, req: PartyEmail) -> EffectReceipt:
+        """E-mail a third party (installer, Omnidian, GTR) with a named template about the
+        homeowner, copying the homeowner when the case says so. The stored record names the
+        party's role and domain and whether the homeowner was copied; the message itself, with
+        the homeowner's details, goes only to the delivery."""
+        cc = [req.about.email] if req.cc_homeowner and req.about.email else []
+        payload = {"channel": "email", "template": req.template, "to_role": req.to.role,
+                   "to": "@" + req.to.email.rsplit("@", 1)[-1],
+                   "cc": ["homeowner (email on file)"] if cc else [], "params": req.params}
+        request = req.model_dump(mode="json")
+        request["message"] = message_for(req.template, req.about, req.params, req.private)
+        request["cc"] = cc
+        return await self._record(req.key, req.case_id, "party_email", payload, request)
 
     @activity.defn(name="assign")
     async def assign(self, req: Assignment) -> EffectReceipt:
@@ -121,15 +140,28 @@ class FieldServiceActivities:
 
     @activity.defn(name="create_crm_record")
     async def create_crm_record(self, req: CrmRecordRequest) -> EffectReceipt:
-        """Create an FS case, work order, dispatch, asset update or project in the CRM."""
-        return await self._record(req.key, req.case_id, req.kind, dict(req.fields),
-                                  req.model_dump(mode="json"))
+        """Create an FS case, work order, dispatch, asset update, project, claim, support case,
+        referral or disposition in the CRM. The homeowner's details and private text go to the
+        CRM only; the stored record says they were on file."""
+        payload: dict[str, Any] = dict(req.fields)
+        if req.contact is not None:
+            payload["contact"] = "homeowner details on file"
+        if req.private:
+            payload["private_fields"] = sorted(req.private)
+        request = req.model_dump(mode="json")
+        if req.template is not None:
+            payload["template"] = req.template
+            request["message"] = message_for(req.template, req.contact or NO_CONTACT,
+                                             req.fields, req.private)
+        return await self._record(req.key, req.case_id, req.kind, payload, request)
 
     @activity.defn(name="close_crm_records")
     async def close_crm_records(self, req: CloseRecordsRequest) -> EffectReceipt:
         """Close the FS case, work orders and dispatches a case opened, with its outcome."""
-        return await self._record(req.key, req.case_id, "crm_close",
-                                  {"record_ids": req.record_ids, "outcome": req.outcome},
+        payload: dict[str, Any] = {"record_ids": req.record_ids, "outcome": req.outcome}
+        if req.comments:
+            payload["comments"] = req.comments
+        return await self._record(req.key, req.case_id, "crm_close", payload,
                                   req.model_dump(mode="json"))
 
     @activity.defn(name="request_remote_fix")
@@ -156,6 +188,30 @@ async def resolve_holidays(req: HolidayRequest) -> HolidayCalendar:
     return HolidayCalendar(holidays=sorted(set(us_federal_holidays(req.years))))
 
 
+# Who signs the support procedures' messages when a workflow does not say.
+DEFAULT_AGENT = "Customer Support"
+NO_CONTACT = Homeowner(name="(no contact on file)")
+
+
+def message_for(template: str, homeowner: Homeowner, params: dict[str, str],
+                private: dict[str, str]) -> dict[str, str]:
+    """A named template filled with the case's params, its private text and the homeowner's
+    details (delivery only: the result holds personal data)."""
+    values = {
+        "agent": DEFAULT_AGENT, **params, **private,
+        "homeowner_name": homeowner.name, "homeowner_address": homeowner.address or "(not on file)",
+        "homeowner_phone": homeowner.phone or "(no phone on file)",
+        "homeowner_email": homeowner.email or "(no e-mail on file)",
+    }
+    values.setdefault("best_time_to_reach", "any time")
+    try:
+        msg = render(template, values)
+    except ValueError as exc:
+        # A workflow that leaves a placeholder empty will not fill it on a retry.
+        raise activity_error(str(exc), "TemplateIncomplete") from None
+    return {"template": msg.template, "subject": msg.subject, "body": msg.body}
+
+
 def activity_error(message: str, error_type: str) -> Exception:
     """A non-retryable failure: retrying a request that cannot succeed only hides it."""
     from temporalio.exceptions import ApplicationError
@@ -167,6 +223,7 @@ def all_activities(acts: FieldServiceActivities) -> list[Any]:
     """Every activity a worker registers."""
     return [
         acts.notify_homeowner,
+        acts.email_party,
         acts.assign,
         acts.create_crm_record,
         acts.close_crm_records,

@@ -15,7 +15,9 @@ from domain.base import Instant, StrictModel
 from domain.homeowner import Homeowner
 
 Channel = Literal["text", "call_task", "email", "letter"]
-RecordKind = Literal["fs_case", "work_order", "dispatch", "asset_update", "project", "claim"]
+RecordKind = Literal["fs_case", "work_order", "dispatch", "asset_update", "project", "claim",
+                     "support_case", "referral", "disposition"]
+PartyRole = Literal["installer", "omnidian", "gtr"]
 Priority = Literal["normal", "high", "p1"]
 AssigneeType = Literal["team", "person"]
 
@@ -33,10 +35,38 @@ class Notification(StrictModel):
     template: str
     recipient: Homeowner
     params: dict[str, str] = Field(default_factory=dict)
+    # Personal text filled into a named template's message (`domain.templates`), never stored.
+    private: dict[str, str] = Field(default_factory=dict)
     # Texts and calls: not delivered after this instant (the end of the contact-hours opening,
     # spec 2.1); the workflow tries again at the next opening. None: no limit (safety notices,
     # e-mails, letters).
     send_by: Instant | None = None
+
+
+class PartyContact(StrictModel):
+    """A third party a case e-mails (the installer, the service department Omnidian, Green Tech
+    Renewables): its role and business address."""
+
+    role: PartyRole
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class PartyEmail(StrictModel):
+    """E-mail a third party using a named template (`domain.templates`), about the homeowner
+    `about`, copying the homeowner when `cc_homeowner` (spec 3.7: never for Concert/Beam).
+
+    `params` are the template's non-personal fields and are stored; `private` (the concern, the
+    best time to reach) and the homeowner's details are only filled into the message that is
+    delivered, never stored."""
+
+    key: str
+    case_id: str
+    template: str
+    to: PartyContact
+    about: Homeowner
+    cc_homeowner: bool = False
+    params: dict[str, str] = Field(default_factory=dict)
+    private: dict[str, str] = Field(default_factory=dict)
 
 
 class Assignment(StrictModel):
@@ -57,6 +87,15 @@ class CrmRecordRequest(StrictModel):
     case_id: str
     kind: RecordKind
     fields: dict[str, str] = Field(default_factory=dict)
+    # The homeowner the record is about (a support case holds their name and address): handed
+    # to the CRM, never stored in the record store.
+    contact: Homeowner | None = None
+    # Free text the CRM needs that may hold personal data (a case description): delivered,
+    # not stored.
+    private: dict[str, str] = Field(default_factory=dict)
+    # A named template (`domain.templates`) whose text the record carries (a referral comment),
+    # filled from `fields`, `private` and `contact` when delivered.
+    template: str | None = None
 
 
 class CloseRecordsRequest(StrictModel):
@@ -67,6 +106,8 @@ class CloseRecordsRequest(StrictModel):
     case_id: str
     record_ids: list[str]
     outcome: str
+    # Closure comments (spec 3.7: required to close a follow-up case).
+    comments: str | None = None
 
 
 class MonitoringRequest(StrictModel):

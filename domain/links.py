@@ -1,5 +1,6 @@
-"""How one process's case starts another's (spec 3.3-3.5): the input a claim or an O&M repair
-gives the R&R project it needs, and the claim an R&R project opens for damage found on the job.
+"""How one process's case starts another's (spec 3.3-3.5, 3.8): the input a claim or an O&M
+repair gives the R&R project it needs, the claim an R&R project opens for damage found on the
+job, and the O&M case, follow-up or reactivation a support inquiry starts.
 Pure functions of the parent's data, so a replay builds the same child input."""
 
 from __future__ import annotations
@@ -7,8 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from domain.damage import ClaimPolicy, DamageClaimInput
+from domain.effects import PartyRole
+from domain.followup import FollowUpInput, FollowUpPolicy
 from domain.homeowner import Homeowner
-from domain.om import OmCaseInput
+from domain.inquiry import SupportInquiryInput
+from domain.om import OmCaseInput, OmPolicy
+from domain.reactivation import ReactivationInput, ReactivationPolicy
 from domain.rr import DamageReported, RemovalReinstallInput, RrPolicy
 from domain.rules.contact_hours import ContactHours
 
@@ -60,3 +65,52 @@ def claim_for_damage_found(project: RemovalReinstallInput, project_case_id: str,
         description=found.description, project_id=project_case_id,
         policy=ClaimPolicy(contact_hours=project.policy.contact_hours,
                            holidays=list(holidays) if holidays is not None else None))
+
+
+# ---- a support inquiry's cases (spec 3.8) --------------------------------------------------
+
+
+def om_report_for_inquiry(inq: SupportInquiryInput) -> OmCaseInput:
+    """The O&M case a maintenance request or an outage opens (or joins): reported by the
+    customer, about the inquiry's system."""
+    d = inq.details
+    reason = d.case_reason or ("system_failure" if inq.inquiry == "outage"
+                               else "system_under_performance")
+    assert d.zip and d.market and d.installer is not None  # the inquiry's validator checks
+    return OmCaseInput(
+        system_id=inq.system_id, case_reason=reason, source="customer", installer=d.installer,
+        installer_accepting_service_work=bool(d.installer_accepting_service_work),
+        agreement_type=inq.agreement_type, protection_plus=d.protection_plus,
+        acquisition_channel=d.acquisition_channel, zip=d.zip, market=d.market,
+        homeowner=inq.homeowner, description=d.description, hazard=d.hazard,
+        policy=OmPolicy(contact_hours=inq.policy.contact_hours,
+                        holidays=inq.policy.holidays))
+
+
+def followup_for_inquiry(inq: SupportInquiryInput, party: PartyRole) -> FollowUpInput:
+    """The follow-up an inquiry starts with the installer or the service department, under
+    the inquiry's own CRM case ID."""
+    d = inq.details
+    email = d.installer_email if party == "installer" else inq.policy.service_department_email
+    return FollowUpInput(
+        case_id=inq.case_id, party=party, party_email=email,
+        concern=d.concern or d.description, homeowner=inq.homeowner,
+        best_time_to_reach=d.best_time_to_reach, concert_beam=d.concert_beam,
+        party_name=d.installer_name if party == "installer" else inq.policy.service_department,
+        system_id=inq.system_id, market=d.market, zip=d.zip,
+        account_manager=d.account_manager, sales_manager=d.sales_manager,
+        complaint_subtype=("Property Damage" if inq.inquiry == "personal_property_damage"
+                           else "Unresponsive Installer"),
+        policy=FollowUpPolicy(contact_hours=inq.policy.contact_hours,
+                              holidays=inq.policy.holidays))
+
+
+def reactivation_for_inquiry(inq: SupportInquiryInput) -> ReactivationInput:
+    """The reactivation an inquiry starts, by the contract in its details."""
+    d = inq.details
+    assert d.contract_id and d.payment_date and d.payment_proof  # the validator checks
+    return ReactivationInput(
+        contract_id=d.contract_id, homeowner=inq.homeowner, payment_date=d.payment_date,
+        payment_proof=d.payment_proof, system_id=inq.system_id, market=d.market, zip=d.zip,
+        policy=ReactivationPolicy(contact_hours=inq.policy.contact_hours,
+                                  holidays=inq.policy.holidays))

@@ -15,11 +15,21 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.damage import DamageClaim, DamageClaimInput
+from domain.followup import FollowUpInput, PartnerFollowUp
+from domain.inquiry import InquiryCase, SupportInquiryInput
 from domain.om import OmCase, OmCaseInput, report_fingerprint
+from domain.reactivation import Reactivation, ReactivationInput
 from domain.rr import RemovalReinstallInput, RrProject
 from domain.rules.eligibility import intake_decision
 from domain.rules.hazard import is_hazardous
 from domain.rules.market_routing import rr_management
+from domain.rules.zones import homeowner_zone
+
+
+def homeowner_zone_of(inp: Any) -> str:
+    """The zone a case's homeowner is contacted in (spec 2.1), for inputs with a homeowner, a
+    market and a ZIP code (optional in some processes)."""
+    return homeowner_zone(inp.homeowner.time_zone, inp.market or "", inp.zip)
 
 
 def om_case_id(system_id: str) -> str:
@@ -44,6 +54,8 @@ class ProcessSpec:
     # The event a second opening of the same case becomes (signal-with-start), if any, as
     # (name, payload).
     join_event: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
+    # The homeowner's time zone for contact hours (spec 2.1).
+    time_zone: Callable[[Any], str] = homeowner_zone_of
 
     @property
     def prefix(self) -> str:
@@ -120,7 +132,71 @@ RR = ProcessSpec(
     start_type=lambda inp: "RemovalReinstallWorkflow", summary=_rr_summary,
 )
 
-PROCESSES: dict[str, ProcessSpec] = {spec.name: spec for spec in (OM, DAMAGE, RR)}
+
+
+def reactivation_case_id(contract_id: str) -> str:
+    """The workflow ID of a contract's reactivation."""
+    return f"reactivation-{contract_id}"
+
+
+def followup_case_id(case_id: str) -> str:
+    """The workflow ID of a third-party follow-up (by its CRM case)."""
+    return f"followup-{case_id}"
+
+
+def inquiry_case_id(case_id: str) -> str:
+    """The workflow ID of a support inquiry (by its CRM case)."""
+    return f"inquiry-{case_id}"
+
+
+def _where(system_id: str | None, market: str | None) -> str:
+    return (f" for system {system_id}" if system_id else "") + (f" in {market}" if market else "")
+
+
+def _reactivation_summary(inp: ReactivationInput) -> str:
+    return (f"reactivation of contract {inp.contract_id}{_where(inp.system_id, inp.market)}, "
+            f"paid {inp.payment_date.isoformat()}")
+
+
+def _followup_summary(inp: FollowUpInput) -> str:
+    party = ("Green Tech Renewables (Concert/Beam)" if inp.concert_beam or inp.party == "gtr"
+             else {"installer": "the installer", "omnidian": "the service department (Omnidian)",
+                   "gtr": "Green Tech Renewables"}[inp.party])
+    return (f"follow-up with {party} for case {inp.case_id}"
+            f"{_where(inp.system_id, inp.market)}")
+
+
+def _inquiry_summary(inp: SupportInquiryInput) -> str:
+    m3 = "M3 approved" if inp.m3_approved else "before M3"
+    return (f"support inquiry {inp.case_id}: {inp.inquiry.replace('_', ' ')} "
+            f"({inp.agreement_type.upper()}, {m3}){_where(inp.system_id, inp.details.market)}")
+
+
+REACTIVATION = ProcessSpec(
+    name="reactivation", title="reactivation after non-payment",
+    workflow_types=("ReactivationWorkflow",), input_model=ReactivationInput,
+    status_model=Reactivation, workflow_id=lambda inp: reactivation_case_id(inp.contract_id),
+    start_type=lambda inp: "ReactivationWorkflow", summary=_reactivation_summary,
+)
+
+FOLLOWUP = ProcessSpec(
+    name="followup", title="third-party follow-up",
+    workflow_types=("PartnerFollowUpWorkflow",), input_model=FollowUpInput,
+    status_model=PartnerFollowUp, workflow_id=lambda inp: followup_case_id(inp.case_id),
+    start_type=lambda inp: "PartnerFollowUpWorkflow", summary=_followup_summary,
+)
+
+INQUIRY = ProcessSpec(
+    name="inquiry", title="support inquiry", workflow_types=("SupportInquiryWorkflow",),
+    input_model=SupportInquiryInput, status_model=InquiryCase,
+    workflow_id=lambda inp: inquiry_case_id(inp.case_id),
+    start_type=lambda inp: "SupportInquiryWorkflow", summary=_inquiry_summary,
+    time_zone=lambda inp: homeowner_zone(inp.homeowner.time_zone, inp.details.market or "",
+                                         inp.details.zip),
+)
+
+PROCESSES: dict[str, ProcessSpec] = {
+    spec.name: spec for spec in (OM, DAMAGE, RR, REACTIVATION, FOLLOWUP, INQUIRY)}
 
 
 def process_of(workflow_id: str) -> ProcessSpec:

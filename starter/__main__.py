@@ -89,7 +89,7 @@ async def _open(args: argparse.Namespace, queue: str) -> None:
                        EXIT_BAD_INPUT) from None
     opened = await open_case(await _client(), process, inp, queue)
     _print({"case_id": opened.case_id, "workflow_type": opened.workflow_type,
-            "summary": opened.summary})
+            "summary": opened.summary, "joined": opened.joined})
 
 
 async def _event(args: argparse.Namespace) -> None:

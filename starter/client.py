@@ -25,7 +25,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import CaseSummary
@@ -62,12 +62,18 @@ class OpenedCase:
     workflow_type: str
     run_id: str | None
     summary: str
+    # The case was open already and this opening joined it (no second case); None when the
+    # opening was a signal-with-start (O&M), which reaches the case either way and does not
+    # say which it did.
+    joined: bool | None = False
 
 
 async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
                     task_queue: str) -> OpenedCase:
     """Open the case for `inp`, or join the open one: with a join event (O&M's
-    `issue_reported`), by signal-with-start, so a second report never creates a second case."""
+    `issue_reported`), by signal-with-start, so a second report never creates a second case;
+    without one (a reactivation for the same contract), the open case is the answer
+    (`joined`)."""
     case_id = process.workflow_id(inp)
     workflow_type = process.start_type(inp)
     summary = process.summary(inp)
@@ -79,10 +85,14 @@ async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
             **kwargs)
+    except WorkflowAlreadyStartedError:
+        return OpenedCase(case_id=case_id, workflow_type=workflow_type, run_id=None,
+                          summary=summary, joined=True)
     except RPCError as err:
         raise _transport(err) from None
     return OpenedCase(case_id=case_id, workflow_type=workflow_type,
-                      run_id=handle.result_run_id, summary=summary)
+                      run_id=handle.result_run_id, summary=summary,
+                      joined=None if kwargs else False)
 
 
 def _transport(err: RPCError) -> Exception:

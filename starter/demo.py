@@ -1,4 +1,5 @@
-"""Demo cases of every process in different stages (O&M cases, damage claims, R&R projects), so
+"""Demo cases of every process in different stages (O&M cases, damage claims, R&R projects,
+reactivations, third-party follow-ups, support inquiries), so
 the local Web UI has something to show under each `ProcessType` and `CaseStage`.
 
 Seeded once: a demo case that exists already (open or closed) is left alone, so re-running
@@ -14,8 +15,11 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from domain.damage import DamageClaimInput
+from domain.followup import FollowUpInput
+from domain.inquiry import SupportInquiryInput
 from domain.om import OmCaseInput
-from domain.processes import DAMAGE, OM, RR, ProcessSpec
+from domain.processes import DAMAGE, FOLLOWUP, INQUIRY, OM, REACTIVATION, RR, ProcessSpec
+from domain.reactivation import ReactivationInput
 from domain.rr import RemovalReinstallInput
 from starter.client import CaseNotFound, current_stage, open_case, send_event, wait_for_stage
 
@@ -33,7 +37,13 @@ RESTING = {"problem_identified", "self_scheduling_texts", "outbound_calls",
            # claims
            "investigation", "partner_in_progress", "liability_determination",
            # projects
-           "removal", "verify_removal"}
+           "removal", "verify_removal",
+           # reactivations, follow-ups (inquiries rest closed)
+           "waiting_for_payment_to_clear", "back_office_verification", "om_reactivation",
+           "party_contacted"}
+# An event is sent once its case has reached this stage.
+SEND_IN = {"remote_fix_result": "problem_identified", "step_blocked": "removal",
+           "payment_verified": "back_office_verification"}
 HOMEOWNER = BASE["homeowner"]
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -56,6 +66,52 @@ def _project(system_id: str, **changes: Any) -> RemovalReinstallInput:
         "reason": "homeowner is replacing the roof", "homeowner": HOMEOWNER, **changes})
 
 
+def _reactivation(contract_id: str, paid: str, **changes: Any) -> ReactivationInput:
+    return ReactivationInput.model_validate({
+        "contract_id": contract_id, "homeowner": HOMEOWNER, "payment_date": paid,
+        "payment_proof": f"CONF-{contract_id}", "market": "CA", "zip": "94103", **changes})
+
+
+def _followup(case_id: str, **changes: Any) -> FollowUpInput:
+    return FollowUpInput.model_validate({
+        "case_id": case_id, "party": "installer", "party_email": "service@installer.example",
+        "concern": "the system was never connected to the grid", "homeowner": HOMEOWNER,
+        "best_time_to_reach": "weekday evenings", "market": "CA", "zip": "94103",
+        "account_manager": "Demo AM", "sales_manager": "Demo SM", **changes})
+
+
+def _inquiry(case_id: str, system_id: str, inquiry: str, **changes: Any) -> SupportInquiryInput:
+    details = {"market": "CA", "zip": "94103", "installer": "sunrun",
+               "installer_accepting_service_work": True, "description": "no production",
+               "installer_email": "service@installer.example",
+               "concern": "roof tiles broken during the install"}
+    return SupportInquiryInput.model_validate({
+        "case_id": case_id, "system_id": system_id, "agreement_type": "ppa",
+        "m3_approved": True, "inquiry": inquiry, "homeowner": HOMEOWNER,
+        "details": details, **changes})
+
+
+def _support_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]:
+    """Reactivations, follow-ups and inquiries (an inquiry joins DEMO-001's O&M case)."""
+    today = now.date().isoformat()
+    return [
+        (REACTIVATION, _reactivation("CON-DEMO-1", today), []),
+        (REACTIVATION, _reactivation("CON-DEMO-2", "2026-01-05"), []),
+        (REACTIVATION, _reactivation("CON-DEMO-3", "2026-01-05"),
+         [("payment_verified", {"event_id": "demo-verified", "approved": True})]),
+        (FOLLOWUP, _followup("CS-DEMO-1"), []),
+        (FOLLOWUP, _followup("CS-DEMO-2", concert_beam=True, party_email=None), []),
+        (FOLLOWUP, _followup("CS-DEMO-3", party="omnidian",
+                             party_email="care@service-department.example"), []),
+        (INQUIRY, _inquiry("INQ-DEMO-1", "DEMO-301", "cleaning"), []),
+        (INQUIRY, _inquiry("INQ-DEMO-2", "DEMO-001", "maintenance_request"), []),
+        (INQUIRY, _inquiry("INQ-DEMO-3", "DEMO-302", "personal_property_damage",
+                           m3_approved=False), []),
+        (INQUIRY, _inquiry("INQ-DEMO-4", "DEMO-303", "monitoring_access",
+                           agreement_type="ric"), []),
+    ]
+
+
 def demo_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]:
     """The demo cases (every process) and the events that take each to its stage."""
     return [(OM, case, events) for case, events in _om_plans(now)] + [
@@ -69,7 +125,7 @@ def demo_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]:
         (RR, _project("DEMO-202", market="CA", zip="94103"), []),
         (RR, _project("DEMO-203", market="WA", zip="98101"),
          [("step_blocked", {"event_id": "demo-blocked", "reason": "waiting for the permit"})]),
-    ]
+    ] + _support_plans(now)
 
 
 def _om_plans(now: datetime) -> list[tuple[OmCaseInput, Events]]:
@@ -109,10 +165,8 @@ async def seed_demo_cases(client: Client, task_queue: str) -> list[str]:
             pass
         opened = await open_case(client, process, case, task_queue)
         for name, payload in events:
-            if name == "remote_fix_result":
-                await wait_for_stage(client, opened.case_id, {"problem_identified"})
-            if name == "step_blocked":
-                await wait_for_stage(client, opened.case_id, {"removal"})
+            if name in SEND_IN:
+                await wait_for_stage(client, opened.case_id, {SEND_IN[name]})
             await send_event(client, opened.case_id, name, payload)
         settled = RESTING - ({"problem_identified"} if process is OM and events else set())
         stage = await wait_for_stage(client, opened.case_id, settled)

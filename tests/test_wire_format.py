@@ -54,3 +54,33 @@ def test_the_shipped_example_inputs_parse() -> None:
     for path in examples:
         process = PROCESSES[path.name.removesuffix("-case.json")]
         process.input_model.model_validate_json(path.read_text())
+
+
+HOMEOWNER = '{"name": "Ana Ruiz", "phone": "+14155550100", "email": "ana@example.com"}'
+
+
+def test_the_spec_examples_of_the_support_processes_parse() -> None:
+    """Spec 5's `ReactivationWorkflow`, `PartnerFollowUpWorkflow` and `SupportInquiryWorkflow`
+    inputs, with the fields and policy names written there."""
+    from datetime import date
+
+    from domain.followup import FollowUpInput
+    from domain.inquiry import SupportInquiryInput
+    from domain.reactivation import ReactivationInput
+
+    re_inp = ReactivationInput.model_validate_json(
+        '{"contract_id": "C-1", "homeowner": ' + HOMEOWNER + ', "payment_date": "2026-11-16",'
+        ' "payment_proof": "CONF-123", "policy": {"clearing_business_days": 10,'
+        ' "verification_reminder_business_days": 2, "holidays": ["2026-11-26"]}}')
+    assert re_inp.policy.holidays == [date(2026, 11, 26)]
+    fu = FollowUpInput.model_validate_json(
+        '{"case_id": "CS-1", "party": "installer", "party_email": "svc@installer.example",'
+        ' "concern": "not connected", "homeowner": ' + HOMEOWNER + ','
+        ' "best_time_to_reach": "evenings", "concert_beam": false,'
+        ' "policy": {"no_contact_referral_after": "P2D", "commitment_interval": "P7D"}}')
+    assert fu.policy.commitment_interval == timedelta(days=7)
+    inq = SupportInquiryInput.model_validate_json(
+        '{"case_id": "INQ-1", "system_id": "SYS-1", "agreement_type": "ric",'
+        ' "m3_approved": true, "inquiry": "monitoring_data",'
+        ' "already_contacted_omnidian": false, "homeowner": ' + HOMEOWNER + ', "details": {}}')
+    assert inq.inquiry == "monitoring_data"

@@ -25,8 +25,11 @@ from workflows.case_base import CaseWorkflow
 from workflows.damage_claim import DamageClaimWorkflow
 from workflows.om_manual import OmManualWorkflow
 from workflows.om_simplified import OmSimplifiedWorkflow
+from workflows.partner_followup import PartnerFollowUpWorkflow
+from workflows.reactivation import ReactivationWorkflow
 from workflows.removal_reinstall import RemovalReinstallWorkflow
 from workflows.search_attributes import ALL_KEYS, TYPES
+from workflows.support_inquiry import SupportInquiryWorkflow
 
 # Workflow type name -> class, for every workflow type of every process in `PROCESSES`.
 WORKFLOW_CLASSES: dict[str, type[CaseWorkflow[Any]]] = {
@@ -34,6 +37,9 @@ WORKFLOW_CLASSES: dict[str, type[CaseWorkflow[Any]]] = {
     "OmManualWorkflow": OmManualWorkflow,
     "DamageClaimWorkflow": DamageClaimWorkflow,
     "RemovalReinstallWorkflow": RemovalReinstallWorkflow,
+    "ReactivationWorkflow": ReactivationWorkflow,
+    "PartnerFollowUpWorkflow": PartnerFollowUpWorkflow,
+    "SupportInquiryWorkflow": SupportInquiryWorkflow,
 }
 
 

@@ -71,6 +71,8 @@ with workflow.unsafe.imports_passed_through():
         EffectReceipt,
         HolidayRequest,
         Notification,
+        PartyContact,
+        PartyEmail,
         Priority,
         RecordKind,
     )
@@ -96,7 +98,7 @@ CANCELLED = "cancelled"
 BASE_V2 = "case-base-v2"
 CASE_MANAGER = "case_manager"
 # CRM record kinds a case closes with itself (spec 2.1).
-CLOSED_WITH_CASE = frozenset({"fs_case", "work_order", "dispatch", "claim"})
+CLOSED_WITH_CASE = frozenset({"fs_case", "work_order", "dispatch", "claim", "support_case"})
 # Side effects are a store write and, when configured, one HTTP delivery (10 s timeout): a
 # worker killed mid-activity delays the case by this much, not by minutes.
 EFFECT_TIMEOUT = timedelta(seconds=30)
@@ -267,8 +269,8 @@ class CaseInput(Protocol):
 
 class CaseWorkflow(Generic[S]):
     """Base class of every case workflow; a process sets `PROCESS` and `EVENTS`, builds its
-    case with `init_case`, implements `homeowner` and a flow that returns an `Ending`, and
-    calls `run_case(flow)` from its run method."""
+    case with `init_case`, implements a flow that returns an `Ending` (and `homeowner` when it
+    is not the input's), and calls `run_case(flow)` from its run method."""
 
     PROCESS: ClassVar[str]
     EVENTS: ClassVar[Mapping[str, EventSpec]]
@@ -320,12 +322,17 @@ class CaseWorkflow(Generic[S]):
     # ---- what a process provides -------------------------------------------------------
 
     def homeowner(self) -> Homeowner:
-        """The homeowner of this case (for notifications only)."""
-        raise NotImplementedError
+        """The homeowner of this case (for notifications, party e-mails and CRM records only):
+        the input's `homeowner`, unless a process says otherwise."""
+        return cast(Homeowner, self.inp.homeowner)
 
     def detail_lines(self) -> list[str]:
         """Process-specific lines for the UI's current details (no personal data)."""
         return []
+
+    def closure_comments(self) -> str | None:
+        """The comments the case's CRM records are closed with (a follow-up's are required)."""
+        return None
 
     async def on_escalate(self, cmd: Escalate) -> Ending | None:
         """What the ops `escalate` command does: an `Ending` takes the case off its path (the
@@ -667,7 +674,8 @@ class CaseWorkflow(Generic[S]):
             await self.effect(
                 FieldServiceActivities.close_crm_records,
                 CloseRecordsRequest(key=self.key("close-records"), case_id=self.case.case_id,
-                                    record_ids=list(self.case.crm_records), outcome=outcome),
+                                    record_ids=list(self.case.crm_records), outcome=outcome,
+                                    comments=self.closure_comments()),
                 what="close the case's CRM records", summary=f"close the CRM records ({outcome})")
         self.refresh_details()
 
@@ -871,6 +879,7 @@ class CaseWorkflow(Generic[S]):
     async def _send_to_homeowner(
         self, channel: Channel, template: str, key: str, summary: str, params: dict[str, str],
         *, contact_hours: bool = True, unless: Callable[[], bool] | None = None,
+        private: Mapping[str, str] | None = None,
     ) -> Sent:
         phone_needed = channel in ("text", "call_task")
         if phone_needed and not self.homeowner().phone:
@@ -893,7 +902,7 @@ class CaseWorkflow(Generic[S]):
                 return "skipped"
             req = Notification(key=key, case_id=self.case.case_id, channel=channel,
                                template=template, recipient=self.homeowner(), params=params,
-                               send_by=send_by_at)
+                               private=dict(private or {}), send_by=send_by_at)
             try:
                 receipt = await self.effect(FieldServiceActivities.notify_homeowner, req,
                                             what=f"{channel} {template}", summary=summary,
@@ -905,12 +914,14 @@ class CaseWorkflow(Generic[S]):
                 continue
             return "sent" if receipt is not None else "failed"
 
-    async def tell_homeowner(self, template: str, key: str, summary: str,
-                             **params: str) -> Sent:
+    async def tell_homeowner(self, template: str, key: str, summary: str, *,
+                             private: Mapping[str, str] | None = None, **params: str) -> Sent:
         """Tell the homeowner of a decision or a milestone: by e-mail when one is on file
-        (e-mail is not held to contact hours), else by text inside contact hours."""
+        (e-mail is not held to contact hours), else by text inside contact hours. `private`:
+        text filled into the message but never stored (closure comments)."""
         channel: Channel = "email" if self.homeowner().email else "text"
-        return await self._send_to_homeowner(channel, template, key, summary, params)
+        return await self._send_to_homeowner(channel, template, key, summary, params,
+                                             private=private)
 
     async def assign(self, key: str, assignee: str, reason: str, *, summary: str,
                      person: bool = False, priority: Priority = "normal") -> bool:
@@ -927,7 +938,25 @@ class CaseWorkflow(Generic[S]):
         """Create a CRM record once per key. FS cases, work orders, dispatches and claims are
         closed with the case (`close_with_case` overrides: an R&R project closes its own
         project record; a project a case starts for others outlives it)."""
-        req = CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind, fields=fields)
+        return await self._crm(CrmRecordRequest(key=key, case_id=self.case.case_id, kind=kind,
+                                                fields=fields), summary, close_with_case)
+
+    async def crm_record_about_homeowner(self, key: str, kind: RecordKind, summary: str, *,
+                                         fields: Mapping[str, str],
+                                         private: Mapping[str, str] | None = None,
+                                         template: str | None = None,
+                                         ) -> EffectReceipt | None:
+        """`crm_record` for a record that holds the homeowner's details (a support case with
+        name and address) and private text (a description), and may carry a named template's
+        text (a referral comment): all go to the CRM, not to the record store."""
+        return await self._crm(CrmRecordRequest(
+            key=key, case_id=self.case.case_id, kind=kind, fields=dict(fields),
+            contact=self.homeowner(), private=dict(private or {}), template=template),
+            summary, None)
+
+    async def _crm(self, req: CrmRecordRequest, summary: str,
+                   close_with_case: bool | None) -> EffectReceipt | None:
+        kind = req.kind
         receipt = await self.effect(FieldServiceActivities.create_crm_record, req,
                                     what=f"create {kind}", summary=summary)
         closes = close_with_case if close_with_case is not None else kind in CLOSED_WITH_CASE
@@ -975,35 +1004,58 @@ class CaseWorkflow(Generic[S]):
         O&M case), as a child that outlives this case when `outlive` (spec: the project runs on
         after the claim closes). A case already open under that ID is joined with the
         process's join event instead of duplicated. Returns the case's workflow ID."""
+        case_id, _ = await self.open_or_join(process, inp, outlive=outlive)
+        return case_id
+
+    async def open_or_join(self, process: ProcessSpec, inp: BaseModel, *,
+                           outlive: bool = True) -> tuple[str, bool]:
+        """`start_case`, also saying whether an open case was joined (True) rather than
+        started."""
         case_id = process.workflow_id(inp)
         self._check_interrupt()
         self.flush_search_attributes()
+        joined = False
         try:
             await workflow.start_child_workflow(
                 process.start_type(inp), inp, id=case_id, static_summary=process.summary(inp),
                 parent_close_policy=(ParentClosePolicy.ABANDON if outlive
                                      else ParentClosePolicy.TERMINATE))
         except WorkflowAlreadyStartedError:
+            joined = True
             if process.join_event is not None:
                 name, payload = process.join_event(inp)
                 await workflow.get_external_workflow_handle(case_id).signal(name, payload)
-        workflow.logger.info("case started", extra={"case_id": self.case.case_id,
-                                                   "process_type": process.name})
-        return case_id
+        workflow.logger.info("case joined" if joined else "case started",
+                             extra={"case_id": self.case.case_id, "process_type": process.name})
+        return case_id, joined
 
     async def wait_reminding(self, model: type[Event], *more: type[Event], what: str,
-                             series: str, every: timedelta, key_prefix: str,
+                             series: str, every: timedelta | Cadence, key_prefix: str,
                              assignee: str = CASE_MANAGER) -> Event | None:
         """Wait for a person or a party (`what`), reminding `assignee` on a cadence of `every`
-        on the durable reminder piece; None when the history has grown long enough to continue
-        as new (the series carries over, and the next run waits on)."""
+        (a duration, or a business-day `Cadence`) on the durable reminder piece; None when the
+        history has grown long enough to continue as new (the series carries over, and the
+        next run waits on)."""
         async def remind(n: int) -> None:
             await self.assign(self.key(key_prefix, f"{series}-reminder", n), assignee,
                               f"still waiting for {what}", summary=f"{what} reminder {n}")
 
+        cadence = every if isinstance(every, Cadence) else Cadence(every=every)
         return await wait_with_reminders(
-            self, model, *more, series=series, cadence=Cadence(every=every), waiting_for=what,
+            self, model, *more, series=series, cadence=cadence, waiting_for=what,
             remind=remind, until=self.history_too_long)
+
+    async def email_party(self, template: str, key: str, summary: str, to: PartyContact, *,
+                          cc_homeowner: bool, private: Mapping[str, str] | None = None,
+                          **params: str) -> bool:
+        """E-mail a third party (installer, Omnidian, GTR) once per key with a named template
+        about this case's homeowner; False when it failed for good (recorded, assigned)."""
+        req = PartyEmail(key=key, case_id=self.case.case_id, template=template, to=to,
+                         about=self.homeowner(), cc_homeowner=cc_homeowner, params=params,
+                         private=dict(private or {}))
+        return await self.effect(FieldServiceActivities.email_party, req,
+                                 what=f"e-mail {to.role} {template}",
+                                 summary=summary) is not None
 
     def dispatch_fields(self) -> dict[str, str]:
         """Fields a process adds to its dispatches (the system ID, say)."""

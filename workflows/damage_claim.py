@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
         FieldAssessment,
         PartnerFindings,
     )
-    from domain.homeowner import Homeowner
     from domain.links import rr_request_for_claim
     from domain.om import RepairCompleted, SettlementAccepted, SettlementDeclined
     from domain.processes import RR
@@ -279,10 +278,6 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         return None
 
     # ---- what the base asks of a process ----------------------------------------------------
-
-    def homeowner(self) -> Homeowner:
-        """The homeowner of the claim (for notifications only)."""
-        return self.inp.homeowner
 
     def dispatch_fields(self) -> dict[str, str]:
         """Dispatches name the system and the claim."""

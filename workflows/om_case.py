@@ -8,7 +8,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
 
-    from domain.homeowner import Homeowner
     from domain.om import IssueReported, OmCase, OmCaseInput, report_fingerprint
     from domain.rules.eligibility import intake_decision, report_hazard
     from domain.rules.zones import homeowner_zone
@@ -51,10 +50,6 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
             )
 
         self.init_case(inp, new_case)
-
-    def homeowner(self) -> Homeowner:
-        """The homeowner of the report (for notifications only)."""
-        return self.inp.homeowner
 
     def dispatch_fields(self) -> dict[str, str]:
         """Dispatches name the system."""

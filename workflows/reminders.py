@@ -8,9 +8,10 @@ time that was left. Idempotency keys come from the stored count, never from a lo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, overload
+from typing import Any, Protocol, cast, overload
 
 from temporalio import workflow
 
@@ -41,6 +42,19 @@ class ReminderHost(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Series:
+    """One reminder series of a wait: its name in the case state, its cadence, what to do each
+    time it falls due (`remind(n)`, `n` the stored count), the first due instant (else one
+    cadence step from the first wait), and at most `limit` reminders (None: no limit)."""
+
+    name: str
+    cadence: Cadence
+    remind: Remind
+    first_due: datetime | None = None
+    limit: int | None = None
+
+
 @overload
 async def wait_with_reminders(
     host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
@@ -64,37 +78,74 @@ async def wait_with_reminders(
     Returns the event; the series then stops (its count stays, for the next round). Returns
     None when `until` becomes true first (the case is about to continue as new): the series
     stays running, and the next run's wait picks it up at its stored due instant."""
-    state = host.case.reminder(series)
-    holidays = await host.business_calendar() if cadence.business_days else []
+    return await wait_with_series(
+        host, *models, series=[Series(series, cadence, remind, first_due)],
+        waiting_for=waiting_for, until=until)
+
+
+async def wait_with_series(
+    host: ReminderHost, *models: type[Event], series: Sequence[Series], waiting_for: str,
+    deadline: datetime | None = None, until: Callable[[], bool] | None = None,
+) -> Event | None:
+    """`wait_with_reminders` with several series at once (a follow-up's weekly e-mail to the
+    homeowner and its reminders to Sales) and an optional `deadline`. Returns the event, or
+    None when `until` became true or the deadline passed (the series stay running: a later
+    wait, in this run or the next, picks them up at their stored due instants)."""
+    states = [(s, host.case.reminder(s.name)) for s in series]
     zone = host.case.time_zone or "UTC"
-    if not state.running:
-        state.next_due = first_due or next_due(workflow.now(), cadence, zone, holidays)
+    holidays = (await host.business_calendar()
+                if any(s.cadence.business_days for s in series) else [])
+    for s, state in states:
+        if not state.running:
+            state.next_due = s.first_due or next_due(workflow.now(), s.cadence, zone, holidays)
+
+    def active(s: Series, state: ReminderSeries) -> bool:
+        return (not state.paused and state.next_due is not None
+                and (s.limit is None or state.count < s.limit))
+
     while True:
         if until is not None and until():
             return None
-        if state.paused:
-            got = await host.next_event(
-                *models, deadline=None, waiting_for=f"{waiting_for} (reminders paused)",
-                summary=f"wait for {waiting_for}; reminders paused",
-                stop=lambda: not state.paused or (until is not None and until()))
+        running = [(s, st) for s, st in states if active(s, st)]
+        soonest = min(running, key=lambda pair: cast(datetime, pair[1].next_due), default=None)
+        wake = soonest[1].next_due if soonest else None
+        if deadline is not None and (wake is None or deadline < wake):
+            wake = deadline
+        paused_then = [st.paused for _, st in states]
+        if soonest is not None:
+            s, st = soonest
+            summary = (f"wait for {waiting_for} ({s.name.replace('-', ' ')} "
+                       f"{st.count + 1}, {s.cadence.describe()})"
+                       if len(states) > 1 else
+                       f"wait for {waiting_for} (reminder {st.count + 1}, "
+                       f"{s.cadence.describe()})")
+            waits_for = waiting_for
+        elif any(paused_then):
+            summary, waits_for = (f"wait for {waiting_for}; reminders paused",
+                                  f"{waiting_for} (reminders paused)")
         else:
-            assert state.next_due is not None
-            got = await host.next_event(
-                *models, deadline=state.next_due, waiting_for=waiting_for,
-                summary=f"wait for {waiting_for} (reminder {state.count + 1}, "
-                        f"{cadence.describe()})",
-                stop=lambda: state.paused or (until is not None and until()))
+            summary, waits_for = f"wait for {waiting_for}", waiting_for
+        def changed(then: list[bool] = paused_then) -> bool:
+            return ([st.paused for _, st in states] != then
+                    or (until is not None and until()))
+
+        got = await host.next_event(*models, deadline=wake, waiting_for=waits_for,
+                                    summary=summary, stop=changed)
         if got is not None:
-            state.next_due = None
-            state.paused = False
-            state.left_when_paused = None
+            for _, state in states:
+                state.next_due = None
+                state.paused = False
+                state.left_when_paused = None
             return got
-        if state.paused or state.next_due is None or workflow.now() < state.next_due:
-            continue  # paused, resumed or stopped while waiting
-        state.count += 1
-        due = state.next_due
-        state.next_due = next_due(due, cadence, zone, holidays)
-        await remind(state.count)
+        for s, state in states:
+            if not active(s, state) or workflow.now() < cast(datetime, state.next_due):
+                continue  # paused, resumed or not due yet
+            state.count += 1
+            due = cast(datetime, state.next_due)
+            state.next_due = next_due(due, s.cadence, zone, holidays)
+            await s.remind(state.count)
+        if deadline is not None and workflow.now() >= deadline:
+            return None
 
 
 def pause(series: ReminderSeries) -> None:

@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
 
     from domain.base import describe_span
     from domain.events import Event
-    from domain.homeowner import Homeowner
     from domain.links import claim_for_damage_found
     from domain.processes import DAMAGE
     from domain.reminders import Cadence
@@ -266,10 +265,6 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
 
     def _today(self) -> date:
         return workflow.now().astimezone(zone(self.case.time_zone or "UTC")).date()
-
-    def homeowner(self) -> Homeowner:
-        """The homeowner of the project (for notifications only)."""
-        return self.inp.homeowner
 
     def dispatch_fields(self) -> dict[str, str]:
         """Records name the system and the project."""

@@ -118,7 +118,8 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(
     code, opened, err = await stack.starter("open", "om", "-", stdin=json.dumps(report))
     assert code == 0, err
     assert opened == {"case_id": "om-SYS-E2E-1", "workflow_type": "OmSimplifiedWorkflow",
-                      "summary": "O&M simplified case for system SYS-E2E-1 in CA"}
+                      "summary": "O&M simplified case for system SYS-E2E-1 in CA",
+                      "joined": None}
     await _wait_for_stage(stack, "om-SYS-E2E-1", "problem_identified")
 
     # The one-line summary the Web UI shows for the case (no personal data).

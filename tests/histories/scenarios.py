@@ -10,15 +10,22 @@ from typing import Any
 
 from temporalio.client import WorkflowHistory
 
+from domain.followup import PartnerFollowUp
+from domain.inquiry import InquiryCase
 from domain.om import OmCaseInput
+from domain.processes import FOLLOWUP, INQUIRY, REACTIVATION
+from domain.reactivation import Reactivation
 from starter.client import run_ops
 from tests.workflows.harness import (
     CaseDriver,
     CaseHarness,
     OmDriver,
     claim_input,
+    followup_input,
     health_stand_in,
+    inquiry_input,
     om_input,
+    reactivation_input,
     rr_input,
 )
 
@@ -196,6 +203,51 @@ async def rr_remi_completed(om: CaseHarness) -> list[WorkflowHistory]:
         return await _histories(case)
 
 
+async def reactivation_waited_verified(om: CaseHarness) -> list[WorkflowHistory]:
+    """A payment made today: the wait for it to clear, a back-office reminder, approval, an
+    O&M reminder, reactivation; with an out-of-stage signal rejected."""
+    async with om.worker():
+        today = (await om.env.get_current_time()).date().isoformat()
+        case = await om.open_process(REACTIVATION, reactivation_input(
+            contract_id="CON-REPLAY", payment_date=today, homeowner=HOMEOWNER, policy=POLICY),
+            Reactivation)
+        await case.stage("waiting_for_payment_to_clear")
+        await case.signal("payment_verified", approved=True)
+        await case.fire_next_timer()
+        await case.stage("back_office_verification")
+        await case.fire_next_timer()
+        await case.send("payment_verified", approved=True)
+        await case.fire_next_timer()
+        await case.send("reactivation_completed")
+        assert (await case.result()).outcome == "reactivated"
+        return await _histories(case)
+
+
+async def followup_beam_referred_resolved(om: CaseHarness) -> list[WorkflowHistory]:
+    """A Concert/Beam follow-up: GTR e-mailed, weekly commitment e-mails for five weeks across
+    continue-as-new runs, the Sales referral after 2 days, resolved with closure comments."""
+    async with om.worker():
+        case = await om.open_process(FOLLOWUP, followup_input(
+            case_id="CS-REPLAY", concert_beam=True, homeowner=HOMEOWNER,
+            policy={**POLICY, "continue_as_new_after_events": 40}), PartnerFollowUp)
+        await case.stage("party_contacted")
+        await case.until(lambda s: s.reminders["commitment"].count == 5, max_timers=20)
+        await case.send("case_resolved", comment="GTR confirmed the fix")
+        assert (await case.result()).outcome == "resolved"
+        return await _histories(case)
+
+
+async def inquiry_outage_om_case(om: CaseHarness) -> list[WorkflowHistory]:
+    """An outage after M3: the inquiry starts the O&M case by its ID, replies, and records its
+    disposition."""
+    async with om.worker():
+        case = await om.open_process(INQUIRY, inquiry_input(
+            case_id="INQ-REPLAY", system_id="SYS-REPLAY-INQ", inquiry="outage",
+            homeowner=HOMEOWNER, policy=POLICY), InquiryCase)
+        assert (await case.result()).outcome == "om_case"
+        return await _histories(case)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "om_simplified_to_manual_repaired": simplified_to_manual_to_repaired,
     "om_simplified_resolved": simplified_resolved,
@@ -203,4 +255,7 @@ SCENARIOS: dict[str, Scenario] = {
     "claim_investigated_settlement_declined_rr": claim_investigated_settlement_declined_rr,
     "rr_company_overrun_blocked_damage": rr_company_overrun_blocked_damage,
     "rr_remi_completed": rr_remi_completed,
+    "reactivation_waited_verified": reactivation_waited_verified,
+    "followup_beam_referred_resolved": followup_beam_referred_resolved,
+    "inquiry_outage_om_case": inquiry_outage_om_case,
 }

@@ -73,10 +73,6 @@ class VisitProbeWorkflow(CaseWorkflow[ProbeCase]):
         done = await self.visits.await_outcome()
         return Close(f"visit_{done.result}")
 
-    def homeowner(self) -> Homeowner:
-        """The homeowner to text and call."""
-        return self.inp.homeowner
-
 
 def _pause(case: ProbeCase, _: Event) -> None:
     pause(case.reminder("probe"))

@@ -31,8 +31,11 @@ from domain.effects import (
     MonitoringRequest,
     Notification,
 )
+from domain.followup import FollowUpInput
+from domain.inquiry import SupportInquiryInput
 from domain.om import OmCase, OmCaseInput
 from domain.processes import DAMAGE, OM, RR, ProcessSpec
+from domain.reactivation import ReactivationInput
 from domain.rr import RemovalReinstallInput, RrProject
 from starter.client import open_case, send_event
 from tests.visits.probe_workflow import (
@@ -93,6 +96,35 @@ def rr_input(system_id: str | None = None, *, policy: dict[str, Any] | None = No
     return _build(RemovalReinstallInput, {
         "project_no": "P1", "variant": "elective", "market": "HI",
         "reason": "homeowner is replacing the roof"}, system_id, policy, changes)
+
+
+def reactivation_input(*, policy: dict[str, Any] | None = None,
+                       **changes: Any) -> ReactivationInput:
+    """A reactivation whose payment was made long ago (no wait) unless changed."""
+    return _build(ReactivationInput, {
+        "contract_id": f"CON-{next(_ids):05d}", "payment_date": "2026-01-05",
+        "payment_proof": "CONF-123", "market": "CA"}, None, policy, changes)
+
+
+def followup_input(*, policy: dict[str, Any] | None = None, **changes: Any) -> FollowUpInput:
+    """A follow-up with an unresponsive installer unless changed."""
+    return _build(FollowUpInput, {
+        "case_id": f"CS-{next(_ids):05d}", "party": "installer",
+        "party_email": "service@acme-solar.example", "concern": "the inverter was never connected",
+        "best_time_to_reach": "weekdays after 5 pm", "market": "CA"}, None, policy, changes)
+
+
+def inquiry_input(*, policy: dict[str, Any] | None = None, **changes: Any) -> SupportInquiryInput:
+    """A PPA maintenance request after M3 (an O&M case) unless changed."""
+    return _build(SupportInquiryInput, {
+        "case_id": f"INQ-{next(_ids):05d}", "agreement_type": "ppa", "m3_approved": True,
+        "inquiry": "maintenance_request",
+        "details": {"market": "CA", "zip": "94103", "installer": "sunrun",
+                    "installer_accepting_service_work": True,
+                    "description": "production dropped by half",
+                    "concern": "the installer never came back", "contract_id": "CON-77",
+                    "payment_date": "2026-01-05", "payment_proof": "CONF-9",
+                    "installer_email": "service@acme-solar.example"}}, None, policy, changes)
 
 
 def zone_where_local_hour_is(hour: int, now: datetime) -> str:

@@ -1,0 +1,123 @@
+"""Support inquiry models (spec 3.8, 5; seeds 001, 002, 003): the inquiry, the details the
+process it starts needs, the policy and the case state the status query returns.
+
+An inquiry that is routed to another process (an O&M case, a follow-up, a reactivation) must
+carry what that process needs; the model checks it at the start, naming the missing field,
+rather than leaving a routed inquiry without a case."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from domain.base import BusinessKey, MarketCode, StrictModel
+from domain.case import CaseState
+from domain.events import MAX_TEXT
+from domain.homeowner import Homeowner
+from domain.om import CaseReason
+from domain.policy import CasePolicy
+from domain.rules.hazard import HazardFacts
+from domain.rules.inquiry_routing import InquiryAgreement, InquiryType, route_inquiry
+
+
+class InquiryPolicy(CasePolicy):
+    """The service department's contact details for the standard reply and the follow-up."""
+
+    service_department: str = Field(default="Omnidian", max_length=200)
+    service_department_contact: str = Field(default="the Omnidian support line",
+                                            max_length=200)
+    service_department_email: str = Field(default="support@omnidian.com", max_length=320)
+
+
+class InquiryDetails(StrictModel):
+    """What the support agent gathered; which fields are needed depends on the route."""
+
+    market: MarketCode | None = None
+    zip: str | None = Field(default=None, pattern=r"^\d{5}$")
+    description: str = Field(default="", max_length=MAX_TEXT)
+    # O&M case (maintenance requests and outages after M3).
+    case_reason: CaseReason | None = None
+    installer: Literal["sunrun", "partner"] | None = None
+    installer_accepting_service_work: bool | None = None
+    protection_plus: bool = False
+    acquisition_channel: str = Field(default="retail", max_length=100)
+    hazard: HazardFacts | None = None
+    # Reactivation.
+    contract_id: BusinessKey | None = None
+    payment_date: date | None = None
+    payment_proof: str | None = Field(default=None, max_length=200)
+    # Follow-up with the installer or the service department.
+    concern: str | None = Field(default=None, max_length=MAX_TEXT)
+    best_time_to_reach: str = Field(default="any time", max_length=200)
+    installer_email: str | None = Field(default=None, max_length=320,
+                                        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    installer_name: str | None = Field(default=None, max_length=200)
+    concert_beam: bool = False
+    account_manager: str | None = Field(default=None, max_length=200)
+    sales_manager: str | None = Field(default=None, max_length=200)
+
+
+# The details each route needs, by the process it starts.
+_NEEDED = {
+    "om_case": ("market", "zip", "installer", "installer_accepting_service_work"),
+    "reactivation": ("contract_id", "payment_date", "payment_proof"),
+}
+
+
+class SupportInquiry(StrictModel):
+    """A homeowner's inquiry to the support team (spec 3.8, 5)."""
+
+    case_id: BusinessKey
+    system_id: BusinessKey
+    agreement_type: InquiryAgreement
+    m3_approved: bool
+    inquiry: InquiryType
+    already_contacted_omnidian: bool = False
+    homeowner: Homeowner
+    details: InquiryDetails = Field(default_factory=InquiryDetails)
+
+    @model_validator(mode="after")
+    def _details_for_route(self) -> SupportInquiry:
+        route = route_inquiry(self.inquiry, self.agreement_type, self.m3_approved,
+                              self.already_contacted_omnidian)
+        d = self.details
+        missing = [f"details.{name}" for name in _NEEDED.get(route.action, ())
+                   if getattr(d, name) is None]
+        if route.action == "followup":
+            if d.concern is None and not d.description:
+                missing.append("details.concern")
+            if route.party == "installer" and d.installer_email is None and not d.concert_beam:
+                missing.append("details.installer_email")
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required: this inquiry is routed to "
+                             f"{route.action.replace('_', ' ')} ({route.why})")
+        return self
+
+
+class SupportInquiryInput(SupportInquiry):
+    """The input of `SupportInquiryWorkflow`: the inquiry, the policy and, after
+    continue-as-new, the case carried whole."""
+
+    policy: InquiryPolicy = Field(default_factory=InquiryPolicy)
+    carried_case: InquiryCase | None = None
+
+
+class InquiryCase(CaseState):
+    """Everything an inquiry knows; the status query returns it."""
+
+    process: str = "support_inquiry"
+    crm_case_id: str = ""
+    system_id: str = ""
+    inquiry: str = ""
+    route: str | None = None
+    route_reason: str | None = None
+    reply_template: str | None = None
+    # The case the inquiry started or joined (workflow ID), and whether it was already open.
+    linked_case_id: str | None = None
+    joined_open_case: bool | None = None
+    disposition_notes: str | None = None
+
+
+SupportInquiryInput.model_rebuild()

@@ -1,0 +1,178 @@
+"""`ReactivationWorkflow` on the time-skipping server (spec 3.6, 2.1): the CRM case and its
+number, the wait for a recent payment to clear (exact instant, across a weekend and a holiday),
+back-office verification and O&M reactivation with business-day reminders, the rejection path,
+and bad or out-of-stage events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.processes import REACTIVATION
+from domain.reactivation import Reactivation
+from starter.client import EventRejected, InvalidEvent
+from tests.workflows.harness import (
+    HOMEOWNER,
+    CaseDriver,
+    CaseHarness,
+    reactivation_input,
+    stages,
+)
+
+ReDriver = CaseDriver[Reactivation]
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+async def _open(om: CaseHarness, **changes: Any) -> ReDriver:
+    case = await om.open_process(REACTIVATION, reactivation_input(**changes), Reactivation)
+    return case
+
+
+async def _next_monday_morning(env: WorkflowEnvironment) -> datetime:
+    """Skip the clock to the coming Monday 10:00 UTC (the test's calendar is then known)."""
+    now = await env.get_current_time()
+    days = (7 - now.weekday()) % 7 or 7
+    monday = datetime.combine(now.date() + timedelta(days=days), time(10), tzinfo=UTC)
+    await env.sleep(monday - now)
+    return monday
+
+
+async def test_recent_payment_waits_ten_business_days_across_a_weekend_and_a_holiday(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    monday = await _next_monday_morning(env)
+    paid = monday.date() - timedelta(days=5)  # the Wednesday before: 3 business days ago
+    holiday = monday.date() + timedelta(days=3)  # this Thursday
+    async with om.worker():
+        case = await _open(om, payment_date=paid.isoformat(),
+                           homeowner={**HOMEOWNER, "time_zone": "America/Chicago"},
+                           policy={"holidays": [holiday.isoformat()]})
+        st = await case.stage("waiting_for_payment_to_clear")
+        # Wed + 10 business days: Thu, Fri, Mon, Tue, Wed, (Thu holiday), Fri, Mon, Tue, Wed,
+        # Thu: the Thursday two weeks after the payment, at 09:00 in the homeowner's zone.
+        clears = datetime.combine(paid + timedelta(days=15), time(9), tzinfo=CHICAGO)
+        assert st.clears_at == clears and st.next_deadline == clears
+        assert stages(st) == ["case_created", "waiting_for_payment_to_clear"]
+        sa = await case.search_attributes()
+        assert sa["CaseStage"] == "waiting_for_payment_to_clear" and sa["NextDeadline"] == clears
+        notices = [r.payload["template"] for r in case.records("email")]
+        assert notices == ["reactivation_case_created", "reactivation_payment_clearing"]
+        assert case.records("email")[1].payload["params"]["clears_on"] == (
+            paid + timedelta(days=15)).isoformat()
+        case_record = case.records("support_case")[0].payload
+        assert case_record["primary_reason"] == "Billing/Payments/Collections"
+        assert case_record["secondary_reason"] == "Other"
+        assert case_record["request_type"] == "Reactivation Request"
+        assert case_record["contact"] == "homeowner details on file"
+        assert case.records("email")[0].payload["params"]["case_number"] == (
+            case.records("support_case")[0].record_id)
+
+        await env.sleep(clears - await env.get_current_time() - timedelta(minutes=1))
+        assert (await case.settle()).stage == "waiting_for_payment_to_clear"
+        await env.sleep(timedelta(minutes=2))
+        st = await case.stage("back_office_verification")
+        entered = st.stage_history[-1].entered_at
+        assert clears <= entered < clears + timedelta(minutes=2)
+        assert case.records("assignment")[0].payload["assignee"] == "back_office_tier2"
+
+
+async def test_payment_long_ago_goes_to_the_back_office_at_once(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _open(om, payment_date="2026-01-05")
+        st = await case.stage("back_office_verification")
+        assert stages(st) == ["case_created", "back_office_verification"]
+        assert not st.waited_for_clearing
+        assert [r.payload["template"] for r in case.records("email")] == [
+            "reactivation_case_created"]
+
+
+async def test_approval_then_om_reactivation_then_the_homeowner_is_told(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _open(om)
+        await case.stage("back_office_verification")
+        st = await case.send("payment_verified", approved=True)
+        assert st.stage == "om_reactivation" and st.payment_approved
+        assert case.records("assignment")[-1].payload["assignee"] == "om"
+        st = await case.send("reactivation_completed")
+        assert st.outcome == "reactivated" and st.stage == "closed"
+        assert case.records("email")[-1].payload["template"] == "system_reactivated"
+        sa = await case.search_attributes()
+        assert sa["CaseOutcome"] == "reactivated" and "NextDeadline" not in sa
+        # The CRM case is closed with the case.
+        close = case.records("crm_close")[0].payload
+        assert close["outcome"] == "reactivated"
+        assert close["record_ids"] == [case.records("support_case")[0].record_id]
+
+
+async def test_rejection_tells_the_homeowner_and_transfers_to_account_servicing(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _open(om)
+        await case.stage("back_office_verification")
+        st = await case.send("payment_verified", approved=False)
+        assert st.outcome == "payment_not_verified"
+        assert case.records("email")[-1].payload["template"] == (
+            "reactivation_payment_not_verified")
+        assert case.records("assignment")[-1].payload["assignee"] == "account_servicing"
+
+
+async def test_reminders_every_two_business_days(om: CaseHarness,
+                                                 env: WorkflowEnvironment) -> None:
+    await _next_monday_morning(env)
+    async with om.worker():
+        case = await _open(om)
+        await case.stage("back_office_verification")
+        start = await env.get_current_time()  # Monday 10:00
+        st = await case.fire_next_timer()  # Wednesday
+        st = await case.fire_next_timer()  # Friday
+        st = await case.fire_next_timer()  # Tuesday
+        reminders = [k for k in case.keys("assignment") if "verification-reminder" in k]
+        assert reminders == ["back-office/verification-reminder/1",
+                             "back-office/verification-reminder/2",
+                             "back-office/verification-reminder/3"]
+        due = st.reminders["verification"].next_due
+        assert due is not None  # Thursday of the next week, same time of day
+        assert abs(due - (start + timedelta(days=10))) < timedelta(seconds=1)
+        assert all(r.payload["assignee"] == "back_office_tier2"
+                   for r in case.records("assignment")[1:])
+        # O&M is reminded on its own series once it has the case.
+        st = await case.send("payment_verified", approved=True)
+        st = await case.fire_next_timer()
+        assert [k for k in case.keys("assignment") if "om-reactivation-reminder" in k] == [
+            "om/om-reactivation-reminder/1"]
+        assert case.records("assignment")[-1].payload["assignee"] == "om"
+
+
+async def test_events_out_of_stage_duplicate_and_malformed(om: CaseHarness,
+                                                           env: WorkflowEnvironment) -> None:
+    today = (await env.get_current_time()).date()
+    async with om.worker():
+        case = await _open(om, payment_date=today.isoformat())
+        await case.stage("waiting_for_payment_to_clear")
+        with pytest.raises(EventRejected, match="does not fit stage"):
+            await case.send("payment_verified", approved=True)
+        with pytest.raises(InvalidEvent, match="approved"):
+            await case.send("payment_verified", approved="maybe")
+        with pytest.raises(InvalidEvent, match="unknown event"):
+            await case.send("party_responded", comment="x")
+        await case.signal("reactivation_completed")
+        st = await case.settle(lambda s: s.rejected_total == 1)
+        assert "does not fit stage" in st.rejected_events[0].reason
+        assert st.stage == "waiting_for_payment_to_clear" and st.outcome is None
+        await case.fire_next_timer()
+        await case.stage("back_office_verification")
+        await case.send("payment_verified", event_id="pv-1", approved=True)
+        again = await case.send("payment_verified", event_id="pv-1", approved=False)
+        assert again.stage == "om_reactivation" and again.payment_approved is True
+
+
+def test_a_bad_request_names_the_field() -> None:
+    with pytest.raises(ValueError, match="payment_date"):
+        reactivation_input(payment_date="last week")
+    with pytest.raises(ValueError, match="payment_proof"):
+        reactivation_input(payment_proof="")
+    assert date.fromisoformat("2026-01-05") == reactivation_input().payment_date

@@ -1,0 +1,202 @@
+"""`SupportInquiryWorkflow` on the time-skipping server (spec 3.8, 2.1): one test per row of the
+routing table, the processes an inquiry starts by their IDs (an open O&M case or reactivation
+joined, not duplicated), disposition notes, hazard first, and bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain.followup import PartnerFollowUp
+from domain.inquiry import InquiryCase
+from domain.om import OmCase, OmCaseInput
+from domain.processes import INQUIRY, REACTIVATION
+from domain.reactivation import Reactivation
+from starter.client import EventRejected, open_case
+from tests.workflows.harness import (
+    CaseDriver,
+    CaseHarness,
+    inquiry_input,
+    om_input,
+    reactivation_input,
+    stages,
+)
+
+InqDriver = CaseDriver[InquiryCase]
+
+
+async def _route(om: CaseHarness, **changes: Any) -> InqDriver:
+    case = await om.open_process(INQUIRY, inquiry_input(**changes), InquiryCase)
+    st = await case.stage("closed")
+    assert stages(st) == ["routing", "closed"]
+    return case
+
+
+def _reply(case: InqDriver) -> str | None:
+    replies = [r for r in case.records("email") if r.key.endswith("/reply")]
+    return replies[0].payload["template"] if replies else None
+
+
+def _disposition(case: InqDriver) -> dict[str, Any]:
+    [record] = case.records("disposition")
+    return record.payload
+
+
+# (inquiry, agreement, M3 approved, already contacted Omnidian) -> outcome, reply, route
+ROWS = [
+    pytest.param("cleaning", "ppa", True, False, "refused", "cleaning_not_provided", "refuse",
+                 id="cleaning-refused"),
+    pytest.param("monitoring_access", "ppa", False, False, "referred_to_installer",
+                 "m3_not_approved", "reply", id="before-m3-standard-reply"),
+    pytest.param("outage", "ric", False, False, "referred_to_installer", "m3_not_approved",
+                 "reply", id="before-m3-outage-standard-reply"),
+    pytest.param("monitoring_data", "ric", True, False, "referred_to_warranty",
+                 "ric_warranty_referral", "reply", id="ric-after-m3-warranties"),
+    pytest.param("damage_report", "ppa", True, False, "transferred_to_service_department",
+                 "service_department_referral", "warm_transfer", id="ppa-after-m3-omnidian"),
+]
+
+
+@pytest.mark.parametrize("inquiry,agreement,m3,omnidian,outcome,reply,route", ROWS)
+async def test_replies_and_transfers(om: CaseHarness, inquiry: str, agreement: str, m3: bool,
+                                     omnidian: bool, outcome: str, reply: str,
+                                     route: str) -> None:
+    async with om.worker():
+        case = await _route(om, inquiry=inquiry, agreement_type=agreement, m3_approved=m3,
+                            already_contacted_omnidian=omnidian)
+        st = await case.status()
+        assert st.outcome == outcome and st.route == route and st.linked_case_id is None
+        assert _reply(case) == reply
+        notes = _disposition(case)
+        assert notes["outcome"] == outcome and notes["route"] == route
+        assert notes["notes"] == st.disposition_notes and inquiry.replace("_", " ") in (
+            notes["notes"])
+        sa = await case.search_attributes()
+        assert sa["ProcessType"] == "support_inquiry" and sa["CaseOutcome"] == outcome
+        transfers = [r for r in case.records("assignment") if "warm-transfer" in r.key]
+        assert bool(transfers) == (route == "warm_transfer")
+
+
+async def test_maintenance_request_after_m3_opens_an_om_case(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _route(om, inquiry="maintenance_request", agreement_type="ppa")
+        st = await case.status()
+        assert st.outcome == "om_case" and st.joined_open_case is False
+        assert st.linked_case_id == f"om-{st.system_id}"
+        assert _reply(case) == "inquiry_case_opened"
+        child = om.driver(st.linked_case_id, OmCase)
+        await child.stage("problem_identified")
+        history = await child.handle.fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        report = OmCaseInput.model_validate_json(started.input.payloads[0].data)
+        assert report.case_reason == "system_under_performance" and report.source == "customer"
+        assert report.agreement_type == "ppa" and report.description
+        assert "started case om-" in _disposition(case)["notes"]
+
+
+async def test_outage_after_m3_joins_the_open_om_case(om: CaseHarness) -> None:
+    async with om.worker():
+        existing = await om.open(om_input())
+        await existing.stage("problem_identified")
+        case = await _route(om, inquiry="outage", agreement_type="ric",
+                            system_id=existing.case_id.removeprefix("om-"))
+        st = await case.status()
+        assert st.outcome == "om_case" and st.joined_open_case is True
+        assert st.linked_case_id == existing.case_id
+        joined = await existing.settle(lambda s: any(e.name == "issue_reported"
+                                                     for e in s.events))
+        assert joined.outcome is None and joined.runs == 1
+        assert "joined open case" in _disposition(case)["notes"]
+
+
+async def test_property_damage_before_m3_follows_up_with_the_installer(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _route(om, inquiry="personal_property_damage", m3_approved=False)
+        st = await case.status()
+        assert st.outcome == "followup_started"
+        assert st.linked_case_id == f"followup-{st.crm_case_id}"
+        follow = om.driver(st.linked_case_id, PartnerFollowUp)
+        fst = await follow.stage("party_contacted")
+        assert fst.route is not None and fst.route.party == "installer"
+        assert follow.records("support_case")[0].payload["subtype"] == "Property Damage"
+        assert _reply(case) == "followup_started"
+
+
+async def test_ric_property_damage_after_m3_follows_up_with_the_installer(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _route(om, inquiry="personal_property_damage", agreement_type="ric")
+        st = await case.status()
+        assert st.outcome == "followup_started"
+        fst = await om.driver(st.linked_case_id or "", PartnerFollowUp).stage("party_contacted")
+        assert fst.route is not None and fst.route.template == "unresponsive_install"
+
+
+async def test_ppa_already_spoke_with_omnidian_follows_up_with_omnidian(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _route(om, inquiry="service_department_escalation",
+                            already_contacted_omnidian=True)
+        st = await case.status()
+        assert st.outcome == "followup_started"
+        follow = om.driver(st.linked_case_id or "", PartnerFollowUp)
+        fst = await follow.stage("party_contacted")
+        assert fst.route is not None and fst.route.party == "omnidian"
+        assert fst.route.commitments == "once"
+        assert follow.records("party_email")[0].payload["to"] == "@omnidian.com"
+
+
+async def test_reactivation_starts_and_a_second_inquiry_joins_it(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _route(om, inquiry="reactivation")
+        st = await case.status()
+        assert st.outcome == "reactivation_started" and st.joined_open_case is False
+        assert st.linked_case_id == "reactivation-CON-77" and _reply(case) is None
+        child = om.driver(st.linked_case_id, Reactivation)
+        await child.stage("back_office_verification")
+        again = await _route(om, inquiry="reactivation")
+        st2 = await again.status()
+        assert st2.joined_open_case is True and st2.linked_case_id == st.linked_case_id
+        assert len(child.records("support_case")) == 1  # not duplicated
+        # A reactivation opened directly for the same contract is the same case too.
+        opened = await open_case(om.client, REACTIVATION,
+                                 reactivation_input(contract_id="CON-77"), om.task_queue)
+        assert opened.case_id == st.linked_case_id and opened.joined
+        assert len(child.records("support_case")) == 1
+
+
+async def test_a_hazardous_inquiry_not_opening_an_om_case_gets_hazard_first(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        hazard = {"sparks_smoke_fire": True}
+        case = await _route(om, inquiry="damage_report", agreement_type="ric",
+                            details={"hazard": hazard, "market": "CA"})
+        st = await case.status()
+        assert st.hazardous and (await case.search_attributes())["Hazardous"] is True
+        first = case.records()[0]
+        assert first.kind == "text" and first.payload["template"] == "safety_notice"
+        assert case.records("dispatch")[0].payload["priority"] == "P1"
+        assert "HAZARDOUS" in _disposition(case)["notes"]
+
+
+def test_a_routed_inquiry_without_what_its_process_needs_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match=r"details\.zip"):
+        inquiry_input(details={"market": "CA", "installer": "sunrun",
+                               "installer_accepting_service_work": True})
+    with pytest.raises(ValueError, match=r"details\.contract_id"):
+        inquiry_input(inquiry="reactivation", details={})
+    with pytest.raises(ValueError, match=r"details\.installer_email"):
+        inquiry_input(inquiry="personal_property_damage", m3_approved=False,
+                      details={"concern": "roof tiles broken"})
+    # A standard reply needs no details.
+    assert inquiry_input(inquiry="monitoring_access", m3_approved=False, details={})
+
+
+async def test_an_inquiry_is_closed_once_routed_and_takes_no_events(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await om.open_process(INQUIRY, inquiry_input(inquiry="cleaning"), InquiryCase)
+        await case.stage("closed")
+        with pytest.raises(EventRejected, match="closed"):
+            await case.send("payment_verified", approved=True)

@@ -1,0 +1,241 @@
+"""`PartnerFollowUpWorkflow`: a homeowner cannot get an answer from a third party, the installer,
+the service department (Omnidian) or, for Concert/Beam customers, Green Tech Renewables
+(spec 3.7; seeds 001, 003, 004).
+
+The CRM case related to the party and the homeowner, in the back-office queue; the seed's
+e-mail to the party (the homeowner's phone and best time filled in at delivery, the homeowner
+in CC by the route's rule); no contact in 2 days: referred to Sales with the referral comment,
+the AM and Sales Manager fields; closed with closure comments when the party responds, the
+homeowner is satisfied or the case is resolved.
+
+Concert/Beam cases e-mail the homeowner a commitment every week until resolved, and can run
+for months: the weekly series lives in the case state (count, next due instant), so a run that
+continues as new for a fresh history keeps its schedule, and each e-mail's key comes from the
+stored count (none lost or doubled across the boundary)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.effects import PartyContact
+    from domain.events import Event
+    from domain.followup import (
+        CaseResolved,
+        FollowUpInput,
+        FollowUpRoute,
+        HomeownerSatisfied,
+        PartnerFollowUp,
+        PartyResponded,
+        Resolution,
+    )
+    from domain.processes import FOLLOWUP
+    from domain.reminders import Cadence
+    from domain.rules.followup_routing import followup_route
+    from workflows.case_base import CaseWorkflow, Close, Ending, EventSpec, events_table
+    from workflows.reminders import Series, wait_with_series
+
+CASE_CREATED = "case_created"
+PARTY_CONTACTED = "party_contacted"
+REFERRED = "referred_to_sales"
+
+BACK_OFFICE = "back_office"
+SALES = "sales"
+REFERRAL_REASON = "Unresponsive Installer"
+RESOLUTIONS: tuple[type[Event], ...] = (PartyResponded, HomeownerSatisfied, CaseResolved)
+_OPEN = frozenset({PARTY_CONTACTED, REFERRED})
+
+
+@workflow.defn(name="PartnerFollowUpWorkflow")
+class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
+    """One execution per CRM case (`followup-{case_id}`)."""
+
+    PROCESS = "partner_followup"
+    ESCALATE_TO = BACK_OFFICE
+    inp: FollowUpInput
+    EVENTS = events_table(*(EventSpec(model, stages=_OPEN) for model in RESOLUTIONS))
+
+    @workflow.init
+    def __init__(self, inp: FollowUpInput) -> None:
+        def new_case() -> PartnerFollowUp:
+            info = workflow.info()
+            return PartnerFollowUp(
+                case_id=info.workflow_id, crm_case_id=inp.case_id, system_id=inp.system_id,
+                market=inp.market or "", concert_beam=inp.concert_beam,
+                route=followup_route(inp, inp.policy),
+                time_zone=FOLLOWUP.time_zone(inp),
+                instance=info.first_execution_run_id)
+
+        self.init_case(inp, new_case)
+
+    @workflow.run
+    async def run(self, inp: FollowUpInput) -> PartnerFollowUp:
+        """Run the follow-up to its outcome."""
+        self.start_run()
+        return await self.run_case(self._flow)
+
+    @property
+    def route(self) -> FollowUpRoute:
+        """Whom the case e-mails and how (set at the start)."""
+        assert self.case.route is not None
+        return self.case.route
+
+    async def _flow(self) -> Ending:
+        while True:
+            stage = self.case.stage
+            if stage in ("created", CASE_CREATED):
+                await self._open()
+                continue
+            if stage == PARTY_CONTACTED:
+                ending = await self._wait_for_contact()
+            elif stage == REFERRED:
+                ending = await self._wait_for_sales()
+            else:  # pragma: no cover - a stage this code does not know
+                raise AssertionError(f"follow-up in unknown stage {stage!r}")
+            if ending is not None:
+                return ending
+
+    # ---- 1-2: the case and the e-mail to the party -----------------------------------------
+
+    async def _open(self) -> None:
+        c, inp = self.case, self.inp
+        self.enter_stage(CASE_CREATED)
+        receipt = await self.crm_record_about_homeowner(
+            self.key("support-case"), "support_case", "create the follow-up CRM case",
+            fields={"request_type": "Installer Complaints", "subtype": inp.complaint_subtype,
+                    "related_party": self.route.party,
+                    "related_party_name": inp.party_name or self.route.party,
+                    "queue": BACK_OFFICE},
+            private={"description": inp.concern})
+        c.support_case_id = receipt.record_id if receipt else None
+        await self.assign(self.key("back-office"), BACK_OFFICE,
+                          f"follow up with the unresponsive {self.route.party}",
+                          summary="assign the follow-up to the back-office queue")
+        r = self.route
+        await self.email_party(
+            r.template, self.key("party-email"), f"e-mail the {r.party} ({r.template})",
+            PartyContact(role=r.party, email=r.to_email), cc_homeowner=r.cc_homeowner,
+            private={"concern": inp.concern, "best_time_to_reach": inp.best_time_to_reach},
+            case_number=self._number())
+        c.contacted_at = workflow.now()
+        self.enter_stage(PARTY_CONTACTED)
+
+    def _number(self) -> str:
+        return self.case.support_case_id or self.case.crm_case_id
+
+    # ---- 3-5: waiting, the Sales referral, the commitment e-mails ---------------------------
+
+    def _commitments(self) -> list[Series]:
+        """The homeowner's commitment e-mails: weekly from the first e-mail on (Concert/Beam),
+        once a week after it (the service department), or none."""
+        r, p, c = self.route, self.inp.policy, self.case
+        assert c.contacted_at is not None
+        template = r.commitment_template
+
+        async def commit(n: int) -> None:
+            assert template is not None
+            await self.tell_homeowner(template, self.key("commitment", n),
+                                      f"commitment e-mail {n} to the homeowner",
+                                      case_number=self._number(), update_no=str(n))
+
+        if r.commitments == "weekly":
+            return [Series("commitment", Cadence(every=p.commitment_interval), commit,
+                           first_due=c.contacted_at)]
+        if r.commitments == "once":
+            return [Series("commitment", Cadence(every=p.service_department_commitment_after),
+                           commit, first_due=c.contacted_at + p.service_department_commitment_after,
+                           limit=1)]
+        return []
+
+    async def _wait(self, series: list[Series], what: str,
+                    deadline: datetime | None = None) -> Event | None:
+        return await wait_with_series(self, *RESOLUTIONS, series=series, waiting_for=what,
+                                      deadline=deadline, until=self.history_too_long)
+
+    async def _wait_for_contact(self) -> Ending | None:
+        c, p = self.case, self.inp.policy
+        assert c.contacted_at is not None
+        deadline = c.contacted_at + p.no_contact_referral_after
+        got = await self._wait(self._commitments(), f"the {self.route.party} to make contact",
+                               deadline)
+        if got is not None:
+            return await self._resolve(got)
+        if workflow.now() < deadline:
+            return self.fresh_history()
+        await self._refer_to_sales()
+        return None
+
+    async def _refer_to_sales(self) -> None:
+        """Seed 004: "Assign to Sales; Referral Reason: Unresponsive Installer; Referral
+        Comments; populate the AM and Sales Manager fields"."""
+        c, inp = self.case, self.inp
+        am = inp.account_manager or "unassigned"
+        sm = inp.sales_manager or "unassigned"
+        await self.crm_record_about_homeowner(
+            self.key("sales-referral"), "referral", "create the Sales referral",
+            fields={"referral_reason": REFERRAL_REASON, "account_manager": am,
+                    "sales_manager": sm, "party": self.route.party,
+                    "case_number": self._number()},
+            private={"concern": inp.concern}, template="sales_referral_comment")
+        await self.assign(self.key("sales"), SALES,
+                          f"referral: {REFERRAL_REASON} (AM {am}, Sales Manager {sm}); no "
+                          f"contact from the {self.route.party} in "
+                          f"{int(inp.policy.no_contact_referral_after.total_seconds() // 86400)}"
+                          " days", summary="assign the referral to Sales")
+        c.referred_to_sales = True
+        self.mark(escalated=True)
+        self.enter_stage(REFERRED)
+
+    async def _wait_for_sales(self) -> Ending | None:
+        p = self.inp.policy
+
+        async def remind_sales(n: int) -> None:
+            await self.assign(self.key("sales", "reminder", n), SALES,
+                              "still waiting for the referral to be resolved",
+                              summary=f"Sales referral reminder {n}")
+
+        got = await self._wait([*self._commitments(),
+                                Series("sales", Cadence(every=p.sales_reminder_interval),
+                                       remind_sales)], "Sales to resolve the referral")
+        if got is None:
+            return self.fresh_history()
+        return await self._resolve(got)
+
+    async def _resolve(self, event: Event) -> Ending:
+        """Close with the closure comments; the homeowner gets "Unresponsive Done"."""
+        assert isinstance(event, Resolution)
+        c = self.case
+        c.resolved_by = event.EVENT
+        c.closure_comments = event.comment
+        await self.tell_homeowner("unresponsive_done", self.key("done-notice"),
+                                  "tell the homeowner the case is resolved (Unresponsive Done)",
+                                  private={"closure_comments": event.comment},
+                                  case_number=self._number())
+        return Close("resolved")
+
+    # ---- what the base asks of a process ----------------------------------------------------
+
+    def closure_comments(self) -> str | None:
+        """The CRM case closes with the resolving event's comment."""
+        return self.case.closure_comments
+
+    def detail_lines(self) -> list[str]:
+        """Follow-up lines of the UI details (no personal data)."""
+        c = self.case
+        r = self.route
+        lines = [f"**CRM case:** {c.crm_case_id}"
+                 + (f" (system {c.system_id})" if c.system_id else ""),
+                 f"**Party:** {r.party} ({r.template}), homeowner in CC: "
+                 f"{'yes' if r.cc_homeowner else 'no'}, commitment e-mails: {r.commitments}"]
+        commitment = c.reminders.get("commitment")
+        if commitment is not None:
+            lines.append(f"**Commitment e-mails sent:** {commitment.count}"
+                         + (f", next {commitment.next_due.isoformat(timespec='minutes')}"
+                            if commitment.next_due else ""))
+        if c.referred_to_sales:
+            lines.append("**Referred to Sales:** yes")
+        if c.resolved_by:
+            lines.append(f"**Resolved by:** {c.resolved_by}")
+        return lines

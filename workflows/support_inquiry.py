@@ -1,0 +1,146 @@
+"""`SupportInquiryWorkflow`: a homeowner's inquiry to the support team, routed by its type, the
+agreement and the M3 milestone (spec 3.8; seeds 001, 002, 003; the table is the pure rule
+`domain.rules.inquiry_routing`).
+
+It gives the standard reply, refuses cleaning, warm-transfers to the service department, or
+starts the process the inquiry needs by that process's workflow ID: an O&M case (joined, with
+the report as `issue_reported`, when one is open for the system), a follow-up with the
+installer or Omnidian, or a reactivation (joined, not duplicated, when open). It ends with the
+disposition notes. Hazard first (spec 2.1): hazardous facts on an inquiry that does not open an
+O&M case get the safety notice and P1 dispatch here; an O&M case does that itself."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.inquiry import InquiryCase, SupportInquiryInput
+    from domain.links import followup_for_inquiry, om_report_for_inquiry, reactivation_for_inquiry
+    from domain.processes import FOLLOWUP, INQUIRY, OM, REACTIVATION
+    from domain.rules.hazard import is_hazardous
+    from domain.rules.inquiry_routing import InquiryRoute, route_inquiry
+    from workflows.case_base import CaseWorkflow, Close, Ending, events_table
+
+ROUTING = "routing"
+SERVICE_DEPARTMENT = "service_department"
+SUPPORT = "support_agent"
+
+
+@workflow.defn(name="SupportInquiryWorkflow")
+class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
+    """One execution per inquiry (`inquiry-{case_id}`)."""
+
+    PROCESS = "support_inquiry"
+    ESCALATE_TO = SUPPORT
+    inp: SupportInquiryInput
+    # An inquiry is routed at once; it takes no events (ops commands only).
+    EVENTS = events_table()
+
+    @workflow.init
+    def __init__(self, inp: SupportInquiryInput) -> None:
+        def new_case() -> InquiryCase:
+            info = workflow.info()
+            d = inp.details
+            return InquiryCase(
+                case_id=info.workflow_id, crm_case_id=inp.case_id, system_id=inp.system_id,
+                inquiry=inp.inquiry, market=d.market or "",
+                hazardous=is_hazardous(d.hazard),
+                time_zone=INQUIRY.time_zone(inp),
+                instance=info.first_execution_run_id)
+
+        self.init_case(inp, new_case)
+
+    @workflow.run
+    async def run(self, inp: SupportInquiryInput) -> InquiryCase:
+        """Route the inquiry and close it with its disposition."""
+        self.start_run()
+        return await self.run_case(self._flow)
+
+    async def _flow(self) -> Ending:
+        c, inp = self.case, self.inp
+        self.enter_stage(ROUTING)
+        route = route_inquiry(inp.inquiry, inp.agreement_type, inp.m3_approved,
+                              inp.already_contacted_omnidian)
+        c.route, c.route_reason, c.reply_template = route.action, route.why, route.reply
+        if c.hazardous and route.action != "om_case" and not c.hazard_handled:
+            await self.hazard_first()
+        await self._act(route)
+        if route.reply is not None:
+            await self.tell_homeowner(route.reply, self.key("reply"),
+                                      f"standard reply to the homeowner ({route.reply})",
+                                      private=None, **self._reply_params(route))
+        c.disposition_notes = self._disposition(route)
+        await self.crm_record(self.key("disposition"), "disposition",
+                              "record the disposition notes", None,
+                              case_number=inp.case_id, inquiry=inp.inquiry,
+                              agreement_type=inp.agreement_type,
+                              m3_approved=str(inp.m3_approved).lower(), route=route.action,
+                              outcome=route.outcome, linked_case=c.linked_case_id or "",
+                              notes=c.disposition_notes)
+        return Close(route.outcome)
+
+    async def _act(self, route: InquiryRoute) -> None:
+        """Start (or join) the process the route names, or warm-transfer."""
+        c, inp = self.case, self.inp
+        if route.action == "om_case":
+            c.linked_case_id, c.joined_open_case = await self.open_or_join(
+                OM, om_report_for_inquiry(inp))
+        elif route.action == "followup":
+            assert route.party is not None
+            c.linked_case_id, c.joined_open_case = await self.open_or_join(
+                FOLLOWUP, followup_for_inquiry(inp, route.party))
+        elif route.action == "reactivation":
+            c.linked_case_id, c.joined_open_case = await self.open_or_join(
+                REACTIVATION, reactivation_for_inquiry(inp))
+        elif route.action == "warm_transfer":
+            await self.assign(self.key("warm-transfer"), SERVICE_DEPARTMENT,
+                              f"warm transfer: {inp.inquiry.replace('_', ' ')} for system "
+                              f"{inp.system_id}", summary="warm transfer to the service department")
+
+    def _reply_params(self, route: InquiryRoute) -> dict[str, str]:
+        p, inp = self.inp.policy, self.inp
+        params = {"case_number": inp.case_id}
+        if route.reply == "service_department_referral":
+            params.update(service_department=p.service_department,
+                          service_department_contact=p.service_department_contact)
+        elif route.reply == "followup_started":
+            params["party_name"] = (p.service_department if route.party == "omnidian"
+                                    else inp.details.installer_name or "your installer")
+            if inp.details.concert_beam and route.party == "installer":
+                params["party_name"] = "Green Tech Renewables"
+        elif route.reply == "inquiry_case_opened":
+            params["topic"] = inp.inquiry.replace("_", " ")
+        return params
+
+    def _disposition(self, route: InquiryRoute) -> str:
+        """The disposition notes (seed 001 step 5): what was asked, what was done, and why."""
+        c, inp = self.case, self.inp
+        notes = [f"{inp.inquiry.replace('_', ' ')} ({inp.agreement_type.upper()}, "
+                 f"M3 {'approved' if inp.m3_approved else 'not approved'})",
+                 f"route: {route.action.replace('_', ' ')}: {route.why}"]
+        if route.reply:
+            notes.append(f"reply: {route.reply}")
+        if c.linked_case_id:
+            notes.append(f"{'joined open' if c.joined_open_case else 'started'} case "
+                         f"{c.linked_case_id}")
+        if c.hazardous:
+            notes.append("HAZARDOUS: safety notice and P1 dispatch"
+                         + (" by the O&M case" if route.action == "om_case" else ""))
+        return "; ".join(notes)
+
+    # ---- what the base asks of a process ----------------------------------------------------
+
+    def dispatch_fields(self) -> dict[str, str]:
+        """A hazardous inquiry's P1 dispatch names the system."""
+        return {"system_id": self.case.system_id}
+
+    def detail_lines(self) -> list[str]:
+        """Inquiry lines of the UI details (no personal data)."""
+        c = self.case
+        lines = [f"**Inquiry:** {c.inquiry} on system {c.system_id} (CRM case {c.crm_case_id})"]
+        if c.route:
+            lines.append(f"**Route:** {c.route}: {c.route_reason}")
+        if c.linked_case_id:
+            lines.append(f"**Case:** {c.linked_case_id}"
+                         + (" (joined, already open)" if c.joined_open_case else ""))
+        return lines

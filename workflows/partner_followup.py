@@ -46,6 +46,9 @@ SALES = "sales"
 REFERRAL_REASON = "Unresponsive Installer"
 RESOLUTIONS: tuple[type[Event], ...] = (PartyResponded, HomeownerSatisfied, CaseResolved)
 _OPEN = frozenset({PARTY_CONTACTED, REFERRED})
+# How operators and assignees read each party.
+PARTY_NAMES = {"installer": "the installer", "omnidian": "the service department (Omnidian)",
+               "gtr": "Green Tech Renewables"}
 
 
 @workflow.defn(name="PartnerFollowUpWorkflow")
@@ -105,17 +108,18 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         receipt = await self.crm_record_about_homeowner(
             self.key("support-case"), "support_case", "create the follow-up CRM case",
             fields={"request_type": "Installer Complaints", "subtype": inp.complaint_subtype,
-                    "related_party": self.route.party,
-                    "related_party_name": inp.party_name or self.route.party,
-                    "queue": BACK_OFFICE},
+                    "related_party": inp.party, "related_party_name": inp.party_name or inp.party,
+                    "contacted_party": self.route.party, "queue": BACK_OFFICE},
             private={"description": inp.concern})
         c.support_case_id = receipt.record_id if receipt else None
+        via = (f" through {PARTY_NAMES[self.route.party]}"
+               if self.route.party != inp.party else "")
         await self.assign(self.key("back-office"), BACK_OFFICE,
-                          f"follow up with the unresponsive {self.route.party}",
+                          f"follow up with the unresponsive {inp.party}{via}",
                           summary="assign the follow-up to the back-office queue")
         r = self.route
         await self.email_party(
-            r.template, self.key("party-email"), f"e-mail the {r.party} ({r.template})",
+            r.template, self.key("party-email"), f"e-mail {PARTY_NAMES[r.party]} ({r.template})",
             PartyContact(role=r.party, email=r.to_email), cc_homeowner=r.cc_homeowner,
             private={"concern": inp.concern, "best_time_to_reach": inp.best_time_to_reach},
             case_number=self._number())
@@ -158,8 +162,8 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         c, p = self.case, self.inp.policy
         assert c.contacted_at is not None
         deadline = c.contacted_at + p.no_contact_referral_after
-        got = await self._wait(self._commitments(), f"the {self.route.party} to make contact",
-                               deadline)
+        got = await self._wait(self._commitments(),
+                               f"{PARTY_NAMES[self.route.party]} to make contact", deadline)
         if got is not None:
             return await self._resolve(got)
         if workflow.now() < deadline:
@@ -181,7 +185,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             private={"concern": inp.concern}, template="sales_referral_comment")
         await self.assign(self.key("sales"), SALES,
                           f"referral: {REFERRAL_REASON} (AM {am}, Sales Manager {sm}); no "
-                          f"contact from the {self.route.party} in "
+                          f"contact from {PARTY_NAMES[self.route.party]} in "
                           f"{int(inp.policy.no_contact_referral_after.total_seconds() // 86400)}"
                           " days", summary="assign the referral to Sales")
         c.referred_to_sales = True

@@ -213,3 +213,18 @@ async def test_a_party_email_that_fails_for_good_is_recorded_not_fatal(
         st = await case.status()
         assert st.failures and "mailbox does not exist" in st.failures[0].reason
         assert st.stage == "party_contacted"
+
+
+async def test_a_temporal_cancel_closes_the_case_and_its_crm_case(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    async with om.worker():
+        case = await _open(om, concert_beam=True, party_email=None)
+        await case.settle(lambda s: s.reminders["commitment"].count == 1)
+        await case.handle.cancel()
+        st = await case.result()
+        assert st.outcome == "cancelled" and st.stage == "closed"
+        assert case.records("crm_close")[0].payload["outcome"] == "cancelled"
+        sa = await case.search_attributes()
+        assert sa["CaseOutcome"] == "cancelled" and "NextDeadline" not in sa
+        await env.sleep(timedelta(weeks=2))
+        assert _commitments(case) == ["commitment/1"]  # no e-mail after the cancel

@@ -176,3 +176,18 @@ def test_a_bad_request_names_the_field() -> None:
     with pytest.raises(ValueError, match="payment_proof"):
         reactivation_input(payment_proof="")
     assert date.fromisoformat("2026-01-05") == reactivation_input().payment_date
+
+
+async def test_ops_escalate_goes_to_the_back_office_and_a_note_is_kept(
+        om: CaseHarness) -> None:
+    from starter.client import run_ops
+
+    async with om.worker():
+        case = await _open(om)
+        await case.stage("back_office_verification")
+        await run_ops(om.client, case.case_id, "escalate", {"reason": "homeowner called twice"})
+        await run_ops(om.client, case.case_id, "add_note", {"text": "receipt e-mailed"})
+        st = await case.status()
+        assert st.escalated and [o.command for o in st.ops] == ["escalate", "add_note"]
+        assert case.records("assignment")[-1].payload["assignee"] == "back_office_tier2"
+        assert (await case.search_attributes())["Escalated"] is True

@@ -3,16 +3,32 @@ details kept up to date, and no personal data in any of it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.converter import DataConverter
 
-from tests.workflows.harness import CaseHarness, OmDriver, om_input
+from domain.followup import PartnerFollowUp
+from domain.inquiry import InquiryCase
+from domain.processes import FOLLOWUP, INQUIRY, REACTIVATION
+from domain.reactivation import Reactivation
+from tests.workflows.harness import (
+    CaseDriver,
+    CaseHarness,
+    OmDriver,
+    followup_input,
+    inquiry_input,
+    om_input,
+    reactivation_input,
+)
 
 PERSONAL = ("Ana", "Ruiz", "+14155550100", "4155550100", "ana@example.com", "1 Main St")
 
 
-async def _details(case: OmDriver) -> str:
+async def _details(case: OmDriver | CaseDriver[Any]) -> str:
     metadata = await case.handle.query("__temporal_workflow_metadata",
                                        result_type=WorkflowMetadata)
     return str(metadata.current_details)
@@ -48,3 +64,54 @@ async def test_summaries_and_details_say_what_happens_without_personal_data(
         assert "wait 2 days for booking after text 1 of 3" in summaries
         for text in [*summaries, details]:
             assert not any(p in text for p in PERSONAL), text
+
+
+async def _summaries(case: CaseDriver[Any]) -> list[str]:
+    """Every activity's and timer's summary; each one must have one."""
+    history = await case.handle.fetch_history()
+    converter = DataConverter.default.payload_converter
+    found = []
+    for event in history.events:
+        if event.event_type in (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+                                EventType.EVENT_TYPE_TIMER_STARTED):
+            assert event.user_metadata.HasField("summary"), event.event_type
+            found.append(converter.from_payload(event.user_metadata.summary, str))
+    return found
+
+
+async def test_support_processes_say_what_happens_without_personal_data(
+        om: CaseHarness) -> None:
+    """The reactivation, follow-up and inquiry pages: summaries on every step, current
+    details, the start summary, and nothing personal (the concern and best time included)."""
+    personal = (*PERSONAL, "never connected", "after 5 pm")
+    async with om.worker():
+        follow = await om.open_process(FOLLOWUP, followup_input(concert_beam=True,
+                                                                party_email=None),
+                                       PartnerFollowUp)
+        await follow.stage("party_contacted")
+        await follow.settle(lambda s: s.reminders["commitment"].count == 1)
+        react = await om.open_process(REACTIVATION, reactivation_input(), Reactivation)
+        await react.stage("back_office_verification")
+        inquiry = await om.open_process(INQUIRY, inquiry_input(inquiry="outage"), InquiryCase)
+        await inquiry.stage("closed")
+
+        texts = [*await _summaries(follow), *await _summaries(react),
+                 *await _summaries(inquiry)]
+        assert "e-mail Green Tech Renewables (unresponsive_beam)" in texts
+        assert "commitment e-mail 1 to the homeowner" in texts
+        assert "assign the payment verification to the back office" in texts
+        details = await _details(follow)
+        assert "**Commitment e-mails sent:** 1" in details
+        assert "Green Tech Renewables to make contact" in details
+        texts += [details, await _details(react)]
+        converter = DataConverter.default.payload_converter
+        for case in (follow, react, inquiry):
+            raw = await om.client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=om.client.namespace,
+                    execution=WorkflowExecution(workflow_id=case.case_id)))
+            texts.append(converter.from_payload(
+                raw.execution_config.user_metadata.summary, str))
+        assert "follow-up with Green Tech Renewables (Concert/Beam)" in texts[-3]
+        for text in texts:
+            assert not any(p in text for p in personal), text

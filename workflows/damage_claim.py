@@ -95,27 +95,10 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         return await self.run_case(self._flow)
 
     async def _flow(self) -> Ending:
-        c = self.case
-        while True:
-            stage = c.stage
-            if stage in ("created", INTAKE):
-                ending = await self._intake()
-            elif stage == CLAIM_CREATED:
-                ending = await self._assignment()
-            elif stage == PARTNER:
-                ending = await self._partner_findings()
-            elif stage == INVESTIGATION:
-                ending = await self._investigation()
-            elif stage == LIABILITY:
-                ending = await self._liability()
-            elif stage == RESOLUTION:
-                ending = await self._repair()
-            elif stage == SETTLEMENT:
-                ending = await self._settlement()
-            else:  # pragma: no cover - a stage this code does not know
-                raise AssertionError(f"claim in unknown stage {stage!r}")
-            if ending is not None:
-                return ending
+        return await self.run_stages({
+            "created": self._intake, INTAKE: self._intake, CLAIM_CREATED: self._assignment,
+            PARTNER: self._partner_findings, INVESTIGATION: self._investigation,
+            LIABILITY: self._liability, RESOLUTION: self._repair, SETTLEMENT: self._settlement})
 
     # ---- 1-2: intake, claim, assignment ----------------------------------------------------
 

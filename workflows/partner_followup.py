@@ -86,23 +86,14 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         return self.case.route
 
     async def _flow(self) -> Ending:
-        while True:
-            stage = self.case.stage
-            if stage in ("created", CASE_CREATED):
-                await self._open()
-                continue
-            if stage == PARTY_CONTACTED:
-                ending = await self._wait_for_contact()
-            elif stage == REFERRED:
-                ending = await self._wait_for_sales()
-            else:  # pragma: no cover - a stage this code does not know
-                raise AssertionError(f"follow-up in unknown stage {stage!r}")
-            if ending is not None:
-                return ending
+        return await self.run_stages({
+            "created": self._open, CASE_CREATED: self._open,
+            PARTY_CONTACTED: self._wait_for_contact, REFERRED: self._wait_for_sales})
 
     # ---- 1-2: the case and the e-mail to the party -----------------------------------------
 
     async def _open(self) -> None:
+        """Steps 1-2: the CRM case, the back-office queue, the e-mail to the party."""
         c, inp = self.case, self.inp
         self.enter_stage(CASE_CREATED)
         receipt = await self.crm_record_about_homeowner(

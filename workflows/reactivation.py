@@ -70,20 +70,10 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         return await self.run_case(self._flow)
 
     async def _flow(self) -> Ending:
-        while True:
-            stage = self.case.stage
-            if stage in ("created", CASE_CREATED):
-                ending = await self._create_case()
-            elif stage == CLEARING:
-                ending = await self._wait_for_clearing()
-            elif stage == VERIFICATION:
-                ending = await self._verification()
-            elif stage == OM_REACTIVATION:
-                ending = await self._om_reactivation()
-            else:  # pragma: no cover - a stage this code does not know
-                raise AssertionError(f"reactivation in unknown stage {stage!r}")
-            if ending is not None:
-                return ending
+        return await self.run_stages({
+            "created": self._create_case, CASE_CREATED: self._create_case,
+            CLEARING: self._wait_for_clearing, VERIFICATION: self._verification,
+            OM_REACTIVATION: self._om_reactivation})
 
     def _number(self) -> str:
         return self.case.crm_case_number or self.case.case_id

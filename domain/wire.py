@@ -10,6 +10,7 @@ field."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,10 +19,13 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
 from temporalio.exceptions import ApplicationError
+
+from domain.encryption import EncryptionCodec, KeyRing
 
 INVALID_PAYLOAD = "InvalidPayload"
 
@@ -59,3 +63,20 @@ class FieldServicePayloadConverter(CompositePayloadConverter):
 
 
 DATA_CONVERTER = DataConverter(payload_converter_class=FieldServicePayloadConverter)
+
+
+def data_converter(ring: KeyRing | None) -> DataConverter:
+    """`DATA_CONVERTER`, with every payload encrypted when there are keys (spec 6.1), and
+    failure messages and stack traces moved into an (encrypted) payload too, so a failure
+    shown in the Web UI never carries personal data in the clear."""
+    if ring is None:
+        return DATA_CONVERTER
+    return dataclasses.replace(
+        DATA_CONVERTER, payload_codec=EncryptionCodec(ring),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+
+
+def converter_from_env() -> DataConverter:
+    """The data converter of this process: encrypting when `FIELD_SERVICE_ENCRYPTION_KEYS` is
+    set (workers, the starter, the gateway all read the same setting)."""
+    return data_converter(KeyRing.from_env())

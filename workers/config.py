@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 
-from domain.wire import DATA_CONVERTER
+from domain.wire import converter_from_env
 
 DEFAULT_TASK_QUEUE = "field-service"
 DEFAULT_ADDRESS = "localhost:7233"
@@ -65,5 +65,6 @@ def connect_config() -> dict[str, Any]:
 
 
 async def connect() -> Client:
-    """A client configured from the environment with the pydantic data converter."""
-    return await Client.connect(**connect_config(), data_converter=DATA_CONVERTER)
+    """A client configured from the environment with the pydantic data converter (encrypting
+    when `FIELD_SERVICE_ENCRYPTION_KEYS` is set)."""
+    return await Client.connect(**connect_config(), data_converter=converter_from_env())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -44,6 +45,10 @@ class EventRejected(Exception):
 
 class InvalidEvent(EventRejected):
     """The event's name or payload is wrong (a model rejection)."""
+
+
+class CaseClosed(EventRejected):
+    """The case has closed: events and ops commands reach open cases only."""
 
 
 class CaseNotFound(EventRejected):
@@ -106,6 +111,8 @@ def _rejection(err: WorkflowUpdateFailedError) -> EventRejected:
     message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
     if isinstance(cause, ApplicationError) and cause.type in ("InvalidEvent", "InvalidPayload"):
         return InvalidEvent(message)
+    if isinstance(cause, ApplicationError) and cause.type == "CaseClosed":
+        return CaseClosed(message)
     return EventRejected(message)
 
 
@@ -122,6 +129,41 @@ async def send_event(client: Client, case_id: str, name: str, payload: dict[str,
             raise (why if isinstance(why, Exception) else EventRejected(str(why))) from None
         return None
     return await _update(client, case_id, name, payload)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How an event reached a case: as an Update with the case's answer, or, when the case
+    could not answer in time, durably as a Signal (applied when the case gets to it)."""
+
+    delivered_as: str
+    answer: CaseSummary | None = None
+
+
+async def deliver_event(client: Client, case_id: str, name: str, payload: dict[str, Any],
+                        *, update_timeout: timedelta) -> Delivery:
+    """The gateway's way to send an event (spec 6.1): an Update, answered within
+    `update_timeout`; when it is not (a worker backlog makes Updates time out while Signals are
+    still taken), the same event as a Signal: nothing is lost, and the `event_id` makes a later
+    retry harmless. Raises `InvalidEvent`, `EventRejected`, `CaseClosed`, `CaseNotFound` or
+    `ServerUnavailable` as `send_event` does."""
+    handle = client.get_workflow_handle(case_id)
+    try:
+        answer: CaseSummary = await handle.execute_update(
+            name, payload, result_type=CaseSummary, rpc_timeout=update_timeout)
+        return Delivery("update", answer)
+    except WorkflowUpdateFailedError as err:
+        raise _rejection(err) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        pass
+    except RPCError as err:
+        why = await _not_open(client, case_id, err, payload.get("event_id"))
+        if isinstance(why, CaseSummary):
+            return Delivery("update", why)
+        if isinstance(why, EventRejected):
+            raise why from None
+    await send_event(client, case_id, name, payload, signal=True)
+    return Delivery("signal")
 
 
 async def run_ops(client: Client, case_id: str, command: str,
@@ -183,8 +225,8 @@ async def _not_open(client: Client, case_id: str, err: RPCError,
         if case is not None and event_id in getattr(case, "seen_event_ids", []):
             return CaseSummary(case_id=case_id, process=case.process, stage=case.stage,
                                outcome=case.outcome, event_id=event_id, duplicate=True)
-    return EventRejected(f"case {case_id} is closed ({status.name}); events and ops commands "
-                         "reach open cases only (read its outcome with `status`)")
+    return CaseClosed(f"case {case_id} is closed ({status.name}); events and ops commands "
+                      "reach open cases only (read its outcome with `status`)")
 
 
 async def case_status(client: Client, case_id: str) -> Any:

@@ -205,6 +205,7 @@ class Rejected:
     reason: str
     event_id: str | None = None
     invalid: bool = False
+    closed: bool = False
 
 
 Admission = Accepted | Duplicate | Rejected
@@ -238,13 +239,15 @@ def _event_id_of(raw: dict[str, Any] | None) -> str | None:
 
 INVALID_EVENT = "InvalidEvent"
 EVENT_REJECTED = "EventRejected"
+CASE_CLOSED = "CaseClosed"
 
 
-def rejection(reason: str, *, invalid: bool = False) -> ApplicationError:
+def rejection(reason: str, *, invalid: bool = False, closed: bool = False) -> ApplicationError:
     """A permanent rejection (spec 2.1): an integration must not retry it. `InvalidEvent`: the
-    payload or name is wrong; `EventRejected`: it does not fit the case's stage or state."""
-    return ApplicationError(reason, type=INVALID_EVENT if invalid else EVENT_REJECTED,
-                            non_retryable=True)
+    payload or name is wrong; `CaseClosed`: the case has an outcome; `EventRejected`: it does
+    not fit the case's stage or state."""
+    kind = INVALID_EVENT if invalid else CASE_CLOSED if closed else EVENT_REJECTED
+    return ApplicationError(reason, type=kind, non_retryable=True)
 
 
 class CaseInput(Protocol):
@@ -395,7 +398,8 @@ class CaseWorkflow(Generic[S]):
         except ValidationError as exc:
             return Rejected(describe_validation_error(name, exc), event_id, invalid=True)
         if self.case.outcome is not None:
-            return Rejected(f"{name}: the case is closed (outcome {self.case.outcome})", event_id)
+            return Rejected(f"{name}: the case is closed (outcome {self.case.outcome})", event_id,
+                            closed=True)
         if spec.stages is not None and self.case.stage not in spec.stages:
             allowed = ", ".join(sorted(spec.stages))
             return Rejected(f"{name} does not fit stage {self.case.stage!r} "
@@ -445,7 +449,8 @@ class CaseWorkflow(Generic[S]):
         """Every process event as an Update: answers once the case acted on it."""
         admission = self._admit(name, args)
         if isinstance(admission, Rejected):  # the state moved between validator and handler
-            raise rejection(admission.reason, invalid=admission.invalid)
+            raise rejection(admission.reason, invalid=admission.invalid,
+                            closed=admission.closed)
         if isinstance(admission, Duplicate):
             return self.summary(name, admission.event_id, duplicate=True)
         seq = self._accept(admission.event)
@@ -459,7 +464,8 @@ class CaseWorkflow(Generic[S]):
         """Reject a malformed, out-of-stage or late event before it reaches history."""
         admission = self._admit(name, args)
         if isinstance(admission, Rejected):
-            raise rejection(admission.reason, invalid=admission.invalid)
+            raise rejection(admission.reason, invalid=admission.invalid,
+                            closed=admission.closed)
 
     @workflow.signal(dynamic=True)
     def event_signal(self, name: str, args: Sequence[RawValue]) -> None:
@@ -756,7 +762,8 @@ class CaseWorkflow(Generic[S]):
         except ValidationError as exc:
             raise rejection(describe_validation_error(name, exc), invalid=True) from None
         if self.case.outcome is not None and name != AddNote.EVENT:
-            raise rejection(f"{name}: the case is closed (outcome {self.case.outcome})")
+            raise rejection(f"{name}: the case is closed (outcome {self.case.outcome})",
+                            closed=True)
         return cmd
 
     def _record_ops(self, command: str, text: str, cmd: OpsCommand | None) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from domain.rules.business_days import add_business_days, is_business_day, next_business_day
 from domain.rules.zones import zone
@@ -20,6 +20,15 @@ class ContactHours(BaseModel):
 
     start: time = time(8, 0)
     end: time = time(20, 0)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        # Contact hours are the homeowner's local wall-clock time; an offset ("08:00Z") would
+        # say otherwise (found by fuzzing the gateway: it crashed the ordering check).
+        if value.tzinfo is not None:
+            raise ValueError("a local time of day without an offset (e.g. 08:00)")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> ContactHours:

@@ -109,3 +109,14 @@ def test_a_cadence_has_exactly_one_unit() -> None:
         Cadence()
     assert Cadence(every=timedelta(days=7)).describe() == "weekly"
     assert Cadence(business_days=2).describe() == "every 2 business days"
+
+
+def test_contact_hours_with_an_offset_are_refused_naming_the_field() -> None:
+    """Found by fuzzing the gateway: "00:00:00Z" crashed the ordering check (a 500)."""
+    import pytest
+    from pydantic import ValidationError
+
+    from domain.rules.contact_hours import ContactHours
+
+    with pytest.raises(ValidationError, match="end"):
+        ContactHours.model_validate({"end": "00:00:00Z"})

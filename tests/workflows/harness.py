@@ -293,15 +293,17 @@ class CaseHarness:
         self.store = store
         self.activities = activities
 
-    def worker(self, *stand_ins: Callable[..., Any]) -> Worker:
-        """A worker with the real activities, some replaced by stand-ins of the same name."""
+    def worker(self, *stand_ins: Callable[..., Any], **options: Any) -> Worker:
+        """A worker with the real activities, some replaced by stand-ins of the same name
+        (`options`: more `Worker` arguments)."""
         names = {getattr(s, "__temporal_activity_definition").name for s in stand_ins}
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
         return Worker(self.client, task_queue=self.task_queue,
                       workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow,
                                  StarterProbeWorkflow],
-                      activities=[*acts, *stand_ins], workflow_runner=workflow_runner())
+                      activities=[*acts, *stand_ins], workflow_runner=workflow_runner(),
+                      **options)
 
     async def open(self, case: OmCaseInput) -> OmDriver:
         """Open an O&M case as the starter does (signal-with-start of `issue_reported`)."""

@@ -119,7 +119,7 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
     converter), `codec` the payload codec (None: no keys, payloads pass through)."""
     app = FastAPI(title="fieldservice gateway", version="1",
                   description="Codec server for the Temporal Web UI and CLI, and the signed "
-                              "ingress of integrations (spec 6.1). See docs/integrations.md.")
+                              "ingress of integrations (spec 6.1).")
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["POST", "OPTIONS"], allow_credentials=True,
                        allow_headers=["Authorization", "Content-Type", "X-Namespace"])

@@ -18,6 +18,10 @@ from domain.policy import CasePolicy
 
 GTR_EMAIL = "Risk@greentechrenewables.com"
 Commitments = Literal["weekly", "once", "none"]
+# How operators, assignees and homeowners read each party.
+PARTY_NAMES: dict[str, str] = {"installer": "the installer",
+                               "omnidian": "the service department (Omnidian)",
+                               "gtr": "Green Tech Renewables"}
 
 
 class FollowUpPolicy(CasePolicy):
@@ -112,6 +116,9 @@ class FollowUpRoute(StrictModel):
     cc_homeowner: bool
     commitments: Commitments
     commitment_template: str | None = None
+    # The homeowner has neither e-mail nor phone: the commitments cannot reach them, so a
+    # person takes that over once (spec 2.1) instead of a failed message every week.
+    commitments_unreachable: bool = False
 
 
 class PartnerFollowUp(CaseState):
@@ -121,11 +128,9 @@ class PartnerFollowUp(CaseState):
     crm_case_id: str = ""
     system_id: str | None = None
     route: FollowUpRoute | None = None
-    concert_beam: bool = False
     support_case_id: str | None = None
     # When the party was e-mailed: the no-contact deadline and the commitments count from it.
     contacted_at: Instant | None = None
-    referred_to_sales: bool = False
     resolved_by: str | None = None
     closure_comments: str | None = None
 

@@ -15,11 +15,17 @@ from pydantic import Field, model_validator
 from domain.base import BusinessKey, MarketCode, StrictModel
 from domain.case import CaseState
 from domain.events import MAX_TEXT
+from domain.followup import PARTY_NAMES
 from domain.homeowner import Homeowner
 from domain.om import CaseReason
 from domain.policy import CasePolicy
 from domain.rules.hazard import HazardFacts
-from domain.rules.inquiry_routing import InquiryAgreement, InquiryType, route_inquiry
+from domain.rules.inquiry_routing import (
+    InquiryAgreement,
+    InquiryRoute,
+    InquiryType,
+    route_inquiry,
+)
 
 
 class InquiryPolicy(CasePolicy):
@@ -80,8 +86,7 @@ class SupportInquiry(StrictModel):
 
     @model_validator(mode="after")
     def _details_for_route(self) -> SupportInquiry:
-        route = route_inquiry(self.inquiry, self.agreement_type, self.m3_approved,
-                              self.already_contacted_omnidian)
+        route = route_of(self)
         d = self.details
         missing = [f"details.{name}" for name in _NEEDED.get(route.action, ())
                    if getattr(d, name) is None]
@@ -111,9 +116,6 @@ class InquiryCase(CaseState):
     crm_case_id: str = ""
     system_id: str = ""
     inquiry: str = ""
-    route: str | None = None
-    route_reason: str | None = None
-    reply_template: str | None = None
     # The case the inquiry started or joined (workflow ID), and whether it was already open.
     linked_case_id: str | None = None
     joined_open_case: bool | None = None
@@ -121,3 +123,41 @@ class InquiryCase(CaseState):
 
 
 SupportInquiryInput.model_rebuild()
+
+
+def route_of(inq: SupportInquiry) -> InquiryRoute:
+    """The route of this inquiry (spec 3.8)."""
+    return route_inquiry(inq.inquiry, inq.agreement_type, inq.m3_approved,
+                         inq.already_contacted_omnidian)
+
+
+def reply_params(inq: SupportInquiryInput, route: InquiryRoute) -> dict[str, str]:
+    """The placeholders of the route's standard reply (none of them personal)."""
+    p, d = inq.policy, inq.details
+    params = {"case_number": inq.case_id}
+    if route.reply == "service_department_referral":
+        params.update(service_department=p.service_department,
+                      service_department_contact=p.service_department_contact)
+    elif route.reply == "followup_started":
+        params["party_name"] = (p.service_department if route.party == "omnidian"
+                                else PARTY_NAMES["gtr"] if d.concert_beam
+                                else d.installer_name or "your installer")
+    elif route.reply == "inquiry_case_opened":
+        params["topic"] = inq.inquiry.replace("_", " ")
+    return params
+
+
+def disposition_notes(inq: SupportInquiry, route: InquiryRoute, linked_case_id: str | None,
+                      joined: bool | None, hazardous: bool) -> str:
+    """The disposition notes (seed 001 step 5): what was asked, what was done, and why."""
+    notes = [f"{inq.inquiry.replace('_', ' ')} ({inq.agreement_type.upper()}, "
+             f"M3 {'approved' if inq.m3_approved else 'not approved'})",
+             f"route: {route.action.replace('_', ' ')}: {route.why}"]
+    if route.reply:
+        notes.append(f"reply: {route.reply}")
+    if linked_case_id:
+        notes.append(f"{'joined open' if joined else 'started'} case {linked_case_id}")
+    if hazardous:
+        notes.append("HAZARDOUS: safety notice and P1 dispatch"
+                     + (" by the O&M case" if route.action == "om_case" else ""))
+    return "; ".join(notes)

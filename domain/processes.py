@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.damage import DamageClaim, DamageClaimInput
-from domain.followup import FollowUpInput, PartnerFollowUp
+from domain.followup import PARTY_NAMES, FollowUpInput, PartnerFollowUp
 from domain.inquiry import InquiryCase, SupportInquiryInput
 from domain.om import OmCase, OmCaseInput, report_fingerprint
 from domain.reactivation import Reactivation, ReactivationInput
@@ -159,9 +159,8 @@ def _reactivation_summary(inp: ReactivationInput) -> str:
 
 
 def _followup_summary(inp: FollowUpInput) -> str:
-    party = ("Green Tech Renewables (Concert/Beam)" if inp.concert_beam or inp.party == "gtr"
-             else {"installer": "the installer", "omnidian": "the service department (Omnidian)",
-                   "gtr": "Green Tech Renewables"}[inp.party])
+    beam = inp.concert_beam or inp.party == "gtr"
+    party = f"{PARTY_NAMES['gtr']} (Concert/Beam)" if beam else PARTY_NAMES[inp.party]
     return (f"follow-up with {party} for case {inp.case_id}"
             f"{_where(inp.system_id, inp.market)}")
 

@@ -86,7 +86,6 @@ class Reactivation(CaseState):
     crm_case_number: str | None = None
     # When the payment is taken to have cleared (None until computed).
     clears_at: Instant | None = None
-    waited_for_clearing: bool = False
     payment_approved: bool | None = None
 
 

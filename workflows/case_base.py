@@ -84,7 +84,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules.contact_hours import ContactHours, next_contact_instant, send_by
     from domain.wire import describe_fields
     from workflows import search_attributes as sa
-    from workflows.reminders import wait_with_reminders
+    from workflows.reminders import Series, wait_with_series
 
 S = TypeVar("S", bound=CaseState)
 E = TypeVar("E", bound=Event)
@@ -902,6 +902,8 @@ class CaseWorkflow(Generic[S]):
         *, contact_hours: bool = True, unless: Callable[[], bool] | None = None,
         private: Mapping[str, str] | None = None,
     ) -> Sent:
+        # The template's params arrive as one dict here (the public methods take them as
+        # keywords beside their own options, which a typed signature cannot mix with `private`).
         phone_needed = channel in ("text", "call_task")
         if phone_needed and not self.homeowner().phone:
             await self.record_failure(f"{channel} {template}", key,
@@ -1050,6 +1052,17 @@ class CaseWorkflow(Generic[S]):
                              extra={"case_id": self.case.case_id, "process_type": process.name})
         return case_id, joined
 
+    def reminder_series(self, series: str, every: timedelta | Cadence, what: str,
+                        key_prefix: str, assignee: str = CASE_MANAGER) -> Series:
+        """A durable series that reminds `assignee` it is still waited for (`what`), keyed
+        `{key_prefix}/{series}-reminder/{n}` from the series' stored count."""
+        async def remind(n: int) -> None:
+            await self.assign(self.key(key_prefix, f"{series}-reminder", n), assignee,
+                              f"still waiting for {what}", summary=f"{what} reminder {n}")
+
+        cadence = every if isinstance(every, Cadence) else Cadence(every=every)
+        return Series(series, cadence, remind)
+
     async def wait_reminding(self, model: type[Event], *more: type[Event], what: str,
                              series: str, every: timedelta | Cadence, key_prefix: str,
                              assignee: str = CASE_MANAGER) -> Event | None:
@@ -1057,14 +1070,9 @@ class CaseWorkflow(Generic[S]):
         (a duration, or a business-day `Cadence`) on the durable reminder piece; None when the
         history has grown long enough to continue as new (the series carries over, and the
         next run waits on)."""
-        async def remind(n: int) -> None:
-            await self.assign(self.key(key_prefix, f"{series}-reminder", n), assignee,
-                              f"still waiting for {what}", summary=f"{what} reminder {n}")
-
-        cadence = every if isinstance(every, Cadence) else Cadence(every=every)
-        return await wait_with_reminders(
-            self, model, *more, series=series, cadence=cadence, waiting_for=what,
-            remind=remind, until=self.history_too_long)
+        return await wait_with_series(
+            self, model, *more, waiting_for=what, until=self.history_too_long,
+            series=[self.reminder_series(series, every, what, key_prefix, assignee)])
 
     async def email_party(self, template: str, key: str, summary: str, to: PartyContact, *,
                           cc_homeowner: bool, private: Mapping[str, str] | None = None,

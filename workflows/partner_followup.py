@@ -20,9 +20,11 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.base import describe_span
     from domain.effects import PartyContact
     from domain.events import Event
     from domain.followup import (
+        PARTY_NAMES,
         CaseResolved,
         FollowUpInput,
         FollowUpRoute,
@@ -46,9 +48,6 @@ SALES = "sales"
 REFERRAL_REASON = "Unresponsive Installer"
 RESOLUTIONS: tuple[type[Event], ...] = (PartyResponded, HomeownerSatisfied, CaseResolved)
 _OPEN = frozenset({PARTY_CONTACTED, REFERRED})
-# How operators and assignees read each party.
-PARTY_NAMES = {"installer": "the installer", "omnidian": "the service department (Omnidian)",
-               "gtr": "Green Tech Renewables"}
 
 
 @workflow.defn(name="PartnerFollowUpWorkflow")
@@ -66,8 +65,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             info = workflow.info()
             return PartnerFollowUp(
                 case_id=info.workflow_id, crm_case_id=inp.case_id, system_id=inp.system_id,
-                market=inp.market or "", concert_beam=inp.concert_beam,
-                route=followup_route(inp, inp.policy),
+                market=inp.market or "", route=followup_route(inp, inp.policy),
                 time_zone=FOLLOWUP.time_zone(inp),
                 instance=info.first_execution_run_id)
 
@@ -115,6 +113,10 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             private={"concern": inp.concern, "best_time_to_reach": inp.best_time_to_reach},
             case_number=self._number())
         c.contacted_at = workflow.now()
+        if r.commitments_unreachable:
+            await self.record_failure("commitment e-mails", self.key("commitments"),
+                                      "no e-mail or phone on file: keep the homeowner informed "
+                                      "another way")
         self.enter_stage(PARTY_CONTACTED)
 
     def _number(self) -> str:
@@ -165,7 +167,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
     async def _refer_to_sales(self) -> None:
         """Seed 004: "Assign to Sales; Referral Reason: Unresponsive Installer; Referral
         Comments; populate the AM and Sales Manager fields"."""
-        c, inp = self.case, self.inp
+        inp = self.inp
         am = inp.account_manager or "unassigned"
         sm = inp.sales_manager or "unassigned"
         await self.crm_record_about_homeowner(
@@ -177,23 +179,16 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         await self.assign(self.key("sales"), SALES,
                           f"referral: {REFERRAL_REASON} (AM {am}, Sales Manager {sm}); no "
                           f"contact from {PARTY_NAMES[self.route.party]} in "
-                          f"{int(inp.policy.no_contact_referral_after.total_seconds() // 86400)}"
-                          " days", summary="assign the referral to Sales")
-        c.referred_to_sales = True
+                          f"{describe_span(inp.policy.no_contact_referral_after)}",
+                          summary="assign the referral to Sales")
         self.mark(escalated=True)
         self.enter_stage(REFERRED)
 
     async def _wait_for_sales(self) -> Ending | None:
-        p = self.inp.policy
-
-        async def remind_sales(n: int) -> None:
-            await self.assign(self.key("sales", "reminder", n), SALES,
-                              "still waiting for the referral to be resolved",
-                              summary=f"Sales referral reminder {n}")
-
-        got = await self._wait([*self._commitments(),
-                                Series("sales", Cadence(every=p.sales_reminder_interval),
-                                       remind_sales)], "Sales to resolve the referral")
+        what = "Sales to resolve the referral"
+        sales = self.reminder_series("sales", self.inp.policy.sales_reminder_interval, what,
+                                     "referral", assignee=SALES)
+        got = await self._wait([*self._commitments(), sales], what)
         if got is None:
             return self.fresh_history()
         return await self._resolve(got)
@@ -229,8 +224,8 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             lines.append(f"**Commitment e-mails sent:** {commitment.count}"
                          + (f", next {commitment.next_due.isoformat(timespec='minutes')}"
                             if commitment.next_due else ""))
-        if c.referred_to_sales:
-            lines.append("**Referred to Sales:** yes")
+        if c.stage == REFERRED:
+            lines.append("**Referred to Sales:** waiting for Sales")
         if c.resolved_by:
             lines.append(f"**Resolved by:** {c.resolved_by}")
         return lines

@@ -25,8 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ReactivationInput,
     )
     from domain.reminders import Cadence
-    from domain.rules.payment_clearing import payment_clears_at
-    from domain.rules.zones import zone
+    from domain.rules.payment_clearing import payment_clears_at, payment_clears_on
     from workflows.case_base import CaseWorkflow, Close, Ending, EventSpec, events_table
 
 CASE_CREATED = "case_created"
@@ -95,15 +94,13 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
                                   "tell the homeowner the case number",
                                   case_number=self._number())
         holidays = await self.business_calendar()
-        c.clears_at = payment_clears_at(inp.payment_date, p.clearing_business_days,
-                                        p.clearing_check_time, c.time_zone, holidays)
+        clears_on = payment_clears_on(inp.payment_date, p.clearing_business_days, holidays)
+        c.clears_at = payment_clears_at(clears_on, p.clearing_check_time, c.time_zone)
         if workflow.now() < c.clears_at:
-            c.waited_for_clearing = True
-            local_day = c.clears_at.astimezone(zone(c.time_zone)).date().isoformat()
             await self.tell_homeowner(
                 "reactivation_payment_clearing", self.key("clearing-notice"),
                 f"tell the homeowner it may take up to {p.clearing_business_days} business days",
-                case_number=self._number(), clears_on=local_day,
+                case_number=self._number(), clears_on=clears_on.isoformat(),
                 clearing_business_days=str(p.clearing_business_days))
             self.enter_stage(CLEARING)
         else:
@@ -118,8 +115,6 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         await self.wait(lambda: False, deadline=c.clears_at,
                         summary=f"wait {p.clearing_business_days} business days for the payment "
                                 "to clear")
-        if workflow.now() < c.clears_at:  # pragma: no cover - woken early: wait again
-            return None
         await self._to_back_office()
         return None
 

@@ -14,11 +14,17 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.inquiry import InquiryCase, SupportInquiryInput
+    from domain.inquiry import (
+        InquiryCase,
+        SupportInquiryInput,
+        disposition_notes,
+        reply_params,
+        route_of,
+    )
     from domain.links import followup_for_inquiry, om_report_for_inquiry, reactivation_for_inquiry
     from domain.processes import FOLLOWUP, INQUIRY, OM, REACTIVATION
     from domain.rules.hazard import is_hazardous
-    from domain.rules.inquiry_routing import InquiryRoute, route_inquiry
+    from domain.rules.inquiry_routing import InquiryRoute
     from workflows.case_base import CaseWorkflow, Close, Ending, events_table
 
 ROUTING = "routing"
@@ -59,17 +65,16 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
     async def _flow(self) -> Ending:
         c, inp = self.case, self.inp
         self.enter_stage(ROUTING)
-        route = route_inquiry(inp.inquiry, inp.agreement_type, inp.m3_approved,
-                              inp.already_contacted_omnidian)
-        c.route, c.route_reason, c.reply_template = route.action, route.why, route.reply
+        route = route_of(inp)
         if c.hazardous and route.action != "om_case" and not c.hazard_handled:
             await self.hazard_first()
         await self._act(route)
         if route.reply is not None:
             await self.tell_homeowner(route.reply, self.key("reply"),
                                       f"standard reply to the homeowner ({route.reply})",
-                                      private=None, **self._reply_params(route))
-        c.disposition_notes = self._disposition(route)
+                                      private=None, **reply_params(inp, route))
+        c.disposition_notes = disposition_notes(inp, route, c.linked_case_id,
+                                                c.joined_open_case, c.hazardous)
         await self.crm_record(self.key("disposition"), "disposition",
                               "record the disposition notes", None,
                               case_number=inp.case_id, inquiry=inp.inquiry,
@@ -97,37 +102,6 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
                               f"warm transfer: {inp.inquiry.replace('_', ' ')} for system "
                               f"{inp.system_id}", summary="warm transfer to the service department")
 
-    def _reply_params(self, route: InquiryRoute) -> dict[str, str]:
-        p, inp = self.inp.policy, self.inp
-        params = {"case_number": inp.case_id}
-        if route.reply == "service_department_referral":
-            params.update(service_department=p.service_department,
-                          service_department_contact=p.service_department_contact)
-        elif route.reply == "followup_started":
-            params["party_name"] = (p.service_department if route.party == "omnidian"
-                                    else inp.details.installer_name or "your installer")
-            if inp.details.concert_beam and route.party == "installer":
-                params["party_name"] = "Green Tech Renewables"
-        elif route.reply == "inquiry_case_opened":
-            params["topic"] = inp.inquiry.replace("_", " ")
-        return params
-
-    def _disposition(self, route: InquiryRoute) -> str:
-        """The disposition notes (seed 001 step 5): what was asked, what was done, and why."""
-        c, inp = self.case, self.inp
-        notes = [f"{inp.inquiry.replace('_', ' ')} ({inp.agreement_type.upper()}, "
-                 f"M3 {'approved' if inp.m3_approved else 'not approved'})",
-                 f"route: {route.action.replace('_', ' ')}: {route.why}"]
-        if route.reply:
-            notes.append(f"reply: {route.reply}")
-        if c.linked_case_id:
-            notes.append(f"{'joined open' if c.joined_open_case else 'started'} case "
-                         f"{c.linked_case_id}")
-        if c.hazardous:
-            notes.append("HAZARDOUS: safety notice and P1 dispatch"
-                         + (" by the O&M case" if route.action == "om_case" else ""))
-        return "; ".join(notes)
-
     # ---- what the base asks of a process ----------------------------------------------------
 
     def dispatch_fields(self) -> dict[str, str]:
@@ -138,8 +112,8 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
         """Inquiry lines of the UI details (no personal data)."""
         c = self.case
         lines = [f"**Inquiry:** {c.inquiry} on system {c.system_id} (CRM case {c.crm_case_id})"]
-        if c.route:
-            lines.append(f"**Route:** {c.route}: {c.route_reason}")
+        route = route_of(self.inp)
+        lines.append(f"**Route:** {route.action.replace('_', ' ')}: {route.why}")
         if c.linked_case_id:
             lines.append(f"**Case:** {c.linked_case_id}"
                          + (" (joined, already open)" if c.joined_open_case else ""))

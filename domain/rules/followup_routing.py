@@ -14,6 +14,15 @@ from domain.followup import FollowUpPolicy, FollowUpRequest, FollowUpRoute
 
 def followup_route(req: FollowUpRequest, policy: FollowUpPolicy) -> FollowUpRoute:
     """The route of a follow-up request."""
+    route = _by_party(req, policy)
+    ho = req.homeowner
+    if route.commitments != "none" and not (ho.email or ho.phone):
+        return route.model_copy(update={"commitments": "none", "commitment_template": None,
+                                        "commitments_unreachable": True})
+    return route
+
+
+def _by_party(req: FollowUpRequest, policy: FollowUpPolicy) -> FollowUpRoute:
     if req.concert_beam or req.party == "gtr":
         return FollowUpRoute(party="gtr", to_email=policy.gtr_email,
                              template="unresponsive_beam", cc_homeowner=False,

@@ -16,9 +16,7 @@ def payment_clears_on(payment_date: date, business_days: int,
     return add_business_days(payment_date, business_days, holidays)
 
 
-def payment_clears_at(payment_date: date, business_days: int, check_time: time,
-                      time_zone: str, holidays: Collection[date]) -> datetime:
+def payment_clears_at(clears_on: date, check_time: time, time_zone: str) -> datetime:
     """The instant (UTC) the case goes on: `check_time` in the homeowner's zone on the day the
     payment clears."""
-    day = payment_clears_on(payment_date, business_days, holidays)
-    return datetime.combine(day, check_time, tzinfo=zone(time_zone)).astimezone(UTC)
+    return datetime.combine(clears_on, check_time, tzinfo=zone(time_zone)).astimezone(UTC)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from domain.followup import FollowUpPolicy, FollowUpRequest
 from domain.homeowner import Homeowner
+from domain.inquiry import SupportInquiryInput
 from domain.rules.business_days import is_business_day
 from domain.rules.followup_routing import followup_route
 from domain.rules.inquiry_routing import INQUIRY_TYPES, route_inquiry, routing_table
@@ -30,7 +31,8 @@ def test_ten_business_days_skip_weekends_and_thanksgiving() -> None:
 
 
 def test_the_case_goes_on_at_nine_in_the_homeowners_zone() -> None:
-    at = payment_clears_at(date(2026, 11, 16), 10, time(9), "America/Denver", [THANKSGIVING])
+    day = payment_clears_on(date(2026, 11, 16), 10, [THANKSGIVING])
+    at = payment_clears_at(day, time(9), "America/Denver")
     assert at == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
 
 
@@ -75,6 +77,15 @@ def test_concert_beam_goes_to_gtr_never_cc_weekly_commitments(changes: dict[str,
     assert route.party == "gtr" and route.to_email == "Risk@greentechrenewables.com"
     assert route.template == "unresponsive_beam" and not route.cc_homeowner
     assert route.commitments == "weekly" and route.commitment_template == "unresponsive_beam_ho"
+
+
+def test_no_commitments_to_a_homeowner_who_cannot_be_reached() -> None:
+    req = _request(concert_beam=True, homeowner=Homeowner(name="Ana"))
+    route = followup_route(req, FollowUpPolicy())
+    assert route.commitments == "none" and route.commitments_unreachable
+    with_phone = followup_route(_request(concert_beam=True, homeowner=Homeowner(
+        name="Ana", phone="+14155550100")), FollowUpPolicy())
+    assert with_phone.commitments == "weekly" and not with_phone.commitments_unreachable
 
 
 def test_service_department_no_cc_one_commitment() -> None:
@@ -139,3 +150,55 @@ def test_party_emails_carry_the_homeowners_phone_and_best_time() -> None:
     assert "update_no" in TEMPLATES["unresponsive_beam_ho"].placeholders
     assert "closure_comments" in TEMPLATES["unresponsive_done"].placeholders
     assert "homeowner_phone" in PERSONAL_PLACEHOLDERS
+
+
+# ---- inquiry replies and disposition notes ----------------------------------------------------
+
+
+def _inquiry(**changes: object) -> SupportInquiryInput:
+    data: dict[str, object] = {
+        "case_id": "INQ-1", "system_id": "SYS-1", "agreement_type": "ppa", "m3_approved": True,
+        "inquiry": "monitoring_data", "homeowner": {"name": "Ana"}}
+    data.update(changes)
+    return SupportInquiryInput.model_validate(data)
+
+
+def test_reply_params_fill_every_placeholder_of_every_reply() -> None:
+    from domain.inquiry import reply_params, route_of
+
+    details = {"installer_email": "svc@installer.example", "concern": "tiles",
+               "contract_id": "C-1", "payment_date": "2026-01-05", "payment_proof": "P",
+               "market": "CA", "zip": "94103", "installer": "sunrun",
+               "installer_accepting_service_work": True}
+    for inquiry, agreement, m3, omni, route in routing_table():
+        if route.reply is None:
+            continue
+        inq = _inquiry(inquiry=inquiry, agreement_type=agreement, m3_approved=m3,
+                       already_contacted_omnidian=omni, details=details)
+        assert route_of(inq) == route
+        params = reply_params(inq, route)
+        needed = TEMPLATES[route.reply].placeholders - PERSONAL_PLACEHOLDERS - {"agent"}
+        assert needed <= set(params), (route.reply, needed - set(params))
+
+
+def test_the_follow_up_reply_names_whom_we_contacted() -> None:
+    from domain.inquiry import reply_params, route_of
+
+    beam = _inquiry(inquiry="personal_property_damage", m3_approved=False,
+                    details={"concern": "tiles", "concert_beam": True})
+    assert reply_params(beam, route_of(beam))["party_name"] == "Green Tech Renewables"
+    omni = _inquiry(inquiry="monitoring_data", already_contacted_omnidian=True,
+                    details={"concern": "no answer"})
+    assert reply_params(omni, route_of(omni))["party_name"] == "Omnidian"
+
+
+def test_disposition_notes_say_what_was_asked_done_and_why() -> None:
+    from domain.inquiry import disposition_notes, route_of
+
+    inq = _inquiry(inquiry="outage", details={"market": "CA", "zip": "94103",
+                                               "installer": "sunrun",
+                                               "installer_accepting_service_work": True})
+    notes = disposition_notes(inq, route_of(inq), "om-SYS-1", True, True)
+    assert notes.startswith("outage (PPA, M3 approved); route: om case:")
+    assert "joined open case om-SYS-1" in notes and "by the O&M case" in notes
+    assert "Ana" not in notes

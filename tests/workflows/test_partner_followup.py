@@ -103,7 +103,7 @@ async def test_no_contact_in_two_days_refers_to_sales(om: CaseHarness) -> None:
         assert st.next_deadline is not None
         st = await case.fire_next_timer()
         st = await case.stage("referred_to_sales")
-        assert st.referred_to_sales and st.escalated
+        assert st.escalated
         assert stages(st) == ["case_created", "party_contacted", "referred_to_sales"]
         referral = case.records("referral")[0].payload
         assert referral["referral_reason"] == "Unresponsive Installer"
@@ -115,7 +115,8 @@ async def test_no_contact_in_two_days_refers_to_sales(om: CaseHarness) -> None:
         assert sa["CaseStage"] == "referred_to_sales" and sa["Escalated"] is True
         # Sales is reminded weekly until it resolves the case.
         st = await case.fire_next_timer()
-        assert "sales/reminder/1" in case.keys("assignment")
+        assert "referral/sales-reminder/1" in case.keys("assignment")
+        assert case.records("assignment")[-1].payload["assignee"] == "sales"
         st = await case.send("case_resolved", comment="AM reached the installer")
         assert st.outcome == "resolved" and st.resolved_by == "case_resolved"
 
@@ -149,7 +150,7 @@ async def test_concert_beam_thirty_weeks_of_commitment_emails_across_runs(
         await env.sleep(timedelta(weeks=29, days=1))
         st = await case.settle(lambda s: s.reminders["commitment"].count == 30, seconds=60)
         assert st.runs > 1, "the case never continued as new"
-        assert st.stage == "referred_to_sales" and st.referred_to_sales
+        assert st.stage == "referred_to_sales" and st.escalated
         assert stages(st) == ["case_created", "party_contacted", "referred_to_sales"]
         assert st.reminders["commitment"].next_due == first + timedelta(weeks=30)
         keys = _commitments(case)
@@ -228,3 +229,19 @@ async def test_a_temporal_cancel_closes_the_case_and_its_crm_case(
         assert sa["CaseOutcome"] == "cancelled" and "NextDeadline" not in sa
         await env.sleep(timedelta(weeks=2))
         assert _commitments(case) == ["commitment/1"]  # no e-mail after the cancel
+
+
+async def test_a_homeowner_without_email_or_phone_is_given_to_a_person_once(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    """Spec 2.1: commitments that cannot reach the homeowner are one recorded failure for a
+    person, not a failed message every week; the case goes on."""
+    async with om.worker():
+        case = await _open(om, concert_beam=True, party_email=None,
+                           homeowner={"name": "Ana Ruiz"})
+        st = await case.status()
+        assert st.route is not None and st.route.commitments_unreachable
+        assert [f.effect for f in st.failures] == ["commitment e-mails"]
+        await env.sleep(timedelta(weeks=3))
+        st = await case.settle()
+        assert st.stage == "referred_to_sales" and len(st.failures) == 1
+        assert _commitments(case) == [] and not case.records("text")

@@ -66,7 +66,7 @@ async def test_replies_and_transfers(om: CaseHarness, inquiry: str, agreement: s
         case = await _route(om, inquiry=inquiry, agreement_type=agreement, m3_approved=m3,
                             already_contacted_omnidian=omnidian)
         st = await case.status()
-        assert st.outcome == outcome and st.route == route and st.linked_case_id is None
+        assert st.outcome == outcome and st.linked_case_id is None
         assert _reply(case) == reply
         notes = _disposition(case)
         assert notes["outcome"] == outcome and notes["route"] == route

@@ -11,10 +11,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from starlette.testclient import TestClient
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -108,7 +108,12 @@ def _app(target: str) -> Any:
 def test_no_request_gets_a_500(server: _Server) -> None:
     app = _app(server.target)
     # Not vacuous: a signed request reaches Temporal (404 from the server, not a 503 or 401).
-    assert TestClient(app).get("/v1/cases/om-NOT-THERE").status_code == 404
+    async def probe() -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://gateway") as http:
+            return (await http.get("/v1/cases/om-NOT-THERE")).status_code
+
+    assert asyncio.run(probe()) == 404
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 9  # codec x2, open x6, event, status

@@ -10,13 +10,14 @@ from temporalio.client import Client
 
 from domain.encryption import EncryptionCodec, KeyRing
 from gateway.app import GatewaySettings, create_app
-from workers.config import connect
+from workers.config import Settings, connect
 from workers.logging_setup import configure_logging
 
 
 def main() -> None:
     """Serve the gateway until stopped."""
-    configure_logging()
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
     ring = KeyRing.from_env()
     holder: list[Client] = []
 

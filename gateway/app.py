@@ -2,7 +2,10 @@
 
 - `POST /codec/encode`, `POST /codec/decode`: the Temporal codec server protocol for the Web UI
   (`--ui-codec-endpoint`) and the CLI (`--codec-endpoint`), behind `Authorization: Bearer
-  <token>` (`FIELD_SERVICE_CODEC_TOKENS`), with CORS for the UI's origin.
+  <token>` (`FIELD_SERVICE_CODEC_TOKENS`), with CORS for the UI's origin;
+  `POST /codec/t/{token}/encode|decode`: the same with the token in the endpoint URL, for the
+  Web UI, which cannot add an `Authorization` header of its own (it can only forward a
+  single-sign-on access token) but takes any endpoint URL an operator pastes.
 - `POST /v1/cases/{process}`, `POST /v1/cases/{workflow_id}/events/{event}`,
   `GET /v1/cases/{workflow_id}`: the signed ingress (`gateway.signing`), answering with the
   status codes of 6.1.
@@ -12,6 +15,7 @@ body, a header value or a case's data."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import time
@@ -58,7 +62,7 @@ class GatewaySettings:
     """What the gateway reads from its environment."""
 
     codec_tokens: frozenset[str] = frozenset()
-    webhook_secrets: Mapping[str, bytes] = field(default_factory=dict)
+    webhook_secrets: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict)
     # The Web UI's origin (the dev server's UI by default).
     cors_origins: tuple[str, ...] = ("http://localhost:8233", "http://127.0.0.1:8233")
     task_queue: str = "field-service"
@@ -142,11 +146,22 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
 
     # ---- codec server ----------------------------------------------------------------------
 
-    async def _codec(request: Request, encode: bool) -> Response:
-        auth = request.headers.get("authorization", "")
-        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
-        if not token or token not in settings.codec_tokens:
-            return _problem(401, "a valid codec token is required (Authorization: Bearer ...)")
+    def _token_ok(token: str) -> bool:
+        # Constant-time against every configured token, so timing says nothing about them.
+        found = False
+        for known in settings.codec_tokens:
+            found |= hmac.compare_digest(token.encode(), known.encode())
+        return bool(token) and found
+
+    async def _codec(request: Request, encode: bool, path_token: str | None = None) -> Response:
+        if path_token is not None:
+            token = path_token
+        else:
+            auth = request.headers.get("authorization", "")
+            token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        if not _token_ok(token):
+            return _problem(401, "a valid codec token is required (Authorization: Bearer ... "
+                                 "or the endpoint /codec/t/<token>)")
         body = await request.body()
         if len(body) > MAX_BODY:
             return _problem(413, f"the body is over {MAX_BODY // 1024} KiB")
@@ -172,6 +187,19 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
     async def codec_decode(request: Request) -> Response:
         """Temporal codec server protocol: `{"payloads": [...]}` in, decrypted out."""
         return await _codec(request, encode=False)
+
+    # The access log names the route template (`/codec/t/{token}/decode`), never the token.
+    @app.post("/codec/t/{token}/encode", tags=["codec"],
+              summary="Encrypt payloads, token in the endpoint URL (for the Web UI)")
+    async def codec_encode_with_token(token: str, request: Request) -> Response:
+        """As `/codec/encode`, authorised by the token in the path."""
+        return await _codec(request, encode=True, path_token=token)
+
+    @app.post("/codec/t/{token}/decode", tags=["codec"],
+              summary="Decrypt payloads, token in the endpoint URL (for the Web UI)")
+    async def codec_decode_with_token(token: str, request: Request) -> Response:
+        """As `/codec/decode`, authorised by the token in the path."""
+        return await _codec(request, encode=False, path_token=token)
 
     # ---- ingress ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """`python -m starter`: open cases of any process, send events and ops commands, print a
-case's status, list the side effects recorded for a case, seed demo cases, print the contract.
+case's status, list the side effects recorded for a case, seed demo cases, print the contract,
+create the local stack's secrets.
 
 Exit codes: 0 done; 2 bad input (unreadable JSON, a payload the models reject, locally or by
 the case); 3 the case rejected the event or command (wrong stage, closed case, no such case);
@@ -30,6 +31,7 @@ from starter.client import (
     run_ops,
     send_event,
 )
+from starter.local_secrets import LOCAL_SECRETS, load_local_secrets, write_local_secrets
 from workers.config import Settings, connect, connect_config
 from workers.process_exit import exit_without_teardown
 
@@ -194,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="open demo cases of every process in several stages "
                                 "(once: cases that exist already are left alone)")
 
+    sub.add_parser("secrets", help=f"create the local stack's secrets ({LOCAL_SECRETS}: key, "
+                                   "codec token, webhook secret) unless they exist")
+
     p = sub.add_parser("contract", help="print the events' JSON Schemas, or --write them")
     p.add_argument("--write", metavar="DIR", help="write the files under DIR "
                                                   "(the committed copy is docs/contract)")
@@ -203,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 async def run(argv: list[str]) -> int:
     """Run one CLI command; returns the exit code."""
     args = build_parser().parse_args(argv)
+    # Run by hand from the project folder next to `./dev up`: its local keys, unless the
+    # environment decides (starter/local_secrets.py).
+    load_local_secrets()
     settings = Settings()
     queue = args.task_queue or settings.task_queue
     try:
@@ -220,6 +228,8 @@ async def run(argv: list[str]) -> int:
             await _demo(args, queue)
         elif args.cmd == "contract":
             _contract(args)
+        elif args.cmd == "secrets":
+            _print({"path": str(LOCAL_SECRETS), "created": write_local_secrets()})
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code

@@ -43,6 +43,9 @@ class Stack:
             "FIELD_SERVICE_TASK_QUEUE": self.task_queue,
             "FIELD_SERVICE_STORE": str(self.store),
             "FIELD_SERVICE_LOG_FORMAT": "json",
+            # Set (empty: no encryption) so the starter never reads a developer's
+            # var/secrets.env from an earlier ./dev up (starter/local_secrets.py).
+            "FIELD_SERVICE_ENCRYPTION_KEYS": "",
         }
         self.vars.pop("TEMPORAL_PROFILE", None)
         self.worker: subprocess.Popen[bytes] | None = None

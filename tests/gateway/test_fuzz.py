@@ -100,7 +100,7 @@ def _app(target: str) -> Any:
     async def client() -> Client:
         return await Client.connect(target, data_converter=DATA_CONVERTER)
 
-    return _signing(create_app(GatewaySettings(webhook_secrets={"fuzz": SECRET},
+    return _signing(create_app(GatewaySettings(webhook_secrets={"fuzz": (SECRET,)},
                                                task_queue="fuzz-no-worker"),
                                client, None))
 

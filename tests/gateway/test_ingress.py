@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from structlog.testing import capture_logs
 from temporalio.client import Client
 
 from domain.encryption import EncryptionCodec, KeyRing, new_key_setting
@@ -43,7 +44,7 @@ async def post(gw: Gateway, path: str, payload: Any, **sign: Any) -> httpx.Respo
 @pytest_asyncio.fixture
 async def gw(om: CaseHarness) -> AsyncIterator[Gateway]:
     settings = GatewaySettings(codec_tokens=frozenset({TOKEN}),
-                               webhook_secrets={"crm": SECRET}, task_queue=om.task_queue,
+                               webhook_secrets={"crm": (SECRET,)}, task_queue=om.task_queue,
                                update_timeout=timedelta(seconds=2))
 
     async def client() -> Client:
@@ -185,6 +186,31 @@ async def test_codec_endpoints_need_a_token_and_round_trip(gw: Gateway) -> None:
     assert dec.json() == plain
     # Plain payloads pass through decode (the CLI's plain JSON events).
     assert (await gw.post("/codec/decode", json=plain, headers=auth)).json() == plain
+
+
+async def test_the_web_ui_endpoint_carries_its_token_in_the_path(gw: Gateway) -> None:
+    data = "eyJwaG9uZSI6ICIrMTQxNTU1NTAxMDAifQ=="
+    plain = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": data}]}
+    with capture_logs() as logged:
+        enc = await gw.post(f"/codec/t/{TOKEN}/encode", json=plain)
+    assert enc.status_code == 200
+    # The access log names the route template: never the token, never a payload.
+    assert [e["route"] for e in logged if e["event"] == "request"] == [
+        "/codec/t/{token}/encode"]
+    assert TOKEN not in repr(logged) and data not in repr(logged)
+    assert enc.json()["payloads"][0]["metadata"]["encoding"] != "anNvbi9wbGFpbg=="
+    dec = await gw.post(f"/codec/t/{TOKEN}/decode", json=enc.json())
+    assert dec.status_code == 200 and dec.json() == plain
+    # A wrong or blank token in the path is refused, even with a good bearer header: the
+    # ciphertext is all that is seen.
+    for path in ("/codec/t/wrong/decode", "/codec/t/%20/decode"):
+        r = await gw.post(path, json=enc.json(),
+                          headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 401, path
+    r = await gw.options(f"/codec/t/{TOKEN}/decode", headers={
+        "Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-namespace"})
+    assert r.status_code == 200
 
 
 async def test_cors_preflight_from_the_web_ui(gw: Gateway) -> None:

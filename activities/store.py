@@ -1,8 +1,9 @@
 """The record store: a durable log of every side effect, readable by operators.
 
-`RecordStore` is the small interface activities depend on; `SqliteRecordStore` is the default
-(one file, WAL mode, safe for several worker processes on one host). A server database replaces
-it by implementing the same three methods.
+`RecordStore` is the small interface activities depend on; `SqliteRecordStore` is the embedded
+default (one file, WAL mode, safe for several worker processes on one host);
+`activities.store_postgres.PostgresRecordStore` serves workers on many hosts. `open_store` picks
+one from the `FIELD_SERVICE_STORE` setting.
 
 A record is made once per idempotency key, and marked delivered once the real system (SMS
 gateway, dialer, CRM) has taken it: an attempt that made the record but failed to deliver it
@@ -50,6 +51,29 @@ class RecordStore(Protocol):
     def records(self, case_id: str | None = None) -> list[StoredRecord]:
         """Every record (of one case, when given), oldest first."""
         ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...
+
+
+def open_store(setting: str) -> RecordStore:
+    """The store a `FIELD_SERVICE_STORE` value names: a `postgresql://` (or `postgres://`)
+    connection URI, else the path of an SQLite file."""
+    if setting.startswith(("postgresql://", "postgres://")):
+        from activities.store_postgres import PostgresRecordStore  # noqa: PLC0415
+
+        return PostgresRecordStore(setting)
+    return SqliteRecordStore(setting)
+
+
+def describe_store(setting: str) -> str:
+    """The setting for logs: a connection URI without its password."""
+    if "://" in setting and "@" in setting.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = setting.split("://", 1)
+        userinfo, host = rest.split("@", 1)
+        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+    return setting
 
 
 _SCHEMA = """

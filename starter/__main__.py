@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from activities.store import SqliteRecordStore
+from activities.store import open_store
 from domain.events import OPS_COMMANDS
 from domain.processes import PROCESSES
 from domain.wire import describe_fields
@@ -131,10 +131,11 @@ async def _status(args: argparse.Namespace) -> None:
 
 
 def _records(args: argparse.Namespace, settings: Settings) -> None:
-    store = SqliteRecordStore(settings.store)
+    store = open_store(settings.store)
     rows = [{"key": r.key, "record_id": r.record_id, "kind": r.kind, "payload": r.payload,
              "created_at": r.created_at, "delivered_at": r.delivered_at}
             for r in store.records(args.case_id)]
+    store.close()
     print(json.dumps(rows, indent=2))
 
 

@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
-from activities.store import SqliteRecordStore
+from activities.store import RecordStore, SqliteRecordStore, open_store
 from domain.wire import DATA_CONVERTER
 from tests.http_endpoint import Endpoint
 from tests.workflows.harness import CaseHarness
@@ -75,6 +75,47 @@ def task_queue() -> str:
 def store(tmp_path: Path) -> SqliteRecordStore:
     """A fresh record store per test."""
     return SqliteRecordStore(tmp_path / "records.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real PostgreSQL 16 server (the `pgserver` package), started once per test session and
+    stopped when it ends; its connection URI."""
+    import pgserver  # noqa: PLC0415 - only the tests that use PostgreSQL pay for it
+
+    get_server = pgserver.get_server  # type: ignore[attr-defined]  # not in its __all__
+    server = get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    return str(server.get_uri())
+
+
+@pytest.fixture
+def postgres_uri(postgres_server: str) -> str:
+    """A fresh database of this test's own on the session's server."""
+    import psycopg  # noqa: PLC0415
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # a generated name, not input
+    scheme_user, rest = postgres_server.split("@", 1)
+    query = rest.split("?", 1)[1] if "?" in rest else ""
+    return f"{scheme_user}@/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_setting(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store on each back end, as its `FIELD_SERVICE_STORE` value: the store tests
+    run on both."""
+    if request.param == "sqlite":
+        return str(tmp_path / "records.db")
+    return str(request.getfixturevalue("postgres_uri"))
+
+
+@pytest.fixture
+def any_store(store_setting: str) -> Iterator[RecordStore]:
+    """The store `store_setting` names, closed after the test."""
+    store = open_store(store_setting)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from activities.effects import FieldServiceActivities
 from activities.http_delivery import HttpDelivery
-from activities.store import SqliteRecordStore
+from activities.store import describe_store, open_store
 from workers.config import Settings, connect, connect_config
 from workers.logging_setup import configure_logging
 from workers.process_exit import exit_without_teardown
@@ -49,7 +49,7 @@ async def main() -> None:
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
-    store = SqliteRecordStore(settings.store)
+    store = open_store(settings.store)
     delivery = (HttpDelivery(settings.delivery_url, timeout=settings.delivery_timeout_seconds)
                 if settings.delivery_url else None)
     worker = build_worker(client, settings.task_queue, FieldServiceActivities(store, delivery),
@@ -60,7 +60,7 @@ async def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
-             namespace=client.namespace, store=settings.store,
+             namespace=client.namespace, store=describe_store(settings.store),
              delivery="http" if delivery else "none", **settings.worker_options())
     async with worker:
         await stop.wait()

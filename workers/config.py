@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FIELD_SERVICE_", extra="ignore")
 
     task_queue: str = DEFAULT_TASK_QUEUE
+    # An SQLite file path (the embedded default), or a postgresql:// URI for workers on many
+    # hosts (activities.store.open_store).
     store: str = "var/fieldservice.db"
     # When set, every record is also posted to `{delivery_url}/{kind}` (activities.http_delivery).
     delivery_url: str | None = None

@@ -1,5 +1,5 @@
 """Delivery to the real systems: a record is delivered until the endpoint takes it once, and
-never again after that; a failed delivery is retried, not lost."""
+never again after that; a failed delivery is retried, not lost (on both store back ends)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from activities.effects import FieldServiceActivities
 from activities.http_delivery import DeliveryFailed, HttpDelivery
-from activities.store import SqliteRecordStore
+from activities.store import RecordStore, SqliteRecordStore
 from domain.effects import Notification
 from domain.homeowner import Homeowner
 from tests.http_endpoint import Endpoint
@@ -22,8 +22,8 @@ def _text(key: str) -> Notification:
 
 
 async def test_a_failed_delivery_is_retried_then_never_repeated(endpoint: Endpoint,
-                                                                tmp_path: Path) -> None:
-    store = SqliteRecordStore(tmp_path / "r.db")
+                                                                any_store: RecordStore) -> None:
+    store = any_store  # on SQLite and on PostgreSQL
     acts = FieldServiceActivities(store, HttpDelivery(endpoint.url, timeout=5))
     with pytest.raises(DeliveryFailed, match="answered 503"):
         await acts.notify_homeowner(_text("om-1/x/visit1/text/1"))

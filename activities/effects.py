@@ -20,6 +20,7 @@ from temporalio import activity
 
 from activities.http_delivery import DeliveryRefused
 from activities.store import RecordStore, StoredRecord
+from domain import metric_names
 from domain.effects import (
     CONTACT_UNUSABLE,
     SEND_WINDOW_CLOSED,
@@ -58,6 +59,13 @@ class NoDelivery:
         """Do nothing."""
 
 
+def _count(metric: str, **labels: str) -> None:
+    """Add one to a project counter on the worker's meter (nothing outside an activity)."""
+    if activity.in_activity():
+        activity.metric_meter().create_counter(metric, metric_names.DESCRIPTIONS[metric]).add(
+            1, labels)
+
+
 class FieldServiceActivities:
     """The activity implementations, bound to a store and a delivery adapter."""
 
@@ -73,13 +81,19 @@ class FieldServiceActivities:
         record, created = await asyncio.to_thread(
             self.store.record_once, key, case_id, kind, payload, at
         )
+        if created:
+            _count(metric_names.SIDE_EFFECTS, kind=kind)
         if record.delivered_at is None:
             try:
                 await self.delivery.deliver(record, request)
             except DeliveryRefused as refused:
                 # The receiving system will never take it (a number the SMS gateway rejects):
                 # retrying only hides it; the workflow's failure policy takes over.
+                _count(metric_names.DELIVERIES_FAILED, kind=kind, failure="refused")
                 raise activity_error(str(refused), CONTACT_UNUSABLE) from None
+            except Exception:
+                _count(metric_names.DELIVERIES_FAILED, kind=kind, failure="retried")
+                raise
             await asyncio.to_thread(self.store.mark_delivered, key)
         log.info(
             "side effect recorded" if created else "side effect already recorded",

@@ -9,11 +9,14 @@ from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
+from temporalio.runtime import Runtime
+from temporalio.worker import Worker
 
 from activities.effects import FieldServiceActivities
 from activities.http_delivery import HttpDelivery
 from activities.store import describe_store, open_store
-from workers.config import Settings, connect, connect_config
+from workers.config import Settings, connect, connect_config, worker_runtime
+from workers.health import Check, HealthServer
 from workers.logging_setup import configure_logging
 from workers.process_exit import exit_without_teardown
 from workers.registry import build_worker, ensure_search_attributes
@@ -21,7 +24,8 @@ from workers.registry import build_worker, ensure_search_attributes
 log = structlog.get_logger("fieldservice.worker")
 
 
-async def connect_with_backoff(settings: Settings, target: str) -> Client:
+async def connect_with_backoff(settings: Settings, target: str,
+                               runtime: Runtime | None = None) -> Client:
     """Connect, retrying with backoff while the server is not up yet (a worker that starts
     before its server, or during a server restart, waits instead of exiting)."""
     loop = asyncio.get_running_loop()
@@ -29,7 +33,7 @@ async def connect_with_backoff(settings: Settings, target: str) -> Client:
     delay = 0.5
     while True:
         try:
-            return await connect()
+            return await connect(runtime)
         except RuntimeError as err:  # the SDK's connection failures
             if loop.time() + delay > give_up:
                 raise SystemExit(f"cannot reach the Temporal server at {target} after "
@@ -45,7 +49,8 @@ async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     target = connect_config()
-    client = await connect_with_backoff(settings, target["target_host"])
+    client = await connect_with_backoff(settings, target["target_host"],
+                                        worker_runtime(settings))
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
@@ -59,14 +64,43 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    health = HealthServer(*health_checks(client, worker, stop))
+    if settings.health_port is not None:
+        await health.start(settings.metrics_host, settings.health_port)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
              namespace=client.namespace, store=describe_store(settings.store),
-             delivery="http" if delivery else "none", **settings.worker_options())
+             delivery="http" if delivery else "none", metrics_port=settings.metrics_port,
+             health_port=settings.health_port, **settings.worker_options())
     async with worker:
         await stop.wait()
         log.info("shutting down: finishing in-flight tasks")
+    await health.stop()
     store.close()
     log.info("worker stopped")
+
+
+def health_checks(client: Client, worker: Worker,
+                  stopping: asyncio.Event) -> tuple[Check, Check]:
+    """Liveness: the worker has not failed. Readiness: it runs, is not draining, and the
+    Temporal server answers."""
+
+    async def live() -> str | None:
+        if worker.is_shutdown and not stopping.is_set():
+            return "the worker stopped unexpectedly"
+        return None
+
+    async def ready() -> str | None:
+        if stopping.is_set():
+            return "draining: finishing in-flight tasks before it stops"
+        if not worker.is_running:
+            return "the worker is not polling"
+        try:
+            await client.service_client.check_health(timeout=timedelta(seconds=2))
+        except Exception as err:  # noqa: BLE001 - any failure means not ready
+            return f"the Temporal server does not answer: {type(err).__name__}"
+        return None
+
+    return live, ready
 
 
 if __name__ == "__main__":

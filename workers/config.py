@@ -7,6 +7,7 @@ from typing import Any, Literal, TypedDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from domain.wire import converter_from_env
 
@@ -45,6 +46,13 @@ class Settings(BaseSettings):
     max_concurrent_activities: int | None = None
     # How long `python -m workers` keeps trying to reach a server that is down at start.
     connect_timeout_seconds: float = 300.0
+    # `/metrics` (Prometheus: the SDK's metrics and the project's, domain.metric_names) and
+    # `/livez` + `/readyz` (workers.health), each served when its port is set.
+    metrics_port: int | None = None
+    health_port: int | None = None
+    # The address both listen on (all interfaces: a cluster's scraper and probes come from
+    # outside the pod; neither endpoint shows case data).
+    metrics_host: str = "0.0.0.0"  # noqa: S104
 
     def worker_options(self) -> WorkerTuning:
         """The tuning options that are set, as `Worker` keyword arguments."""
@@ -66,7 +74,17 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-async def connect() -> Client:
+async def connect(runtime: Runtime | None = None) -> Client:
     """A client configured from the environment with the pydantic data converter (encrypting
-    when `FIELD_SERVICE_ENCRYPTION_KEYS` is set)."""
-    return await Client.connect(**connect_config(), data_converter=converter_from_env())
+    when `FIELD_SERVICE_ENCRYPTION_KEYS` is set), on `runtime` when given (the worker's, with
+    its metrics exporter)."""
+    return await Client.connect(**connect_config(), data_converter=converter_from_env(),
+                                runtime=runtime)
+
+
+def worker_runtime(settings: Settings) -> Runtime | None:
+    """A runtime exporting Prometheus metrics on `metrics_host:metrics_port`, when set."""
+    if settings.metrics_port is None:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+        bind_address=f"{settings.metrics_host}:{settings.metrics_port}")))

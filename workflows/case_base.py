@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from activities.effects import FieldServiceActivities, resolve_holidays
+    from domain import metric_names
     from domain.base import as_utc_iso
     from domain.case import (
         MAX_ACCEPTED_EVENTS,
@@ -303,6 +304,7 @@ class CaseWorkflow(Generic[S]):
         self._sa_pending = {}
         self._v2 = True
         self._consumed: set[int] = set()
+        self._new_case = False  # a case opened by this run (not one carried over)
 
     def init_case(self, inp: CaseInput, new_case: Callable[[], S]) -> None:
         """Set up a run from its input: the case carried across continue-as-new (one more run,
@@ -321,6 +323,7 @@ class CaseWorkflow(Generic[S]):
         if policy.holidays is not None and case.holidays is None:
             case.holidays = list(policy.holidays)
         self._init_base(case, policy.contact_hours, policy.continue_as_new_after_events)
+        self._new_case = carried is None
 
     # ---- what a process provides -------------------------------------------------------
 
@@ -410,6 +413,16 @@ class CaseWorkflow(Generic[S]):
                 return Rejected(f"{name}: {reason}", event_id)
         return Accepted(event)
 
+    def count(self, metric: str, **labels: str) -> None:
+        """Add one to a project counter (domain.metric_names); the SDK's workflow meter drops
+        it during replay, so a case counts once however often it is replayed."""
+        workflow.metric_meter().create_counter(metric, metric_names.DESCRIPTIONS[metric]).add(
+            1, {"process": self.PROCESS, **labels})
+
+    def _count_rejection(self, admission: Rejected, via: str) -> None:
+        self.count(metric_names.EVENTS_REJECTED, via=via, reason=metric_names.rejection_reason(
+            invalid=admission.invalid, closed=admission.closed))
+
     def _remember(self, event_id: str) -> None:
         self.case.seen_event_ids.append(event_id)
         keep_last(self.case.seen_event_ids, MAX_SEEN_EVENT_IDS)
@@ -464,6 +477,7 @@ class CaseWorkflow(Generic[S]):
         """Reject a malformed, out-of-stage or late event before it reaches history."""
         admission = self._admit(name, args)
         if isinstance(admission, Rejected):
+            self._count_rejection(admission, "update")
             raise rejection(admission.reason, invalid=admission.invalid,
                             closed=admission.closed)
 
@@ -472,6 +486,7 @@ class CaseWorkflow(Generic[S]):
         """Every process event as a Signal: durable; a bad one is recorded, never fatal."""
         admission = self._admit(name, args)
         if isinstance(admission, Rejected):
+            self._count_rejection(admission, "signal")
             self._reject(name, admission.reason, admission.event_id)
             workflow.logger.warning("event rejected", extra={"case_id": self.case.case_id,
                                                             "event": _short(name)})
@@ -615,6 +630,8 @@ class CaseWorkflow(Generic[S]):
         self.refresh_details()
         workflow.logger.info("case run started", extra={"case_id": c.case_id,
                                                        "process_type": self.PROCESS})
+        if self._new_case:
+            self.count(metric_names.CASES_OPENED)
 
     def mark(self, *, escalated: bool | None = None, hazardous: bool | None = None) -> None:
         """Set the Escalated / Hazardous flags in the status and the search attributes."""
@@ -690,6 +707,7 @@ class CaseWorkflow(Generic[S]):
         self.flush_search_attributes()
         workflow.logger.info("case closed", extra={"case_id": self.case.case_id,
                                                   "outcome": outcome})
+        self.count(metric_names.CASES_CLOSED, outcome=outcome)
         if self.case.crm_records and self._v2:
             await self.effect(
                 FieldServiceActivities.close_crm_records,

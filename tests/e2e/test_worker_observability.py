@@ -1,0 +1,116 @@
+"""The worker's `/metrics`, `/livez` and `/readyz` on a real dev server (issue 10): the
+project's counters appear after a case runs, labelled without personal data; readiness flips
+when the Temporal server goes away while liveness holds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from domain import metric_names
+from domain.wire import DATA_CONVERTER
+from tests.conftest import server_path
+from tests.e2e.test_encrypted_stack import _free_port
+from tests.e2e.test_local_stack import Stack
+from tests.workflows.harness import om_input
+
+
+@pytest_asyncio.fixture
+async def observed(tmp_path: Path) -> AsyncIterator[tuple[Stack, WorkflowEnvironment]]:
+    """A dev server and a worker with its metrics and health ports set."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=server_path("temporal"), data_converter=DATA_CONVERTER,
+        ui=False)
+    s = Stack(env, tmp_path)
+    s.vars.update({"FIELD_SERVICE_METRICS_PORT": str(_free_port()),
+                   "FIELD_SERVICE_HEALTH_PORT": str(_free_port()),
+                   "FIELD_SERVICE_METRICS_HOST": "127.0.0.1"})
+    try:
+        yield s, env
+    finally:
+        if s.worker and s.worker.poll() is None:
+            s.worker.kill()
+            s.worker.wait()
+        await env.shutdown()
+
+
+async def _get(url: str) -> httpx.Response | None:
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return await http.get(url)
+    except httpx.TransportError:
+        return None
+
+
+async def _until(url: str, status: int, seconds: float = 30) -> httpx.Response:
+    end = time.monotonic() + seconds
+    while True:
+        r = await _get(url)
+        if r is not None and r.status_code == status:
+            return r
+        if time.monotonic() > end:
+            raise AssertionError(f"{url}: {r and r.status_code} {r and r.text}")
+        await asyncio.sleep(0.3)
+
+
+
+async def test_metrics_and_probes_of_a_worker(
+        observed: tuple[Stack, WorkflowEnvironment]) -> None:
+    stack, env = observed
+    metrics = f"http://127.0.0.1:{stack.vars['FIELD_SERVICE_METRICS_PORT']}/metrics"
+    health = f"http://127.0.0.1:{stack.vars['FIELD_SERVICE_HEALTH_PORT']}"
+    stack.start_worker()
+    await _until(f"{health}/readyz", 200)
+    assert (await _until(f"{health}/livez", 200)).text == "ok\n"
+    assert (await _get(f"{health}/nothing")).status_code == 404  # type: ignore[union-attr]
+
+    report = om_input("SYS-MET-1").model_dump(mode="json")
+    code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(report))
+    assert code == 0, err
+    code, _, err = await stack.starter("event", "om-SYS-MET-1", "appointment_outcome",
+                                       '{"appointment_id": "APT-1", "result": "completed"}')
+    assert code == 3, err  # refused: not the stage for it
+    code, _, err = await stack.starter("event", "om-SYS-MET-1", "remote_fix_result",
+                                       '{"event_id": "m-1", "resolved": true}', "--signal")
+    assert code == 0, err
+    end = time.monotonic() + 30
+    while True:
+        text = (await _until(metrics, 200)).text
+        if 'outcome="resolved_remotely"' in text or time.monotonic() > end:
+            break
+        await asyncio.sleep(0.5)
+
+    lines = [line for line in text.splitlines() if line.startswith("fieldservice_")]
+    def value(name: str, **labels: str) -> float:
+        for line in lines:
+            head, _, number = line.rpartition(" ")
+            if re.match(rf"{name}(_total)?\{{", head) and all(
+                    f'{k}="{v}"' in head for k, v in labels.items()):
+                return float(number)
+        raise AssertionError(f"no {name} {labels} in:\n" + "\n".join(lines))
+
+    assert value(metric_names.CASES_OPENED, process="om_simplified") == 1
+    assert value(metric_names.CASES_CLOSED, process="om_simplified",
+                 outcome="resolved_remotely") == 1
+    assert value(metric_names.EVENTS_REJECTED, process="om_simplified", reason="stage",
+                 via="update") == 1
+    assert value(metric_names.SIDE_EFFECTS, kind="remote_fix_request") == 1
+    # The SDK's own metrics are on the same endpoint.
+    assert "temporal_workflow_completed" in text
+    # No label names a case, a system or a person.
+    joined = "\n".join(lines)
+    assert "SYS-MET-1" not in joined and "4155550100" not in joined and "Ana" not in joined
+
+    # The server goes away: not ready (the probe takes it out of service), still alive.
+    await env.shutdown()
+    r = await _until(f"{health}/readyz", 503)
+    assert "the Temporal server does not answer" in r.text
+    assert (await _get(f"{health}/livez")).status_code == 200  # type: ignore[union-attr]

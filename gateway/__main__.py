@@ -12,6 +12,7 @@ from domain.encryption import EncryptionCodec, KeyRing
 from gateway.app import GatewaySettings, create_app
 from workers.config import Settings, connect
 from workers.logging_setup import configure_logging
+from workers.tracing import configure_tracing
 
 
 def main() -> None:
@@ -19,20 +20,24 @@ def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     ring = KeyRing.from_env()
+    tracing = configure_tracing("fieldservice-gateway")
     holder: list[Client] = []
 
     async def client() -> Client:
         # Connected on first use, so the gateway starts (and serves the codec) before the
         # Temporal server is up.
         if not holder:
-            holder.append(await connect())
+            holder.append(await connect(interceptors=tracing.interceptors))
         return holder[0]
 
     app = create_app(GatewaySettings.from_env(), client,
                      EncryptionCodec(ring) if ring else None)
     port = int(os.environ.get("FIELD_SERVICE_GATEWAY_PORT", "8088"))
-    uvicorn.run(app, host=os.environ.get("FIELD_SERVICE_GATEWAY_HOST", "127.0.0.1"), port=port,
-                access_log=False, log_config=None)
+    try:
+        uvicorn.run(app, host=os.environ.get("FIELD_SERVICE_GATEWAY_HOST", "127.0.0.1"),
+                    port=port, access_log=False, log_config=None)
+    finally:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

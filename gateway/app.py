@@ -30,6 +30,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
+from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
@@ -118,9 +119,12 @@ def _problem(status: int, message: str) -> JSONResponse:
 
 
 def create_app(settings: GatewaySettings, client: ClientProvider,
-               codec: PayloadCodec | None) -> FastAPI:
+               codec: PayloadCodec | None, tracer: trace.Tracer | None = None) -> FastAPI:
     """The gateway application; `client` gives the Temporal client (with the project's data
-    converter), `codec` the payload codec (None: no keys, payloads pass through)."""
+    converter, and the tracing interceptor when traces are on), `codec` the payload codec
+    (None: no keys, payloads pass through), `tracer` the one for request spans (default: the
+    global provider's; a no-op unless tracing is configured)."""
+    spans = tracer or trace.get_tracer("fieldservice.gateway")
     app = FastAPI(title="fieldservice gateway", version="1",
                   description="Codec server for the Temporal Web UI and CLI, and the signed "
                               "ingress of integrations (spec 6.1).")
@@ -132,14 +136,21 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
     async def limit_and_log(request: Request,
                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.monotonic()
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            response: Response = _problem(413, f"the body is over {MAX_BODY // 1024} KiB")
-        else:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        log.info("request", method=request.method,
-                 route=getattr(route, "path", "unmatched"), status=response.status_code,
+        # The caller's trace (a W3C `traceparent` header) continues here and, through the
+        # client's tracing interceptor, into the case's workflow and activities.
+        with spans.start_as_current_span(
+                f"{request.method} gateway", context=propagate.extract(request.headers),
+                kind=trace.SpanKind.SERVER) as span:
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_BODY:
+                response: Response = _problem(413, f"the body is over {MAX_BODY // 1024} KiB")
+            else:
+                response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            span.update_name(f"{request.method} {route}")
+            span.set_attributes({"http.request.method": request.method, "http.route": route,
+                                 "http.response.status_code": response.status_code})
+        log.info("request", method=request.method, route=route, status=response.status_code,
                  integration=request.headers.get(signing.INTEGRATION_HEADER, "-")[:80],
                  ms=round((time.monotonic() - started) * 1000, 1))
         return response

@@ -34,6 +34,7 @@ from starter.client import (
 from starter.local_secrets import LOCAL_SECRETS, load_local_secrets, write_local_secrets
 from workers.config import Settings, connect, connect_config
 from workers.process_exit import exit_without_teardown
+from workers.tracing import Tracing, configure_tracing
 
 EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_UNREACHABLE = 2, 3, 4
 
@@ -72,9 +73,13 @@ def _print(value: BaseModel | dict[str, Any]) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+# Set by `run` (tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+_tracing = Tracing()
+
+
 async def _client() -> Any:
     try:
-        return await connect()
+        return await connect(interceptors=_tracing.interceptors)
     except RuntimeError:  # the SDK's connection failure
         address = connect_config()["target_host"]
         raise ServerUnavailable(f"the Temporal server at {address} could not be reached; is "
@@ -213,6 +218,15 @@ async def run(argv: list[str]) -> int:
     # environment decides (starter/local_secrets.py).
     load_local_secrets()
     settings = Settings()
+    global _tracing  # noqa: PLW0603 - one CLI command per process
+    _tracing = configure_tracing("fieldservice-starter")
+    try:
+        return await _run(args, settings)
+    finally:
+        _tracing.shutdown()
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     queue = args.task_queue or settings.task_queue
     try:
         if args.cmd == "open":

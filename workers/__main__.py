@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
@@ -20,12 +21,14 @@ from workers.health import Check, HealthServer
 from workers.logging_setup import configure_logging
 from workers.process_exit import exit_without_teardown
 from workers.registry import build_worker, ensure_search_attributes
+from workers.tracing import configure_tracing
 
 log = structlog.get_logger("fieldservice.worker")
 
 
 async def connect_with_backoff(settings: Settings, target: str,
-                               runtime: Runtime | None = None) -> Client:
+                               runtime: Runtime | None = None,
+                               interceptors: Sequence[Interceptor] = ()) -> Client:
     """Connect, retrying with backoff while the server is not up yet (a worker that starts
     before its server, or during a server restart, waits instead of exiting)."""
     loop = asyncio.get_running_loop()
@@ -33,7 +36,7 @@ async def connect_with_backoff(settings: Settings, target: str,
     delay = 0.5
     while True:
         try:
-            return await connect(runtime)
+            return await connect(runtime, interceptors)
         except RuntimeError as err:  # the SDK's connection failures
             if loop.time() + delay > give_up:
                 raise SystemExit(f"cannot reach the Temporal server at {target} after "
@@ -49,8 +52,9 @@ async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     target = connect_config()
+    tracing = configure_tracing("fieldservice-worker")
     client = await connect_with_backoff(settings, target["target_host"],
-                                        worker_runtime(settings))
+                                        worker_runtime(settings), tracing.interceptors)
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
@@ -76,6 +80,7 @@ async def main() -> None:
         log.info("shutting down: finishing in-flight tasks")
     await health.stop()
     store.close()
+    tracing.shutdown()
     log.info("worker stopped")
 
 

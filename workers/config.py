@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, TypedDict
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -74,12 +75,13 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-async def connect(runtime: Runtime | None = None) -> Client:
+async def connect(runtime: Runtime | None = None,
+                  interceptors: Sequence[Interceptor] = ()) -> Client:
     """A client configured from the environment with the pydantic data converter (encrypting
     when `FIELD_SERVICE_ENCRYPTION_KEYS` is set), on `runtime` when given (the worker's, with
-    its metrics exporter)."""
+    its metrics exporter), with `interceptors` (tracing; a worker inherits them)."""
     return await Client.connect(**connect_config(), data_converter=converter_from_env(),
-                                runtime=runtime)
+                                runtime=runtime, interceptors=interceptors)
 
 
 def worker_runtime(settings: Settings) -> Runtime | None:

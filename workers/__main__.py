@@ -63,7 +63,8 @@ async def main() -> None:
                 if settings.delivery_url else None)
     worker = build_worker(client, settings.task_queue, FieldServiceActivities(store, delivery),
                           graceful_shutdown_timeout=timedelta(seconds=20),
-                          tuning=settings.worker_options())
+                          tuning=settings.worker_options(),
+                          deployment_config=settings.deployment_config())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -74,7 +75,9 @@ async def main() -> None:
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
              namespace=client.namespace, store=describe_store(settings.store),
              delivery="http" if delivery else "none", metrics_port=settings.metrics_port,
-             health_port=settings.health_port, **settings.worker_options())
+             health_port=settings.health_port,
+             build_id=settings.build_id and f"{settings.deployment_name}.{settings.build_id}",
+             **settings.worker_options())
     async with worker:
         await stop.wait()
         log.info("shutting down: finishing in-flight tasks")

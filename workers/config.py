@@ -7,8 +7,10 @@ from typing import Any, Literal, TypedDict
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client, Interceptor
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import WorkerDeploymentConfig
 
 from domain.wire import converter_from_env
 
@@ -54,6 +56,25 @@ class Settings(BaseSettings):
     # The address both listen on (all interfaces: a cluster's scraper and probes come from
     # outside the pod; neither endpoint shows case data).
     metrics_host: str = "0.0.0.0"  # noqa: S104
+    # Worker Deployment Versioning (docs/operations.md): on when a build ID is set (the image
+    # tag in a deployment); off for ./dev up and the tests.
+    deployment_name: str = "fieldservice"
+    build_id: str | None = None
+    # Cases run for months: they move to the current version at their next task (auto-upgrade),
+    # with changes to running logic behind `workflow.patched` and guarded by the replay tests,
+    # rather than pinning months of old workers.
+    versioning_behavior: Literal["auto_upgrade", "pinned"] = "auto_upgrade"
+
+    def deployment_config(self) -> WorkerDeploymentConfig | None:
+        """The worker's deployment version and default behaviour, when a build ID is set."""
+        if not self.build_id:
+            return None
+        behavior = (VersioningBehavior.PINNED if self.versioning_behavior == "pinned"
+                    else VersioningBehavior.AUTO_UPGRADE)
+        return WorkerDeploymentConfig(
+            version=WorkerDeploymentVersion(deployment_name=self.deployment_name,
+                                            build_id=self.build_id),
+            use_worker_versioning=True, default_versioning_behavior=behavior)
 
     def worker_options(self) -> WorkerTuning:
         """The tuning options that are set, as `Worker` keyword arguments."""

@@ -16,7 +16,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,10 +26,9 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from domain.encryption import new_key_setting
-from domain.wire import DATA_CONVERTER
 from gateway import signing
 from tests.conftest import server_path
-from tests.e2e.test_local_stack import ROOT, Stack
+from tests.e2e.test_local_stack import ROOT, Stack, running
 from tests.workflows.harness import om_input
 from tests.workflows.test_encrypted_cases import PERSONAL, _history_bytes
 
@@ -64,9 +62,7 @@ class SecureStack(Stack):
 
     async def start_gateway(self) -> None:
         """`python -m gateway`, waited for until it answers."""
-        self.gateway = subprocess.Popen(  # noqa: S603 - our own module
-            [sys.executable, "-m", "gateway"], cwd=ROOT, env=self.vars,
-            stdout=subprocess.DEVNULL, stderr=self.gateway_log.open("wb"))
+        self.gateway = self.spawn("gateway", self.gateway_log)
         for _ in range(100):
             try:
                 if (await self.http.get("/openapi.json")).status_code == 200:
@@ -109,22 +105,10 @@ class SecureStack(Stack):
 @pytest_asyncio.fixture
 async def secure(tmp_path: Path) -> AsyncIterator[SecureStack]:
     """A dev server of this test's own, torn down afterwards with the worker and gateway."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server_path("temporal"), data_converter=DATA_CONVERTER,
-        ui=False)
-    s = SecureStack(env, tmp_path)
-    try:
+    async with running(SecureStack, tmp_path) as s:
         s.start_worker()
         await s.start_gateway()
         yield s
-    finally:
-        for proc in (s.worker, s.gateway):
-            if proc and proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.kill()
-                proc.wait()
-        await s.http.aclose()
-        await env.shutdown()
 
 
 def decoded_text(value: Any) -> bytes:

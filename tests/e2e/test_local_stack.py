@@ -11,9 +11,10 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest_asyncio
 from temporalio.client import Client
@@ -49,12 +50,20 @@ class Stack:
         }
         self.vars.pop("TEMPORAL_PROFILE", None)
         self.worker: subprocess.Popen[bytes] | None = None
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, module: str, log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
+        """`python -m <module>` on this stack's settings (and `extra_env`), its stderr to `log`;
+        killed when the stack is torn down."""
+        proc = subprocess.Popen(  # noqa: S603 - our own modules
+            [sys.executable, "-m", module], cwd=ROOT, env={**self.vars, **extra_env},
+            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+        self.procs.append(proc)
+        return proc
 
     def start_worker(self) -> None:
         """`python -m workers`, as the README and deploy notes run it."""
-        self.worker = subprocess.Popen(  # noqa: S603 - our own module
-            [sys.executable, "-m", "workers"], cwd=ROOT, env=self.vars,
-            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"))
+        self.worker = self.spawn("workers", self.log)
 
     async def starter(self, *args: str, stdin: str | None = None) -> tuple[int, Any, str]:
         """`python -m starter ...`: exit code, parsed JSON output (or None), stderr."""
@@ -84,20 +93,34 @@ class Stack:
         return lines
 
 
-@pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    """A dev server of this test's own, torn down afterwards with the worker."""
+StackT = TypeVar("StackT", bound=Stack)
+
+
+@asynccontextmanager
+async def running(make: Callable[[WorkflowEnvironment, Path], StackT],
+                  tmp: Path) -> AsyncIterator[StackT]:
+    """A dev server of the test's own with a stack on it; afterwards every process the stack
+    started is killed (resumed first, should a test have stopped it) and the server shut down."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server_path("temporal"),
-        data_converter=DATA_CONVERTER, ui=False)
-    s = Stack(env, tmp_path)
+        dev_server_existing_path=server_path("temporal"), data_converter=DATA_CONVERTER,
+        ui=False)
+    s = make(env, tmp)
     try:
         yield s
     finally:
-        if s.worker and s.worker.poll() is None:
-            s.worker.kill()
-            s.worker.wait()
+        for proc in s.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+                proc.wait()
         await env.shutdown()
+
+
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """A dev server of this test's own, torn down afterwards with the worker."""
+    async with running(Stack, tmp_path) as s:
+        yield s
 
 
 async def _wait_for_stage(stack: Stack, case_id: str, stage: str, seconds: float = 30) -> Any:

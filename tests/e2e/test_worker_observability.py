@@ -16,30 +16,19 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from domain import metric_names
-from domain.wire import DATA_CONVERTER
-from tests.conftest import server_path
 from tests.e2e.test_encrypted_stack import _free_port
-from tests.e2e.test_local_stack import Stack
+from tests.e2e.test_local_stack import Stack, running
 from tests.workflows.harness import om_input
 
 
 @pytest_asyncio.fixture
 async def observed(tmp_path: Path) -> AsyncIterator[tuple[Stack, WorkflowEnvironment]]:
     """A dev server and a worker with its metrics and health ports set."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server_path("temporal"), data_converter=DATA_CONVERTER,
-        ui=False)
-    s = Stack(env, tmp_path)
-    s.vars.update({"FIELD_SERVICE_METRICS_PORT": str(_free_port()),
-                   "FIELD_SERVICE_HEALTH_PORT": str(_free_port()),
-                   "FIELD_SERVICE_METRICS_HOST": "127.0.0.1"})
-    try:
-        yield s, env
-    finally:
-        if s.worker and s.worker.poll() is None:
-            s.worker.kill()
-            s.worker.wait()
-        await env.shutdown()
+    async with running(Stack, tmp_path) as s:
+        s.vars.update({"FIELD_SERVICE_METRICS_PORT": str(_free_port()),
+                       "FIELD_SERVICE_HEALTH_PORT": str(_free_port()),
+                       "FIELD_SERVICE_METRICS_HOST": "127.0.0.1"})
+        yield s, s.env
 
 
 async def _get(url: str) -> httpx.Response | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,9 +16,8 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import VersioningBehavior
 from temporalio.testing import WorkflowEnvironment
 
-from domain.wire import DATA_CONVERTER
 from tests.conftest import server_path
-from tests.e2e.test_local_stack import ROOT, Stack
+from tests.e2e.test_local_stack import Stack, running
 from tests.workflows.harness import om_input
 
 DEPLOYMENT = "fieldservice-e2e"
@@ -31,14 +29,11 @@ class VersionedStack(Stack):
     def __init__(self, env: WorkflowEnvironment, tmp: Path) -> None:
         super().__init__(env, tmp)
         self.vars["FIELD_SERVICE_DEPLOYMENT_NAME"] = DEPLOYMENT
-        self.versions: dict[str, subprocess.Popen[bytes]] = {}
 
     def start_version(self, build_id: str) -> None:
         """`python -m workers` as the image of `build_id` runs it."""
-        self.versions[build_id] = subprocess.Popen(  # noqa: S603 - our own module
-            [sys.executable, "-m", "workers"], cwd=ROOT,
-            env={**self.vars, "FIELD_SERVICE_BUILD_ID": build_id},
-            stdout=subprocess.DEVNULL, stderr=(self.log.parent / f"{build_id}.log").open("wb"))
+        self.spawn("workers", self.log.parent / f"{build_id}.log",
+                   FIELD_SERVICE_BUILD_ID=build_id)
 
     async def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`temporal <args>` against this server."""
@@ -70,18 +65,8 @@ class VersionedStack(Stack):
 @pytest_asyncio.fixture
 async def versioned(tmp_path: Path) -> AsyncIterator[VersionedStack]:
     """A dev server of this test's own, torn down with every worker."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server_path("temporal"), data_converter=DATA_CONVERTER,
-        ui=False)
-    s = VersionedStack(env, tmp_path)
-    try:
+    async with running(VersionedStack, tmp_path) as s:
         yield s
-    finally:
-        for proc in s.versions.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        await env.shutdown()
 
 
 async def _stage(stack: Stack, case_id: str, stage: str) -> None:
@@ -94,24 +79,25 @@ async def _stage(stack: Stack, case_id: str, stage: str) -> None:
         await asyncio.sleep(0.3)
 
 
+async def _open(stack: Stack, system_id: str) -> None:
+    code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(
+        om_input(system_id).model_dump(mode="json")))
+    assert code == 0, err
+    await _stage(stack, f"om-{system_id}", "problem_identified")
+
+
 async def test_a_new_case_lands_on_the_current_version(versioned: VersionedStack) -> None:
     stack = versioned
     stack.start_version("v1")
     await stack.make_current("v1")
-    code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(
-        om_input("SYS-V-1").model_dump(mode="json")))
-    assert code == 0, err
-    await _stage(stack, "om-SYS-V-1", "problem_identified")
+    await _open(stack, "SYS-V-1")
     assert await stack.version_of("om-SYS-V-1") == (
         "v1", VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE)
 
     # The rollout: v2's workers start beside v1's, then v2 becomes current.
     stack.start_version("v2")
     await stack.make_current("v2")
-    code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(
-        om_input("SYS-V-2").model_dump(mode="json")))
-    assert code == 0, err
-    await _stage(stack, "om-SYS-V-2", "problem_identified")
+    await _open(stack, "SYS-V-2")
     assert (await stack.version_of("om-SYS-V-2"))[0] == "v2"
 
     # The case opened on v1 moves to v2 at its next task, and goes on there.

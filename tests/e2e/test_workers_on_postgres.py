@@ -8,7 +8,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -17,12 +16,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
 
 from activities.store_postgres import PostgresRecordStore
-from domain.wire import DATA_CONVERTER
-from tests.conftest import server_path
-from tests.e2e.test_local_stack import ROOT, Stack
+from tests.e2e.test_local_stack import Stack, running
 from tests.http_endpoint import Endpoint
 from tests.workflows.harness import om_input
 
@@ -40,18 +36,9 @@ def slow_endpoint() -> Iterator[Endpoint]:
 class PgStack(Stack):
     """The stack with more workers than the first."""
 
-    def __init__(self, env: WorkflowEnvironment, tmp: Path) -> None:
-        super().__init__(env, tmp)
-        self.others: list[subprocess.Popen[bytes]] = []
-
     def another_worker(self) -> subprocess.Popen[bytes]:
         """One more `python -m workers` on the same settings."""
-        proc = subprocess.Popen(  # noqa: S603 - our own module
-            [sys.executable, "-m", "workers"], cwd=ROOT, env=self.vars,
-            stdout=subprocess.DEVNULL,
-            stderr=(self.log.parent / f"worker{len(self.others) + 2}.log").open("wb"))
-        self.others.append(proc)
-        return proc
+        return self.spawn("workers", self.log.parent / f"worker{len(self.procs) + 1}.log")
 
     async def status_until(self, case_id: str, ok: Callable[[dict[str, Any]], bool],
                            seconds: float) -> dict[str, Any]:
@@ -70,20 +57,10 @@ class PgStack(Stack):
 async def pg_stack(tmp_path: Path, postgres_uri: str,
                    slow_endpoint: Endpoint) -> AsyncIterator[PgStack]:
     """A dev server; workers started by the test share one PostgreSQL store."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server_path("temporal"), data_converter=DATA_CONVERTER,
-        ui=False)
-    s = PgStack(env, tmp_path)
-    s.vars.update({"FIELD_SERVICE_STORE": postgres_uri,
-                   "FIELD_SERVICE_DELIVERY_URL": slow_endpoint.url})
-    try:
+    async with running(PgStack, tmp_path) as s:
+        s.vars.update({"FIELD_SERVICE_STORE": postgres_uri,
+                       "FIELD_SERVICE_DELIVERY_URL": slow_endpoint.url})
         yield s
-    finally:
-        for proc in [s.worker, *s.others]:
-            if proc and proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        await env.shutdown()
 
 
 async def test_a_worker_killed_mid_delivery_leaves_one_record_per_side_effect(

@@ -155,6 +155,12 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
                  ms=round((time.monotonic() - started) * 1000, 1))
         return response
 
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> Response:
+        """For the cluster's probes: the process serves requests (it reaches Temporal lazily,
+        per request, and answers 503 on those when Temporal is away)."""
+        return Response("ok\n", media_type="text/plain")
+
     # ---- codec server ----------------------------------------------------------------------
 
     def _token_ok(token: str) -> bool:

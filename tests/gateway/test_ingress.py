@@ -224,6 +224,11 @@ async def test_cors_preflight_from_the_web_ui(gw: Gateway) -> None:
     assert "access-control-allow-origin" not in r.headers
 
 
+async def test_the_probe_endpoint_needs_no_signature(gw: Gateway) -> None:
+    r = await gw.get("/livez")
+    assert r.status_code == 200 and r.text == "ok\n"
+
+
 async def test_the_openapi_document_describes_every_process_input(gw: Gateway) -> None:
     doc = (await gw.get("/openapi.json")).json()
     for prefix in ("om", "damage", "rr", "reactivation", "followup", "inquiry"):

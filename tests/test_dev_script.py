@@ -1,5 +1,5 @@
-"""`./dev up` refuses to start when a server of an earlier run still holds its ports, instead
-of starting a second worker against a server that failed to bind."""
+"""`./dev up` refuses to start when a server or gateway of an earlier run still holds its ports,
+instead of starting a second worker against a server that failed to bind."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_dev_up_refuses_when_its_port_is_taken() -> None:
+@pytest.mark.parametrize("port", [7233, 8088])  # the server's, the gateway's
+def test_dev_up_refuses_when_its_port_is_taken(port: int) -> None:
     holder = socket.socket()
     try:
-        holder.bind(("127.0.0.1", 7233))
+        holder.bind(("127.0.0.1", port))
     except OSError:
-        pytest.skip("port 7233 is already in use on this machine")
+        pytest.skip(f"port {port} is already in use on this machine")
     holder.listen()
     try:
         done = subprocess.run(["bash", "dev", "up"], cwd=ROOT, capture_output=True, text=True,
@@ -25,5 +26,5 @@ def test_dev_up_refuses_when_its_port_is_taken() -> None:
     finally:
         holder.close()
     assert done.returncode == 1
-    assert "port 7233 is in use" in done.stderr
+    assert f"port {port} is in use" in done.stderr
     assert "waiting for the Temporal dev server" not in done.stdout

@@ -118,6 +118,27 @@ def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message})
 
 
+# How each refusal of the starter's client is answered (spec 6.1).
+REFUSALS: dict[type[Exception], int] = {
+    InvalidEvent: 422, CaseNotFound: 404, CaseClosed: 410, EventRejected: 409,
+    ServerUnavailable: 503,
+}
+
+
+def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def answer(_: Request, exc: Exception) -> Response:
+        return _problem(status, str(exc))
+    return answer
+
+
+def _owned(workflow_id: str) -> None:
+    """Refuse (404) an ID no process owns before asking Temporal about it."""
+    try:
+        process_of(workflow_id)
+    except ValueError as err:
+        raise CaseNotFound(str(err)) from None
+
+
 def create_app(settings: GatewaySettings, client: ClientProvider,
                codec: PayloadCodec | None, tracer: trace.Tracer | None = None) -> FastAPI:
     """The gateway application; `client` gives the Temporal client (with the project's data
@@ -154,6 +175,11 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
                  integration=request.headers.get(signing.INTEGRATION_HEADER, "-")[:80],
                  ms=round((time.monotonic() - started) * 1000, 1))
         return response
+
+    # The starter client's refusals, one status each, for every route (a subclass's own
+    # status wins: Starlette looks handlers up along the exception's MRO).
+    for refusal, code in REFUSALS.items():
+        app.add_exception_handler(refusal, _answer_with(code))
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> Response:
@@ -250,10 +276,7 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
             inp = process.input_model.model_validate(data)
         except ValidationError as exc:
             return _problem(422, f"{process.input_model.__name__}: {describe_fields(exc)}")
-        try:
-            opened = await open_case(await client(), process, inp, settings.task_queue)
-        except ServerUnavailable as err:
-            return _problem(503, str(err))
+        opened = await open_case(await client(), process, inp, settings.task_queue)
         return JSONResponse(content=Opened(case_id=opened.case_id,
                                            workflow_type=opened.workflow_type,
                                            summary=opened.summary,
@@ -287,23 +310,9 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
         event_id = data.get("event_id")
         if not isinstance(event_id, str) or not event_id:
             return _problem(422, f"{event[:80]}: event_id: a non-empty string is required")
-        try:
-            process_of(workflow_id)
-        except ValueError as err:
-            return _problem(404, str(err))
-        try:
-            delivery = await deliver_event(await client(), workflow_id, event, data,
-                                           update_timeout=settings.update_timeout)
-        except InvalidEvent as err:
-            return _problem(422, str(err))
-        except CaseNotFound as err:
-            return _problem(404, str(err))
-        except CaseClosed as err:
-            return _problem(410, str(err))
-        except EventRejected as err:
-            return _problem(409, str(err))
-        except ServerUnavailable as err:
-            return _problem(503, str(err))
+        _owned(workflow_id)
+        delivery = await deliver_event(await client(), workflow_id, event, data,
+                                       update_timeout=settings.update_timeout)
         if delivery.answer is None:
             return JSONResponse(status_code=202, content=DeliveredAsSignal(
                 case_id=workflow_id, event=event, event_id=event_id).model_dump())
@@ -316,15 +325,8 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
         _, refused = await _signed(request)
         if refused is not None:
             return refused
-        try:
-            process_of(workflow_id)
-            case = await case_status(await client(), workflow_id)
-        except ValueError as err:
-            return _problem(404, str(err))
-        except CaseNotFound as err:
-            return _problem(404, str(err))
-        except ServerUnavailable as err:
-            return _problem(503, str(err))
+        _owned(workflow_id)
+        case = await case_status(await client(), workflow_id)
         return JSONResponse(content=case.model_dump(mode="json"))
 
     def openapi() -> dict[str, Any]:

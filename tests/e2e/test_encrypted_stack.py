@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -28,18 +27,12 @@ from temporalio.testing import WorkflowEnvironment
 from domain.encryption import new_key_setting
 from gateway import signing
 from tests.conftest import server_path
-from tests.e2e.test_local_stack import ROOT, Stack, running
+from tests.e2e.test_local_stack import ROOT, Stack, free_port, running
 from tests.workflows.harness import om_input
-from tests.workflows.test_encrypted_cases import PERSONAL, _history_bytes
+from tests.workflows.test_encrypted_cases import PERSONAL, history_bytes
 
 SECRET = "e2e-webhook-secret"
 TOKEN = "e2e-codec-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class SecureStack(Stack):
@@ -48,7 +41,7 @@ class SecureStack(Stack):
 
     def __init__(self, env: WorkflowEnvironment, tmp: Path) -> None:
         super().__init__(env, tmp)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.gateway_log = tmp / "gateway.log"
         self.vars.update({
@@ -150,7 +143,7 @@ async def test_an_encrypted_case_through_the_gateway_end_to_end(secure: SecureSt
     await secure.wait_for(case_id, "self_scheduling_texts")
 
     # The whole history, as the server stores it: every event, every payload, no personal data.
-    events = await _history_bytes(secure.client, case_id, first_run)
+    events = await history_bytes(secure.client, case_id, first_run)
     assert len(events) > 15
     assert all(not any(p in raw for p in PERSONAL) for raw in events)
     assert any(b"binary/encrypted" in raw for raw in events)
@@ -204,7 +197,7 @@ async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
     assert secure.gateway is not None
     secure.gateway.kill()
     secure.gateway.wait()
-    secure.port = _free_port()
+    secure.port = free_port()
     secure.url = f"http://127.0.0.1:{secure.port}"
     secure.http = httpx.AsyncClient(base_url=secure.url, timeout=60)
     secure.vars.update({"FIELD_SERVICE_GATEWAY_PORT": str(secure.port),

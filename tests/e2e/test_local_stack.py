@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -94,6 +95,13 @@ class Stack:
 
 
 StackT = TypeVar("StackT", bound=Stack)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a process the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

@@ -20,8 +20,7 @@ import pytest_asyncio
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as otlp
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as otlp_grpc
 
-from tests.e2e.test_encrypted_stack import _free_port
-from tests.e2e.test_local_stack import Stack, running
+from tests.e2e.test_local_stack import Stack, free_port, running
 from tests.workflows.harness import om_input
 
 
@@ -44,7 +43,7 @@ class Collector(otlp_grpc.TraceServiceServicer):
 @pytest.fixture
 def collector() -> Iterator[tuple[Collector, int]]:
     """An OTLP/gRPC trace receiver on a free port."""
-    port = _free_port()
+    port = free_port()
     sink = Collector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     otlp_grpc.add_TraceServiceServicer_to_server(sink, server)  # type: ignore[no-untyped-call]

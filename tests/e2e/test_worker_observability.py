@@ -16,8 +16,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from domain import metric_names
-from tests.e2e.test_encrypted_stack import _free_port
-from tests.e2e.test_local_stack import Stack, running
+from tests.e2e.test_local_stack import Stack, free_port, running
 from tests.workflows.harness import om_input
 
 
@@ -25,8 +24,8 @@ from tests.workflows.harness import om_input
 async def observed(tmp_path: Path) -> AsyncIterator[tuple[Stack, WorkflowEnvironment]]:
     """A dev server and a worker with its metrics and health ports set."""
     async with running(Stack, tmp_path) as s:
-        s.vars.update({"FIELD_SERVICE_METRICS_PORT": str(_free_port()),
-                       "FIELD_SERVICE_HEALTH_PORT": str(_free_port()),
+        s.vars.update({"FIELD_SERVICE_METRICS_PORT": str(free_port()),
+                       "FIELD_SERVICE_HEALTH_PORT": str(free_port()),
                        "FIELD_SERVICE_METRICS_HOST": "127.0.0.1"})
         yield s, s.env
 

@@ -28,7 +28,7 @@ def _encrypting(env: WorkflowEnvironment) -> Client:
     return Client(**config)
 
 
-async def _history_bytes(client: Client, workflow_id: str, first_run: str) -> list[bytes]:
+async def history_bytes(client: Client, workflow_id: str, first_run: str) -> list[bytes]:
     """Every event of every run of the case, serialized (payload bytes are embedded as-is)."""
     events: list[bytes] = []
     run_id: str | None = first_run
@@ -63,7 +63,7 @@ async def test_an_encrypted_case_keeps_no_personal_data_in_the_clear(
         plain = env.client  # no keys: what the server stores and anyone without a key sees
         for driver in (case, follow):
             first = (await driver.status()).instance
-            events = await _history_bytes(plain, driver.case_id, first)
+            events = await history_bytes(plain, driver.case_id, first)
             assert len(events) > 10
             for raw in events:
                 assert not any(p in raw for p in PERSONAL), raw[:200]

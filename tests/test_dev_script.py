@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Both cases hold the stack's fixed ports, which `./dev up` checks in turn: run them on one
+# xdist worker, one after the other, so one test's port never trips the other's.
+@pytest.mark.xdist_group("dev-up-ports")
 @pytest.mark.parametrize("port", [7233, 8088])  # the server's, the gateway's
 def test_dev_up_refuses_when_its_port_is_taken(port: int) -> None:
     holder = socket.socket()

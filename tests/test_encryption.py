@@ -95,7 +95,7 @@ async def test_the_data_converter_encrypts_models_and_reads_them_back() -> None:
     ("k1:AAAA", "has 3 bytes"),
     (f"{OLD},{OLD}", "twice"),
     (" , ", "no key"),
-])
+], ids=["no-separator", "bad-base64", "short-key", "same-id-twice", "empty"])
 def test_bad_key_settings_are_named_without_the_key(setting: str, message: str) -> None:
     with pytest.raises(EncryptionKeyError, match=message) as err:
         KeyRing.parse(setting)

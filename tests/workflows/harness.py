@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -51,6 +52,10 @@ ANY_TIME_POLICY: dict[str, Any] = {"contact_hours": {"start": "00:00", "end": "0
                                    "holidays": []}
 
 _ids = itertools.count(1)
+# Each try of a status query, and how many (see CaseDriver.status).
+QUERY_TIMEOUT = timedelta(seconds=5)
+QUERY_TRIES = 6
+_QUERY_CUT_OFF = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED)
 S = TypeVar("S", bound=CaseState)
 
 
@@ -161,8 +166,18 @@ class CaseDriver(Generic[S]):
         self._events = itertools.count(1)
 
     async def status(self) -> S:
-        """The `status` query."""
-        return self.model.model_validate(await self.handle.query("status"))
+        """The `status` query. A query that reaches the test server as the run it targets
+        continues as new is never answered (the server keeps it for the closed run): each try
+        is cut off after a few seconds and sent again, to the current run."""
+        for attempt in itertools.count(1):
+            try:
+                raw = await self.handle.query("status", rpc_timeout=QUERY_TIMEOUT)
+            except RPCError as err:
+                if err.status not in _QUERY_CUT_OFF or attempt == QUERY_TRIES:
+                    raise
+                continue
+            return self.model.model_validate(raw)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def send(self, name: str, **payload: Any) -> S:
         """The event as an Update, through the starter's client as integrations send it;

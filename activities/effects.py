@@ -20,7 +20,6 @@ from temporalio import activity
 
 from activities.http_delivery import DeliveryRefused
 from activities.store import RecordStore, StoredRecord
-from domain import metric_names
 from domain.effects import (
     CONTACT_UNUSABLE,
     SEND_WINDOW_CLOSED,
@@ -38,6 +37,7 @@ from domain.effects import (
 from domain.homeowner import Homeowner, mask_phone
 from domain.rules.business_days import us_federal_holidays
 from domain.templates import TEMPLATES, render
+from infra import metric_names
 
 log = structlog.get_logger("fieldservice.activities")
 

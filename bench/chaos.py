@@ -79,7 +79,7 @@ from temporalio.client import (  # noqa: E402
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import RawValue  # noqa: E402
-from domain.wire import DATA_CONVERTER  # noqa: E402
+from infra.wire import DATA_CONVERTER  # noqa: E402
 from temporalio.exceptions import ApplicationError  # noqa: E402
 from temporalio.service import RPCError, RPCStatusCode  # noqa: E402
 

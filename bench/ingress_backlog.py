@@ -32,10 +32,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from domain.encryption import KeyRing, new_key_setting
 from domain.om import OmCase
 from domain.processes import OM
-from domain.wire import data_converter
+from infra.encryption import KeyRing, new_key_setting
+from infra.wire import data_converter
 from starter.client import ServerUnavailable, case_status, deliver_event, open_case
 from tests.workflows.harness import om_input
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from bench.bare_workflow import BareCaseWorkflow, bare_effect
-from domain.wire import DATA_CONVERTER
+from infra.wire import DATA_CONVERTER
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_ATTRIBUTES = ["CaseId=Keyword", "ProcessType=Keyword", "CaseStage=Keyword",

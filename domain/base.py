@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 
 class StrictModel(BaseModel):
@@ -35,3 +35,12 @@ def describe_span(delta: timedelta) -> str:
     if hours >= 48 and hours % 24 == 0:
         return f"{hours // 24} days"
     return f"{hours} h" if hours else f"{int(delta.total_seconds() // 60)} min"
+
+
+def describe_fields(exc: ValidationError) -> str:
+    """Each bad field and what is wrong with it; never the value (it may be personal data)."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

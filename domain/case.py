@@ -9,7 +9,9 @@ from typing import Any
 from pydantic import Field
 
 from domain.base import Instant, StrictModel
+from domain.outbox import DroppedMessage, QueuedMessage
 from domain.reminders import ReminderSeries
+from domain.rules.zones import ZoneSource
 
 # Lists that grow with what senders send are capped, so a flood of bad signals or notes can
 # never push the case state past what Temporal can carry (a query or an Update answer over
@@ -92,7 +94,10 @@ class CaseState(StrictModel):
     stage: str = "created"
     outcome: str | None = None
     market: str = ""
-    time_zone: str = ""
+    # The homeowner's zone for contact hours, and which fact gave it (spec 2.1); None when
+    # nothing did: then the hours inside the window in every served zone apply.
+    time_zone: str | None = None
+    time_zone_source: ZoneSource = "unknown"
     # The holiday calendar of business days: from the policy, or resolved by an activity when
     # business days are first needed (None until then), then kept so replays never recompute it.
     holidays: list[date] | None = None
@@ -117,6 +122,11 @@ class CaseState(StrictModel):
     # CRM records (FS case, work orders, dispatches) this case opened: closed with the case.
     crm_records: list[str] = Field(default_factory=list)
     pending: list[PendingEvent] = Field(default_factory=list)
+    # Homeowner notices waiting for contact hours (spec 2.2), and the ones dropped because
+    # they no longer held when their opening came (newest kept, with a total).
+    outbox: list[QueuedMessage] = Field(default_factory=list)
+    dropped_messages: list[DroppedMessage] = Field(default_factory=list)
+    dropped_total: int = 0
     event_seq: int = 0
     runs: int = 1
     # The first run ID of this case: one workflow ID serves every case of a system over the

@@ -17,7 +17,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class Homeowner(StrictModel):
-    """Contact details of the homeowner; `time_zone` is derived from the market when absent."""
+    """Contact details of the homeowner; without `time_zone` the zone comes from the ZIP code
+    (the input's, else the one ending `address`), else the market (spec 2.1)."""
 
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)

@@ -22,7 +22,7 @@ def _rr_policy(hours: ContactHours, holidays: list[date] | None) -> RrPolicy:
     return RrPolicy(contact_hours=hours, holidays=list(holidays) if holidays is not None else None)
 
 
-def _with_zone(homeowner: Homeowner, time_zone: str) -> Homeowner:
+def _with_zone(homeowner: Homeowner, time_zone: str | None) -> Homeowner:
     """The homeowner with the zone the parent case settled on, so the child texts in the same
     hours."""
     if homeowner.time_zone or not time_zone:
@@ -30,7 +30,7 @@ def _with_zone(homeowner: Homeowner, time_zone: str) -> Homeowner:
     return homeowner.model_copy(update={"time_zone": time_zone})
 
 
-def rr_request_for_claim(claim: DamageClaimInput, claim_case_id: str, time_zone: str,
+def rr_request_for_claim(claim: DamageClaimInput, claim_case_id: str, time_zone: str | None,
                          holidays: list[date] | None) -> RemovalReinstallInput:
     """The damage R&R a claim needs: project number = claim number, parent = the claim."""
     return RemovalReinstallInput(
@@ -40,7 +40,7 @@ def rr_request_for_claim(claim: DamageClaimInput, claim_case_id: str, time_zone:
         policy=_rr_policy(claim.policy.contact_hours, holidays))
 
 
-def rr_request_for_om(case: OmCaseInput, om_case_id: str, instance: str, time_zone: str,
+def rr_request_for_om(case: OmCaseInput, om_case_id: str, instance: str, time_zone: str | None,
                       holidays: list[date] | None) -> RemovalReinstallInput:
     """The damage R&R an O&M repair needs. One O&M workflow ID serves a system for years, so
     the project number names the case instance (`om` + its first run ID's start)."""
@@ -53,7 +53,7 @@ def rr_request_for_om(case: OmCaseInput, om_case_id: str, instance: str, time_zo
 
 
 def claim_for_damage_found(project: RemovalReinstallInput, project_case_id: str, n: int,
-                           found: DamageReported, reported_on: date, time_zone: str,
+                           found: DamageReported, reported_on: date, time_zone: str | None,
                            holidays: list[date] | None) -> DamageClaimInput:
     """The claim for the `n`th damage report of a project: claim number `{project_no}-D{n}`,
     company-installed, linked to the project (intake: the company's own work)."""

@@ -237,6 +237,8 @@ class OmCase(CaseState):
     hazard_reasons: list[str] = Field(default_factory=list)
     visit: VisitState = Field(default_factory=VisitState)
     asset_update_needed: bool = False
+    # A follow-up visit waits for replacement equipment (after the findings review, if any).
+    equipment_pending: bool = False
     fs_case_id: str | None = None
     related_reports: int = 0
     opening_report: str = ""

@@ -23,13 +23,18 @@ from domain.rr import RemovalReinstallInput, RrProject
 from domain.rules.eligibility import intake_decision
 from domain.rules.hazard import is_hazardous
 from domain.rules.market_routing import rr_management
-from domain.rules.zones import homeowner_zone
+from domain.rules.zones import HomeownerZone, homeowner_zone
 
 
-def homeowner_zone_of(inp: Any) -> str:
+def homeowner_zone_of(inp: Any) -> HomeownerZone:
     """The zone a case's homeowner is contacted in (spec 2.1), for inputs with a homeowner, a
     market and a ZIP code (optional in some processes)."""
-    return homeowner_zone(inp.homeowner.time_zone, inp.market or "", inp.zip)
+    return homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip, inp.homeowner.address)
+
+
+def market_of(inp: Any) -> str:
+    """The market (US state) a case is about, or empty when its input has none."""
+    return str(inp.market or "")
 
 
 def om_case_id(system_id: str) -> str:
@@ -54,8 +59,9 @@ class ProcessSpec:
     # The event a second opening of the same case becomes (signal-with-start), if any, as
     # (name, payload).
     join_event: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
-    # The homeowner's time zone for contact hours (spec 2.1).
-    time_zone: Callable[[Any], str] = homeowner_zone_of
+    # The homeowner's time zone for contact hours (spec 2.1), and the case's market.
+    time_zone: Callable[[Any], HomeownerZone] = homeowner_zone_of
+    market: Callable[[Any], str] = market_of
 
     @property
     def prefix(self) -> str:
@@ -190,8 +196,9 @@ INQUIRY = ProcessSpec(
     input_model=SupportInquiryInput, status_model=InquiryCase,
     workflow_id=lambda inp: inquiry_case_id(inp.case_id),
     start_type=lambda inp: "SupportInquiryWorkflow", summary=_inquiry_summary,
-    time_zone=lambda inp: homeowner_zone(inp.homeowner.time_zone, inp.details.market or "",
-                                         inp.details.zip),
+    time_zone=lambda inp: homeowner_zone(inp.homeowner.time_zone, inp.details.market,
+                                         inp.details.zip, inp.homeowner.address),
+    market=lambda inp: str(inp.details.market or ""),
 )
 
 PROCESSES: dict[str, ProcessSpec] = {

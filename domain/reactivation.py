@@ -87,6 +87,9 @@ class Reactivation(CaseState):
     # When the payment is taken to have cleared (None until computed).
     clears_at: Instant | None = None
     payment_approved: bool | None = None
+    # The back office may verify during the clearing wait (spec 3.6); runs recorded before
+    # that took no verification there.
+    verifies_while_clearing: bool = False
 
 
 ReactivationInput.model_rebuild()

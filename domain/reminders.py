@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from domain.base import Instant, StrictModel
 from domain.rules.business_days import add_business_days
-from domain.rules.zones import zone
+from domain.rules.zones import calendar_zone
 
 
 class Cadence(StrictModel):
@@ -44,13 +44,13 @@ class Cadence(StrictModel):
         return f"every {self.every.total_seconds() / 3600:g} h"
 
 
-def next_due(previous: datetime, cadence: Cadence, time_zone: str,
+def next_due(previous: datetime, cadence: Cadence, time_zone: str | None,
              holidays: Collection[date]) -> datetime:
     """The due instant one cadence step after `previous` (UTC)."""
     if cadence.every is not None:
         return previous + cadence.every
     assert cadence.business_days is not None
-    tz = zone(time_zone)
+    tz = calendar_zone(time_zone)
     local = previous.astimezone(tz)
     day = add_business_days(local.date(), cadence.business_days, holidays)
     return datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=tz).astimezone(UTC)

@@ -5,13 +5,15 @@ investigation next), and the part of a case's state that piece owns."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from domain.base import BusinessKey, Instant, StrictModel
 from domain.events import Event
 from domain.policy import CasePolicy
+
+VisitPhase = Literal["booking", "promised", "scheduled", "findings"]
 
 
 class VisitPolicy(CasePolicy):
@@ -85,3 +87,6 @@ class VisitState(StrictModel):
     calls_placed: int = 0
     last_call_at: Instant | None = None
     reminders_sent: int = 0
+    # Where the visit in progress stands (None: none in progress), so a run continued as new
+    # during one of its long waits (the promised booking, the outcome) resumes there.
+    phase: VisitPhase | None = None

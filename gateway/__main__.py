@@ -8,8 +8,8 @@ import os
 import uvicorn
 from temporalio.client import Client
 
-from domain.encryption import EncryptionCodec, KeyRing
 from gateway.app import GatewaySettings, create_app
+from infra.encryption import EncryptionCodec, KeyRing
 from workers.config import Settings, connect
 from workers.logging_setup import configure_logging
 from workers.tracing import configure_tracing

@@ -36,9 +36,9 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 
+from domain.base import describe_fields
 from domain.case import CaseSummary
 from domain.processes import PROCESSES, ProcessSpec, process_of
-from domain.wire import describe_fields
 from gateway import signing
 from starter.client import (
     CaseClosed,

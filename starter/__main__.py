@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from activities.store import open_store
+from domain.base import describe_fields
 from domain.events import OPS_COMMANDS
 from domain.processes import PROCESSES
-from domain.wire import describe_fields
 from starter.client import (
     EventRejected,
     InvalidEvent,

@@ -19,7 +19,7 @@ from domain.processes import PROCESSES, ProcessSpec
 from domain.rules.inquiry_routing import routing_table
 from domain.templates import PERSONAL_PLACEHOLDERS, TEMPLATES
 from workers.registry import WORKFLOW_CLASSES
-from workflows.case_base import EventSpec
+from workflows.case import EventSpec
 
 
 def _schema(model: type[BaseModel], title: str) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import secrets
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from domain.encryption import KEYS_ENV, new_key_setting
 from gateway.signing import SECRETS_ENV
+from infra.encryption import KEYS_ENV, new_key_setting
 
 LOCAL_SECRETS = Path("var/secrets.env")
 TOKENS_ENV = "FIELD_SERVICE_CODEC_TOKENS"

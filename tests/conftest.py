@@ -9,7 +9,7 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
 from activities.store import RecordStore, SqliteRecordStore, open_store
-from domain.wire import DATA_CONVERTER
+from infra.wire import DATA_CONVERTER
+from tests.clock import move_to
 from tests.http_endpoint import Endpoint
 from tests.workflows.harness import CaseHarness
 
@@ -50,8 +51,11 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     from workers.registry import ensure_search_attributes
 
     await ensure_search_attributes(environment.client)
-    # FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS moves the server's clock before the test, to check
-    # that no test depends on the weekday or hour the suite happens to run at.
+    # Every test starts on a working Tuesday at 09:30 in the test homeowner's zone (contact
+    # hours are real, so the hour matters); tests of evenings, nights and weekends move on from
+    # there. FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS moves the start further, to find tests that
+    # depend on the hour without saying so.
+    await move_to(environment, "tue", time(9, 30), business_day=True)
     shift = float(os.environ.get("FIELD_SERVICE_TEST_CLOCK_SHIFT_HOURS", "0"))
     if shift:
         await environment.sleep(timedelta(hours=shift))

@@ -128,7 +128,7 @@ def test_the_temporal_cloud_profile_loads(monkeypatch: pytest.MonkeyPatch) -> No
 def _read_by_the_code() -> set[str]:
     """Every environment variable the project's processes read."""
     names = {f"FIELD_SERVICE_{name.upper()}" for name in Settings.model_fields}
-    for source in [*ROOT.glob("gateway/*.py"), *ROOT.glob("domain/*.py"),
+    for source in [*ROOT.glob("gateway/*.py"), *ROOT.glob("domain/*.py"), *ROOT.glob("infra/*.py"),
                    *ROOT.glob("workers/*.py"), *ROOT.glob("starter/*.py")]:
         names |= set(re.findall(r'"((?:FIELD_SERVICE|OTEL)_[A-Z_]+)"', source.read_text()))
     names |= {n for n in dir(otel_env) if n.startswith("OTEL_")}  # the OTLP exporter's own

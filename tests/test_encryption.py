@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from domain.encryption import (
+from domain.homeowner import Homeowner
+from infra.encryption import (
     ENCODING,
     KEY_ID,
     EncryptionCodec,
@@ -14,8 +15,7 @@ from domain.encryption import (
     KeyRing,
     new_key_setting,
 )
-from domain.homeowner import Homeowner
-from domain.wire import DATA_CONVERTER, data_converter
+from infra.wire import DATA_CONVERTER, data_converter
 
 OLD = new_key_setting("k1")
 NEW = new_key_setting("k2")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from domain.encryption import KEYS_ENV, KeyRing
 from gateway.signing import SECRETS_ENV, parse_secrets
+from infra.encryption import KEYS_ENV, KeyRing
 from starter.local_secrets import (
     LOCAL_INTEGRATION,
     TOKENS_ENV,

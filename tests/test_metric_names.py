@@ -3,7 +3,7 @@ exactly one reason class (the `reason` label of fieldservice_events_rejected).""
 
 from __future__ import annotations
 
-from domain import metric_names as m
+from infra import metric_names as m
 
 
 def test_every_counter_has_a_description_and_a_prometheus_name() -> None:

@@ -12,7 +12,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import WorkerDeploymentConfig
 
-from domain.wire import converter_from_env
+from infra.wire import converter_from_env
 
 DEFAULT_TASK_QUEUE = "field-service"
 DEFAULT_ADDRESS = "localhost:7233"
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     max_concurrent_activities: int | None = None
     # How long `python -m workers` keeps trying to reach a server that is down at start.
     connect_timeout_seconds: float = 300.0
-    # `/metrics` (Prometheus: the SDK's metrics and the project's, domain.metric_names) and
+    # `/metrics` (Prometheus: the SDK's metrics and the project's, infra.metric_names) and
     # `/livez` + `/readyz` (workers.health), each served when its port is set.
     metrics_port: int | None = None
     health_port: int | None = None

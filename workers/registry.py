@@ -21,7 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.effects import FieldServiceActivities, all_activities
 from domain.processes import PROCESSES
 from workers.config import WorkerTuning
-from workflows.case_base import CaseWorkflow
+from workflows.case import CaseWorkflow
 from workflows.damage_claim import DamageClaimWorkflow
 from workflows.om_manual import OmManualWorkflow
 from workflows.om_simplified import OmSimplifiedWorkflow
@@ -65,7 +65,8 @@ _INDEXED = {
 # Models validate in workflow code (inputs, events), and phonenumbers loads its per-region
 # metadata modules lazily on first use: imported inside the sandbox, that took longer than the
 # 2 s deadlock limit on a cold worker. Passing them through imports them once, for real.
-PASSTHROUGH_MODULES = ("domain", "activities", "phonenumbers", "holidays", "tzdata", "zipcodes")
+PASSTHROUGH_MODULES = ("domain", "infra", "activities", "phonenumbers", "holidays", "tzdata",
+                       "zipcodes")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -8,8 +8,6 @@ waiting weeks for a person) resumes where it stood."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -24,19 +22,21 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.links import rr_request_for_claim
     from domain.om import RepairCompleted, SettlementAccepted, SettlementDeclined
-    from domain.processes import RR
+    from domain.outbox import Holds
+    from domain.processes import DAMAGE, RR
     from domain.rules.hazard import hazard_reasons
     from domain.rules.warranty import claim_intake
-    from domain.rules.zones import homeowner_zone
-    from workflows.case_base import (
+    from workflows.case import (
         CASE_MANAGER,
+        CaseCommon,
         CaseWorkflow,
         Close,
         Ending,
         EventSpec,
+        Series,
         events_table,
     )
-    from workflows.visits import VisitScheduling, VisitStages, visit_event_specs
+    from workflows.case.visits import VisitScheduling, VisitStages, visit_event_specs
 
 INTAKE = "intake"
 CLAIM_CREATED = "claim_created"
@@ -61,6 +61,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     """One execution per claim (`damage-{system_id}-{claim_no}`)."""
 
     PROCESS = "damage_claim"
+    SPEC = DAMAGE
     inp: DamageClaimInput
     EVENTS = events_table(
         *visit_event_specs(FieldAssessment, lambda c: c.visit, INVESTIGATION_STAGES),
@@ -73,15 +74,11 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
 
     @workflow.init
     def __init__(self, inp: DamageClaimInput) -> None:
-        def new_case() -> DamageClaim:
-            info = workflow.info()
+        def new_case(common: CaseCommon) -> DamageClaim:
             reasons = hazard_reasons(inp.hazard)
-            return DamageClaim(
-                case_id=info.workflow_id, system_id=inp.system_id, claim_no=inp.claim_no,
-                market=inp.market, roof_leak=inp.roof_leak, hazardous=bool(reasons),
-                hazard_reasons=reasons, source_project_id=inp.project_id,
-                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
-                instance=info.first_execution_run_id)
+            return DamageClaim(**common, system_id=inp.system_id, claim_no=inp.claim_no,
+                               roof_leak=inp.roof_leak, hazardous=bool(reasons),
+                               hazard_reasons=reasons, source_project_id=inp.project_id)
 
         self.init_case(inp, new_case)
         self.visits = VisitScheduling(self, state=self.case.visit, policy=inp.policy,
@@ -92,13 +89,14 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     async def run(self, inp: DamageClaimInput) -> DamageClaim:
         """Run the claim to its outcome."""
         self.start_run()
-        return await self.run_case(self._flow)
-
-    async def _flow(self) -> Ending:
-        return await self.run_stages({
+        return await self.run_case(lambda: self.run_stages({
             "created": self._intake, INTAKE: self._intake, CLAIM_CREATED: self._assignment,
             PARTNER: self._partner_findings, INVESTIGATION: self._investigation,
-            LIABILITY: self._liability, RESOLUTION: self._repair, SETTLEMENT: self._settlement})
+            LIABILITY: self._liability, RESOLUTION: self._repair, SETTLEMENT: self._settlement}))
+
+    def _reminder(self, what: str, series: str) -> Series:
+        """The reminder to the case manager of a wait for a person or a party."""
+        return self.reminder(series, self.inp.policy.reminder_interval, what, "claim")
 
     # ---- 1-2: intake, claim, assignment ----------------------------------------------------
 
@@ -110,20 +108,20 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             await self.hazard_first()
         c.intake = claim_intake(self.inp)
         if c.intake.decision == "denied":
-            await self.tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
-                                      "tell the homeowner the claim is denied, and why",
-                                      reason=c.intake.reason)
+            await self.outbox.tell("claim_denied", self.key("claim", "denied-notice"),
+                                   "tell the homeowner the claim is denied, and why",
+                                   reason=c.intake.reason)
             return Close("denied")
-        receipt = await self.crm_record(self.key("claim", "record"), "claim",
-                                        "create the damage claim", None,
-                                        system_id=c.system_id, claim_no=c.claim_no,
-                                        roof_leak=str(c.roof_leak).lower())
+        receipt = await self.effects.crm_record(self.key("claim", "record"), "claim",
+                                                "create the damage claim", None,
+                                                system_id=c.system_id, claim_no=c.claim_no,
+                                                roof_leak=str(c.roof_leak).lower())
         c.claim_record_id = receipt.record_id if receipt else None
-        await self.assign(self.key("claim", "case-manager"), CASE_MANAGER,
-                          f"damage claim: {c.intake.reason}"
-                          + (" (HAZARDOUS)" if c.hazardous else ""),
-                          summary="assign the claim to a case manager",
-                          priority="p1" if c.hazardous else "normal")
+        await self.effects.assign(self.key("claim", "case-manager"), CASE_MANAGER,
+                                  f"damage claim: {c.intake.reason}"
+                                  + (" (HAZARDOUS)" if c.hazardous else ""),
+                                  summary="assign the claim to a case manager",
+                                  priority="p1" if c.hazardous else "normal")
         self.enter_stage(CLAIM_CREATED)
         return None
 
@@ -131,43 +129,40 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         """The assignment recommendation: the partner path, or the company's investigation."""
         c = self.case
         if c.intake is not None and c.intake.recommendation == "partner":
-            await self.crm_record(self.key("claim", "partner-dispatch"), "dispatch",
-                                  "create the field-service dispatch to the partner", None,
-                                  system_id=c.system_id, claim_no=c.claim_no)
+            await self.effects.crm_record(self.key("claim", "partner-dispatch"), "dispatch",
+                                          "create the field-service dispatch to the partner",
+                                          None, system_id=c.system_id, claim_no=c.claim_no)
             self.enter_stage(PARTNER)
         else:
             self.enter_stage(INVESTIGATION)
         return None
 
     async def _partner_findings(self) -> Ending | None:
-        got = await self.wait_reminding(
-            PartnerFindings, what="the partner's findings", series="partner-findings",
-            every=self.inp.policy.reminder_interval, key_prefix="claim")
-        if got is None:
-            return self.fresh_history()
+        got = await self.wait_for(
+            PartnerFindings, waiting_for="the partner's findings",
+            reminders=[self._reminder("the partner's findings", "partner-findings")])
         self.case.investigation_result = "partner_findings"
-        return await self._at_fault(cast(PartnerFindings, got).at_fault)
+        return await self._at_fault(got.at_fault)
 
     # ---- 3: the investigation ---------------------------------------------------------------
 
     async def _investigation(self) -> Ending | None:
         """Book the investigation visit (texts, calls, appointment: the shared visit part) and
-        wait for its assessment; a follow-up visit when the assessment asks for one."""
+        wait for its assessment; another visit when the assessment asks for one."""
         c, p = self.case, self.inp.policy
-        while True:
-            booking = await self.visits.book_visit(skip_texts=c.hazardous)
-            if booking != "booked":
-                return await self._not_booked(booking)
-            assessment = await self.visits.await_outcome()
-            c.bump("investigation_visits")
-            if not assessment.follow_up_required:
-                c.investigation_result = "assessed"
-                return await self._at_fault(assessment.at_fault)
-            if c.visit.visit_no >= p.investigation_visits_max:
-                c.investigation_result = "follow_up_limit"
-                return await self._at_fault("undetermined", why=(
-                    f"{c.visit.visit_no} investigation visits without a final assessment"))
-            c.bump("follow_up_visits")
+        assessment = await self.visits.visit(skip_texts=c.hazardous)
+        if isinstance(assessment, str):
+            return await self._not_booked(assessment)
+        c.bump("investigation_visits")
+        if not assessment.follow_up_required:
+            c.investigation_result = "assessed"
+            return await self._at_fault(assessment.at_fault)
+        if c.visit.visit_no >= p.investigation_visits_max:
+            c.investigation_result = "follow_up_limit"
+            return await self._at_fault("undetermined", why=(
+                f"{c.visit.visit_no} investigation visits without a final assessment"))
+        c.bump("follow_up_visits")
+        return None
 
     async def _not_booked(self, booking: str) -> Ending | None:
         """Nobody could be reached, or there is no usable phone: never a failed claim (spec
@@ -178,11 +173,12 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         if c.hazardous or booking == "no_usable_contact":
             c.escalation_reason = (f"hazardous claim, homeowner not booked ({booking})"
                                    if c.hazardous else "no usable phone for the investigation")
-            self.mark(escalated=True)
-        await self.assign(self.key("claim", "not-booked"), CASE_MANAGER,
-                          f"investigation not booked ({booking}): contact the homeowner and "
-                          "determine liability", summary="assign the unbooked investigation",
-                          priority="p1" if c.hazardous else "high")
+            self.view.mark(escalated=True)
+        await self.effects.assign(self.key("claim", "not-booked"), CASE_MANAGER,
+                                  f"investigation not booked ({booking}): contact the homeowner "
+                                  "and determine liability",
+                                  summary="assign the unbooked investigation",
+                                  priority="p1" if c.hazardous else "high")
         self.enter_stage(LIABILITY)
         return None
 
@@ -192,67 +188,64 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c = self.case
         c.at_fault = at_fault
         if at_fault == "not_company":
-            await self.tell_homeowner("claim_denied", self.key("claim", "denied-notice"),
-                                      "tell the homeowner the claim is denied, and why",
-                                      reason="the investigation found the company not at fault")
+            await self.outbox.tell("claim_denied", self.key("claim", "denied-notice"),
+                                   "tell the homeowner the claim is denied, and why",
+                                   reason="the investigation found the company not at fault")
             return Close("denied")
         reason = why or ("the company is at fault: decide repair, settlement or R&R"
                          if at_fault == "company" else "fault could not be determined")
-        await self.assign(self.key("claim", "liability", c.bump("liability_requests")),
-                          CASE_MANAGER, f"determine liability: {reason}",
-                          summary="assign the liability determination",
-                          priority="high" if at_fault == "undetermined" else "normal")
+        await self.effects.assign(self.key("claim", "liability", c.bump("liability_requests")),
+                                  CASE_MANAGER, f"determine liability: {reason}",
+                                  summary="assign the liability determination",
+                                  priority="high" if at_fault == "undetermined" else "normal")
         self.enter_stage(LIABILITY)
         return None
 
     # ---- 4-5: liability and resolution --------------------------------------------------------
 
     async def _liability(self) -> Ending | None:
+        """The decision: the homeowner told (never holding the stage), then the resolution:
+        denied, a settlement offer, an R&R project, or a repair."""
         c = self.case
-        got = await self.wait_reminding(
-            ClaimLiabilityDetermined, what="liability determination", series="liability",
-            every=self.inp.policy.reminder_interval, key_prefix="claim")
-        if got is None:
-            return self.fresh_history()
-        liability = cast(ClaimLiabilityDetermined, got)
+        liability = await self.wait_for(
+            ClaimLiabilityDetermined, waiting_for="liability determination",
+            reminders=[self._reminder("liability determination", "liability")])
         c.liability = liability
         n = c.bump("liability_decisions")
-        await self.tell_homeowner(f"liability_{liability.decision}",
-                                  self.key("claim", "liability-notice", n),
-                                  "tell the homeowner the liability decision",
-                                  decision=liability.decision)
+        await self.outbox.tell(f"liability_{liability.decision}",
+                               self.key("claim", "liability-notice", n),
+                               "tell the homeowner the liability decision",
+                               holds=Holds(counter="liability_decisions", count=n),
+                               decision=liability.decision)
         if liability.decision == "deny":
             return Close("denied")
         if liability.decision == "settle":
             self.enter_stage(SETTLEMENT)
             return None
         if liability.rr_required:
-            c.project_id = await self.start_case(RR, rr_request_for_claim(
+            c.project_id = await self.links.start_case(RR, rr_request_for_claim(
                 self.inp, c.case_id, c.time_zone, c.holidays))
             return Close("project_created")
         if liability.repair_by == "service_partner":
-            await self.crm_record(self.key("claim", "repair", n), "dispatch",
-                                  "dispatch the repair to a service partner", None,
-                                  system_id=c.system_id, claim_no=c.claim_no)
+            await self.effects.crm_record(self.key("claim", "repair", n), "dispatch",
+                                          "dispatch the repair to a service partner", None,
+                                          system_id=c.system_id, claim_no=c.claim_no)
         else:
-            await self.crm_record(self.key("claim", "repair", n), "work_order",
-                                  "create the internal repair work order", None,
-                                  system_id=c.system_id, claim_no=c.claim_no)
+            await self.effects.crm_record(self.key("claim", "repair", n), "work_order",
+                                          "create the internal repair work order", None,
+                                          system_id=c.system_id, claim_no=c.claim_no)
         self.enter_stage(RESOLUTION)
         return None
 
     async def _repair(self) -> Ending | None:
-        got = await self.wait_reminding(
-            RepairCompleted, what="repair", series="repair",
-            every=self.inp.policy.reminder_interval, key_prefix="claim")
-        return self.fresh_history() if got is None else Close("repaired")
+        await self.wait_for(RepairCompleted, waiting_for="repair",
+                            reminders=[self._reminder("repair", "repair")])
+        return Close("repaired")
 
     async def _settlement(self) -> Ending | None:
-        got = await self.wait_reminding(
-            SettlementAccepted, SettlementDeclined, what="settlement answer",
-            series="settlement", every=self.inp.policy.reminder_interval, key_prefix="claim")
-        if got is None:
-            return self.fresh_history()
+        got = await self.wait_for(
+            SettlementAccepted, SettlementDeclined, waiting_for="settlement answer",
+            reminders=[self._reminder("settlement answer", "settlement")])
         if isinstance(got, SettlementAccepted):
             return Close("settled")
         # Declined: the case manager decides again (a new offer, a repair, or a denial).
@@ -269,7 +262,8 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     def detail_lines(self) -> list[str]:
         """Claim lines of the UI details (no personal data)."""
         c = self.case
-        lines = [f"**Claim:** {c.claim_no} on system {c.system_id} ({c.market}, {c.time_zone})"
+        lines = [f"**Claim:** {c.claim_no} on system {c.system_id} ({c.market}, "
+                 f"{c.time_zone or 'zone unknown'})"
                  f" — {'roof leak' if c.roof_leak else 'damage'}"]
         if c.intake:
             lines.append(f"**Intake:** {c.intake.decision}: {c.intake.reason}")

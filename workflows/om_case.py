@@ -1,6 +1,6 @@
 """What both O&M workflows share: building the case from the input (or the case carried from
 the simplified track), the intake decision, `issue_reported` joining (a hazardous report makes
-the case hazardous from then on), the homeowner, the UI lines, the carried input."""
+the case hazardous from then on), the UI lines."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
 
     from domain.om import IssueReported, OmCase, OmCaseInput, report_fingerprint
+    from domain.processes import OM
     from domain.rules.eligibility import intake_decision, report_hazard
-    from domain.rules.zones import homeowner_zone
-    from workflows.case_base import CaseWorkflow, EventSpec
+    from workflows.case import CaseCommon, CaseWorkflow, EventSpec
 
 
 def _join_report(case: OmCase, event: IssueReported) -> None:
@@ -35,19 +35,15 @@ ISSUE_REPORTED = EventSpec(IssueReported, apply=_join_report, flow=False)
 class OmCaseWorkflow(CaseWorkflow[OmCase]):
     """Base of `OmSimplifiedWorkflow` and `OmManualWorkflow`."""
 
+    SPEC = OM
     inp: OmCaseInput
 
     def _setup(self, inp: OmCaseInput) -> None:
-        def new_case() -> OmCase:
+        def new_case(common: CaseCommon) -> OmCase:
             decision = intake_decision(inp.report(), inp.policy)
-            return OmCase(
-                case_id=workflow.info().workflow_id, process=self.PROCESS,
-                system_id=inp.system_id, market=inp.market, hazardous=decision.hazardous,
-                hazard_reasons=decision.hazard_reasons, eligibility=decision,
-                opening_report=report_fingerprint(inp.report()),
-                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
-                instance=workflow.info().first_execution_run_id,
-            )
+            return OmCase(**common, system_id=inp.system_id, hazardous=decision.hazardous,
+                          hazard_reasons=decision.hazard_reasons, eligibility=decision,
+                          opening_report=report_fingerprint(inp.report()))
 
         self.init_case(inp, new_case)
 
@@ -58,8 +54,8 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
     def detail_lines(self) -> list[str]:
         """O&M lines of the UI details: system, market, track, visit (no personal data)."""
         c = self.case
-        lines = [f"**System:** {c.system_id} ({c.market}, {c.time_zone}) — **track:** "
-                 f"{self.PROCESS}"]
+        lines = [f"**System:** {c.system_id} ({c.market}, {c.time_zone or 'zone unknown'}) — "
+                 f"**track:** {self.PROCESS}"]
         if c.visit.appointment:
             a = c.visit.appointment
             lines.append(f"**Appointment:** {a.appointment_id} "

@@ -15,8 +15,6 @@ stored count (none lost or doubled across the boundary)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -33,11 +31,19 @@ with workflow.unsafe.imports_passed_through():
         PartyResponded,
         Resolution,
     )
+    from domain.outbox import Holds
     from domain.processes import FOLLOWUP
     from domain.reminders import Cadence
     from domain.rules.followup_routing import followup_route
-    from workflows.case_base import CaseWorkflow, Close, Ending, EventSpec, events_table
-    from workflows.reminders import Series, wait_with_series
+    from workflows.case import (
+        CaseCommon,
+        CaseWorkflow,
+        Close,
+        Ending,
+        EventSpec,
+        Series,
+        events_table,
+    )
 
 CASE_CREATED = "case_created"
 PARTY_CONTACTED = "party_contacted"
@@ -55,19 +61,16 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
     """One execution per CRM case (`followup-{case_id}`)."""
 
     PROCESS = "partner_followup"
+    SPEC = FOLLOWUP
     ESCALATE_TO = BACK_OFFICE
     inp: FollowUpInput
     EVENTS = events_table(*(EventSpec(model, stages=_OPEN) for model in RESOLUTIONS))
 
     @workflow.init
     def __init__(self, inp: FollowUpInput) -> None:
-        def new_case() -> PartnerFollowUp:
-            info = workflow.info()
-            return PartnerFollowUp(
-                case_id=info.workflow_id, crm_case_id=inp.case_id, system_id=inp.system_id,
-                market=inp.market or "", route=followup_route(inp, inp.policy),
-                time_zone=FOLLOWUP.time_zone(inp),
-                instance=info.first_execution_run_id)
+        def new_case(common: CaseCommon) -> PartnerFollowUp:
+            return PartnerFollowUp(**common, crm_case_id=inp.case_id, system_id=inp.system_id,
+                                   route=followup_route(inp, inp.policy))
 
         self.init_case(inp, new_case)
 
@@ -75,7 +78,9 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
     async def run(self, inp: FollowUpInput) -> PartnerFollowUp:
         """Run the follow-up to its outcome."""
         self.start_run()
-        return await self.run_case(self._flow)
+        return await self.run_case(lambda: self.run_stages({
+            "created": self._open, CASE_CREATED: self._open,
+            PARTY_CONTACTED: self._wait_for_contact, REFERRED: self._wait_for_sales}))
 
     @property
     def route(self) -> FollowUpRoute:
@@ -83,18 +88,13 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         assert self.case.route is not None
         return self.case.route
 
-    async def _flow(self) -> Ending:
-        return await self.run_stages({
-            "created": self._open, CASE_CREATED: self._open,
-            PARTY_CONTACTED: self._wait_for_contact, REFERRED: self._wait_for_sales})
-
     # ---- 1-2: the case and the e-mail to the party -----------------------------------------
 
-    async def _open(self) -> None:
+    async def _open(self) -> Ending | None:
         """Steps 1-2: the CRM case, the back-office queue, the e-mail to the party."""
         c, inp = self.case, self.inp
         self.enter_stage(CASE_CREATED)
-        receipt = await self.crm_record_about_homeowner(
+        receipt = await self.effects.crm_record_about_homeowner(
             self.key("support-case"), "support_case", "create the follow-up CRM case",
             fields={"request_type": "Installer Complaints", "subtype": inp.complaint_subtype,
                     "related_party": inp.party, "related_party_name": inp.party_name or inp.party,
@@ -103,21 +103,25 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         c.support_case_id = receipt.record_id if receipt else None
         via = (f" through {PARTY_NAMES[self.route.party]}"
                if self.route.party != inp.party else "")
-        await self.assign(self.key("back-office"), BACK_OFFICE,
-                          f"follow up with the unresponsive {inp.party}{via}",
-                          summary="assign the follow-up to the back-office queue")
+        await self.effects.assign(self.key("back-office"), BACK_OFFICE,
+                                  f"follow up with the unresponsive {inp.party}{via}",
+                                  summary="assign the follow-up to the back-office queue")
         r = self.route
-        await self.email_party(
+        await self.effects.email_party(
             r.template, self.key("party-email"), f"e-mail {PARTY_NAMES[r.party]} ({r.template})",
-            PartyContact(role=r.party, email=r.to_email), cc_homeowner=r.cc_homeowner,
+            PartyContact(role=r.party, email=r.to_email), about=self.homeowner(),
+            cc_homeowner=r.cc_homeowner,
             private={"concern": inp.concern, "best_time_to_reach": inp.best_time_to_reach},
             case_number=self._number())
         c.contacted_at = workflow.now()
-        if r.commitments_unreachable:
-            await self.record_failure("commitment e-mails", self.key("commitments"),
-                                      "no e-mail or phone on file: keep the homeowner informed "
-                                      "another way")
+        if r.commitments_unreachable and self._v3:
+            await self.outbox.unreachable()
+        elif r.commitments_unreachable:  # runs recorded before the outbox
+            await self.effects.record_failure(
+                "commitment e-mails", self.key("commitments"),
+                "no e-mail or phone on file: keep the homeowner informed another way")
         self.enter_stage(PARTY_CONTACTED)
+        return None
 
     def _number(self) -> str:
         return self.case.support_case_id or self.case.crm_case_id
@@ -133,9 +137,11 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
 
         async def commit(n: int) -> None:
             assert template is not None
-            await self.tell_homeowner(template, self.key("commitment", n),
-                                      f"commitment e-mail {n} to the homeowner",
-                                      case_number=self._number(), update_no=str(n))
+            # "We are still waiting": untrue, and dropped, once the case is resolved.
+            await self.outbox.tell(template, self.key("commitment", n),
+                                   f"commitment e-mail {n} to the homeowner",
+                                   holds=Holds(while_open=True), case_number=self._number(),
+                                   update_no=str(n))
 
         if r.commitments == "weekly":
             return [Series("commitment", Cadence(every=p.commitment_interval), commit,
@@ -146,21 +152,16 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
                            limit=1)]
         return []
 
-    async def _wait(self, series: list[Series], what: str,
-                    deadline: datetime | None = None) -> Event | None:
-        return await wait_with_series(self, *RESOLUTIONS, series=series, waiting_for=what,
-                                      deadline=deadline, until=self.history_too_long)
-
     async def _wait_for_contact(self) -> Ending | None:
         c, p = self.case, self.inp.policy
         assert c.contacted_at is not None
         deadline = c.contacted_at + p.no_contact_referral_after
-        got = await self._wait(self._commitments(),
-                               f"{PARTY_NAMES[self.route.party]} to make contact", deadline)
+        got = await self.wait_for(PartyResponded, HomeownerSatisfied, CaseResolved,
+                                  deadline=deadline,
+                                  waiting_for=f"{PARTY_NAMES[self.route.party]} to make contact",
+                                  reminders=self._commitments())
         if got is not None:
             return await self._resolve(got)
-        if workflow.now() < deadline:
-            return self.fresh_history()
         await self._refer_to_sales()
         return None
 
@@ -170,27 +171,26 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         inp = self.inp
         am = inp.account_manager or "unassigned"
         sm = inp.sales_manager or "unassigned"
-        await self.crm_record_about_homeowner(
+        await self.effects.crm_record_about_homeowner(
             self.key("sales-referral"), "referral", "create the Sales referral",
             fields={"referral_reason": REFERRAL_REASON, "account_manager": am,
                     "sales_manager": sm, "party": self.route.party,
                     "case_number": self._number()},
             private={"concern": inp.concern}, template="sales_referral_comment")
-        await self.assign(self.key("sales"), SALES,
-                          f"referral: {REFERRAL_REASON} (AM {am}, Sales Manager {sm}); no "
-                          f"contact from {PARTY_NAMES[self.route.party]} in "
-                          f"{describe_span(inp.policy.no_contact_referral_after)}",
-                          summary="assign the referral to Sales")
-        self.mark(escalated=True)
+        await self.effects.assign(self.key("sales"), SALES,
+                                  f"referral: {REFERRAL_REASON} (AM {am}, Sales Manager {sm}); "
+                                  f"no contact from {PARTY_NAMES[self.route.party]} in "
+                                  f"{describe_span(inp.policy.no_contact_referral_after)}",
+                                  summary="assign the referral to Sales")
+        self.view.mark(escalated=True)
         self.enter_stage(REFERRED)
 
     async def _wait_for_sales(self) -> Ending | None:
         what = "Sales to resolve the referral"
-        sales = self.reminder_series("sales", self.inp.policy.sales_reminder_interval, what,
-                                     "referral", assignee=SALES)
-        got = await self._wait([*self._commitments(), sales], what)
-        if got is None:
-            return self.fresh_history()
+        sales = self.reminder("sales", self.inp.policy.sales_reminder_interval, what,
+                              "referral", assignee=SALES)
+        got = await self.wait_for(PartyResponded, HomeownerSatisfied, CaseResolved,
+                                  waiting_for=what, reminders=[*self._commitments(), sales])
         return await self._resolve(got)
 
     async def _resolve(self, event: Event) -> Ending:
@@ -199,10 +199,10 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         c = self.case
         c.resolved_by = event.EVENT
         c.closure_comments = event.comment
-        await self.tell_homeowner("unresponsive_done", self.key("done-notice"),
-                                  "tell the homeowner the case is resolved (Unresponsive Done)",
-                                  private={"closure_comments": event.comment},
-                                  case_number=self._number())
+        await self.outbox.tell("unresponsive_done", self.key("done-notice"),
+                               "tell the homeowner the case is resolved (Unresponsive Done)",
+                               private={"closure_comments": event.comment},
+                               case_number=self._number())
         return Close("resolved")
 
     # ---- what the base asks of a process ----------------------------------------------------

@@ -1,18 +1,19 @@
 """`RemovalReinstallWorkflow`: a removal-and-reinstall project (spec 3.5), company-managed in
-five steps or Remi-managed in four, for months.
+five steps or Remi-managed in four, for months, one block per stage.
 
-Each step that waits for the field has an expected duration; past it, the homeowner gets a
-status update and the project owner a check-in task, weekly, on the durable reminder piece
-(`overrun-{stage}` series). `step_blocked` pauses that series and `step_unblocked` resumes it
-with the time that was left. `damage_reported` starts a linked damage claim. A long project
-continues as new at its step, with its series' counts and due instants intact."""
+Each step that waits for the field has an expected duration; past it, the project owner gets a
+check-in task and (company-managed only: on a Remi project Remi is the homeowner's one voice,
+spec 2.2) the homeowner a status update through the outbox, weekly, on the durable reminder
+piece (`overrun-{stage}` series). `step_blocked` pauses that series and `step_unblocked`
+resumes it with the time that was left. `damage_reported` starts a linked damage claim. A long
+project continues as new at its step, with its series' counts and due instants intact."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import cast
+from functools import partial
 
 from temporalio import workflow
 
@@ -21,7 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.base import describe_span
     from domain.events import Event
     from domain.links import claim_for_damage_found
-    from domain.processes import DAMAGE
+    from domain.outbox import Holds
+    from domain.processes import DAMAGE, RR
     from domain.reminders import Cadence
     from domain.rr import (
         DamageReported,
@@ -39,9 +41,18 @@ with workflow.unsafe.imports_passed_through():
         StepUnblocked,
     )
     from domain.rules.market_routing import rr_management
-    from domain.rules.zones import homeowner_zone, zone
-    from workflows.case_base import CaseWorkflow, Close, Ending, EventSpec, events_table
-    from workflows.reminders import pause, resume, wait_with_reminders
+    from domain.rules.zones import calendar_zone
+    from workflows.case import (
+        CaseCommon,
+        CaseWorkflow,
+        Close,
+        Ending,
+        EventSpec,
+        Series,
+        events_table,
+        pause,
+        resume,
+    )
 
 PROJECT_CREATION = "project_creation"
 REMOVAL = "removal"
@@ -127,30 +138,26 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
     """One execution per project (`rr-{system_id}-{project_no}`)."""
 
     PROCESS = "removal_reinstall"
+    SPEC = RR
     inp: RemovalReinstallInput
     ESCALATE_TO = PROJECT_MANAGER
     EVENTS = events_table(
         *(EventSpec(s.done, stages=frozenset({s.stage})) for s in (*COMPANY_STEPS, *REMI_STEPS)),
-        EventSpec(StepBlocked, stages=STEP_STAGES, check=_blocked_fits,
-                  apply=cast(Callable[[object, object], None], _block), flow=False),
+        EventSpec(StepBlocked, stages=STEP_STAGES, check=_blocked_fits, apply=_block,
+                  flow=False),
         EventSpec(StepUnblocked, stages=STEP_STAGES, check=_unblocked_fits,
                   apply=_unblock, flow=False),
-        EventSpec(DamageReported, stages=OPEN_STAGES,
-                  apply=cast(Callable[[object, object], None], _damage_found), flow=False),
+        EventSpec(DamageReported, stages=OPEN_STAGES, apply=_damage_found, flow=False),
     )
 
     @workflow.init
     def __init__(self, inp: RemovalReinstallInput) -> None:
-        def new_case() -> RrProject:
-            info = workflow.info()
+        def new_case(common: CaseCommon) -> RrProject:
             management, why = rr_management(inp.variant, inp.market, inp.remi_option,
                                             inp.policy.non_remi_markets)
-            return RrProject(
-                case_id=info.workflow_id, system_id=inp.system_id, project_no=inp.project_no,
-                market=inp.market, variant=inp.variant, management=management,
-                routing_reason=why, parent_claim_id=inp.parent_claim_id,
-                time_zone=homeowner_zone(inp.homeowner.time_zone, inp.market, inp.zip),
-                instance=info.first_execution_run_id)
+            return RrProject(**common, system_id=inp.system_id, project_no=inp.project_no,
+                             variant=inp.variant, management=management, routing_reason=why,
+                             parent_claim_id=inp.parent_claim_id)
 
         self.init_case(inp, new_case)
 
@@ -158,97 +165,123 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
     async def run(self, inp: RemovalReinstallInput) -> RrProject:
         """Run the project to completion."""
         self.start_run()
-        return await self.run_case(self._flow)
+        steps = COMPANY_STEPS if self._company else REMI_STEPS
+        blocks: dict[str, Callable[[], Awaitable[Ending | None]]] = {
+            "created": self._create, COMPLETION: self._complete, CLOSING: self._complete}
+        for i, step in enumerate(steps):
+            after = steps[i + 1].stage if i + 1 < len(steps) else self._last_stage
+            blocks[step.stage] = partial(self._run_step, step, after)
+        return await self.run_case(lambda: self.run_stages(blocks))
 
     @property
     def _company(self) -> bool:
         return self.case.management == "company"
 
     @property
+    def _last_stage(self) -> str:
+        return COMPLETION if self._company else CLOSING
+
+    @property
     def _owner(self) -> str:
         return PROJECT_MANAGER if self._company else REMI_COORDINATOR
 
-    async def _flow(self) -> Ending:
-        c = self.case
-        steps = COMPANY_STEPS if self._company else REMI_STEPS
-        if c.stage == "created":
-            await self._create()
-        for step in steps:
-            if any(r.stage == step.stage and r.completed_on is not None for r in c.steps):
-                continue
-            ending = await self._run_step(step)
-            if ending is not None:
-                return ending
-        self.enter_stage(COMPLETION if self._company else CLOSING)
-        await self._start_claims()
-        await self.tell_homeowner("rr_completed", self.key("completed-notice"),
-                                  "tell the homeowner the project is complete")
-        return Close("completed")
+    @property
+    def _tells_homeowner(self) -> bool:
+        """One voice per project (spec 2.2): Remi talks to the homeowner of a Remi-managed
+        project (runs recorded before that rule told them too)."""
+        return self._company or not self._v3
 
-    async def _create(self) -> None:
+    async def _create(self) -> Ending | None:
         """Step 1: the project record (closed with the project) and its owner."""
         c = self.case
         self.enter_stage(PROJECT_CREATION if self._company else REMI_INTAKE)
-        receipt = await self.crm_record(
+        receipt = await self.effects.crm_record(
             self.key("project"), "project", "create the R&R project record", True,
             system_id=c.system_id, project_no=c.project_no, variant=c.variant,
             management=c.management)
         c.project_record_id = receipt.record_id if receipt else None
-        if not self.homeowner().phone:
+        ho = self.homeowner()
+        if (not ho.phone and not self._v3) or (self._company and not ho.phone and not ho.email):
             # Spec 2.1: no usable contact never fails a case; the owner keeps the homeowner
-            # informed instead of the texts (each failed text is also recorded and assigned).
-            c.escalation_reason = "no usable phone: status updates go through the project owner"
-            self.mark(escalated=True)
-        await self.assign(self.key("owner"), self._owner,
-                          f"{c.variant} R&R project, {c.management.replace('_', ' ')}: "
-                          f"{c.routing_reason}", summary=f"assign the project to {self._owner}")
-        await self.tell_homeowner("rr_started", self.key("started-notice"),
-                                  "tell the homeowner the project has started",
-                                  management=c.management)
+            # informed instead (the outbox records the notices it could not send).
+            c.escalation_reason = ("no usable phone: status updates go through the project "
+                                   "owner" if not self._v3 else
+                                   "no e-mail or phone: the project owner keeps the homeowner "
+                                   "informed")
+            self.view.mark(escalated=True)
+        await self.effects.assign(self.key("owner"), self._owner,
+                                  f"{c.variant} R&R project, {c.management.replace('_', ' ')}: "
+                                  f"{c.routing_reason}",
+                                  summary=f"assign the project to {self._owner}")
+        if self._tells_homeowner:
+            await self.outbox.tell("rr_started", self.key("started-notice"),
+                                   "tell the homeowner the project has started",
+                                   holds=Holds(while_open=True), management=c.management)
+        first = COMPANY_STEPS[0] if self._company else REMI_STEPS[0]
+        self.enter_stage(first.stage)
+        return None
 
-    async def _run_step(self, step: Step) -> Ending | None:
-        """Wait for the step's completion; past its expected duration, weekly status updates
-        and check-ins (paused while blocked); claims for damage found on the way."""
+    async def _run_step(self, step: Step, after: str) -> Ending | None:
+        """Wait for the step's completion; past its expected duration, weekly check-ins and
+        homeowner updates (paused while blocked); claims for damage found on the way. Then
+        the next stage."""
         c, p = self.case, self.inp.policy
         record = next((r for r in c.steps if r.stage == step.stage), None)
         if record is None:
-            expected = step.expected(p)
             record = StepRecord(stage=step.stage, started_at=workflow.now(),
-                                due_at=workflow.now() + expected)
+                                due_at=workflow.now() + step.expected(p))
             c.steps.append(record)
-        self.enter_stage(step.stage)
         title = step.title_for(c.variant)
         late = f"past its expected {describe_span(step.expected(p))}"
 
         async def overrun(n: int) -> None:
-            # No phone: the project was escalated at creation and the owner's check-in is the
-            # update; a failure a week would only repeat that.
-            if self.homeowner().phone:
-                c.bump("status_updates")
-                await self.message_homeowner(
-                    "text", "rr_status_update", self.key("step", step.stage, "status-update", n),
-                    f"status update {n} to the homeowner: {title} {late}", step=step.stage)
+            await self._overrun_update(step, n, f"{title} {late}")
             c.bump("check_ins")
-            await self.assign(self.key("step", step.stage, "check-in", n), self._owner,
-                              f"{title} is {late}: check in with the crew and the "
-                              "homeowner", summary=f"check-in {n} on the {title}")
+            await self.effects.assign(self.key("step", step.stage, "check-in", n), self._owner,
+                                      f"{title} is {late}: check in with the crew and the "
+                                      "homeowner", summary=f"check-in {n} on the {title}")
 
         while True:
-            got = await wait_with_reminders(
-                self, step.done, series=overrun_series(step.stage),
-                cadence=Cadence(every=p.overrun_reminder_interval), first_due=record.due_at,
-                waiting_for=step.done.EVENT, remind=overrun,
-                until=lambda: bool(c.claims_to_start) or self.history_too_long())
-            if got is not None:
-                done = cast(StepCompleted, got)
-                record.completed_on = done.completed_on or self._today()
-                c.blocked = False
-                c.blocked_reason = None
-                return None
-            if c.claims_to_start:
+            done = await self.wait_for(
+                step.done, waiting_for=step.done.EVENT, stop=lambda: bool(c.claims_to_start),
+                reminders=[Series(overrun_series(step.stage),
+                                  Cadence(every=p.overrun_reminder_interval), overrun,
+                                  first_due=record.due_at)])
+            if done is None:
                 await self._start_claims()
                 continue
-            return self.fresh_history()
+            record.completed_on = done.completed_on or self._today()
+            c.blocked = False
+            c.blocked_reason = None
+            self.enter_stage(after)
+            return None
+
+    async def _overrun_update(self, step: Step, n: int, what: str) -> None:
+        """The homeowner's update on an overrunning step: through the outbox, dropped when the
+        step is done before it can go (runs recorded before the outbox texted, when there was
+        a phone)."""
+        key = self.key("step", step.stage, "status-update", n)
+        summary = f"status update {n} to the homeowner: {what}"
+        if not self._v3:
+            if self.homeowner().phone:
+                self.case.bump("status_updates")
+                await self.contact.send("text", "rr_status_update", key, summary,
+                                        step=step.stage)
+            return
+        if self._tells_homeowner:
+            told = await self.outbox.tell("rr_status_update", key, summary,
+                                          holds=Holds(while_open=True, in_stage=step.stage),
+                                          step=step.stage)
+            if told != "failed":
+                self.case.bump("status_updates")
+
+    async def _complete(self) -> Ending | None:
+        """The last step: claims for damage reported at the end, the homeowner told."""
+        await self._start_claims()
+        if self._tells_homeowner:
+            await self.outbox.tell("rr_completed", self.key("completed-notice"),
+                                   "tell the homeowner the project is complete")
+        return Close("completed")
 
     async def _start_claims(self) -> None:
         """A linked damage claim for each `damage_reported` taken since the last time."""
@@ -258,13 +291,13 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             n = len(c.damage_claims) + 1
             claim = claim_for_damage_found(self.inp, c.case_id, n, found, self._today(),
                                            c.time_zone, c.holidays)
-            claim_id = await self.start_case(DAMAGE, claim)
+            claim_id = await self.links.start_case(DAMAGE, claim)
             c.damage_claims.append(claim_id)
             c.claims_to_start.pop(0)
-            self.refresh_details()
+            self.view.refresh()
 
     def _today(self) -> date:
-        return workflow.now().astimezone(zone(self.case.time_zone or "UTC")).date()
+        return workflow.now().astimezone(calendar_zone(self.case.time_zone)).date()
 
     def dispatch_fields(self) -> dict[str, str]:
         """Records name the system and the project."""
@@ -274,7 +307,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
         """Project lines of the UI details (no personal data)."""
         c = self.case
         lines = [f"**Project:** {c.project_no} on system {c.system_id} ({c.market}, "
-                 f"{c.time_zone}) — {c.variant}, {c.management.replace('_', ' ')}",
+                 f"{c.time_zone or 'zone unknown'}) — {c.variant}, "
+                 f"{c.management.replace('_', ' ')}",
                  f"**Routing:** {c.routing_reason}"]
         current = next((r for r in c.steps if r.stage == c.stage), None)
         if current is not None:

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.processes import FOLLOWUP, INQUIRY, OM, REACTIVATION
     from domain.rules.hazard import is_hazardous
     from domain.rules.inquiry_routing import InquiryRoute
-    from workflows.case_base import CaseWorkflow, Close, Ending, events_table
+    from workflows.case import CaseCommon, CaseWorkflow, Close, Ending, events_table
 
 ROUTING = "routing"
 SERVICE_DEPARTMENT = "service_department"
@@ -37,6 +37,7 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
     """One execution per inquiry (`inquiry-{case_id}`)."""
 
     PROCESS = "support_inquiry"
+    SPEC = INQUIRY
     ESCALATE_TO = SUPPORT
     inp: SupportInquiryInput
     # An inquiry is routed at once; it takes no events (ops commands only).
@@ -44,15 +45,9 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
 
     @workflow.init
     def __init__(self, inp: SupportInquiryInput) -> None:
-        def new_case() -> InquiryCase:
-            info = workflow.info()
-            d = inp.details
-            return InquiryCase(
-                case_id=info.workflow_id, crm_case_id=inp.case_id, system_id=inp.system_id,
-                inquiry=inp.inquiry, market=d.market or "",
-                hazardous=is_hazardous(d.hazard),
-                time_zone=INQUIRY.time_zone(inp),
-                instance=info.first_execution_run_id)
+        def new_case(common: CaseCommon) -> InquiryCase:
+            return InquiryCase(**common, crm_case_id=inp.case_id, system_id=inp.system_id,
+                               inquiry=inp.inquiry, hazardous=is_hazardous(inp.details.hazard))
 
         self.init_case(inp, new_case)
 
@@ -60,9 +55,11 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
     async def run(self, inp: SupportInquiryInput) -> InquiryCase:
         """Route the inquiry and close it with its disposition."""
         self.start_run()
-        return await self.run_case(self._flow)
+        return await self.run_case(lambda: self.run_stages({
+            "created": self._route, ROUTING: self._route}))
 
-    async def _flow(self) -> Ending:
+    async def _route(self) -> Ending:
+        """Route the inquiry: hazard first, the process it needs, the reply, the disposition."""
         c, inp = self.case, self.inp
         self.enter_stage(ROUTING)
         route = route_of(inp)
@@ -70,37 +67,39 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
             await self.hazard_first()
         await self._act(route)
         if route.reply is not None:
-            await self.tell_homeowner(route.reply, self.key("reply"),
-                                      f"standard reply to the homeowner ({route.reply})",
-                                      private=None, **reply_params(inp, route))
+            await self.outbox.tell(route.reply, self.key("reply"),
+                                   f"standard reply to the homeowner ({route.reply})",
+                                   fields=reply_params(inp, route))
         c.disposition_notes = disposition_notes(inp, route, c.linked_case_id,
                                                 c.joined_open_case, c.hazardous)
-        await self.crm_record(self.key("disposition"), "disposition",
-                              "record the disposition notes", None,
-                              case_number=inp.case_id, inquiry=inp.inquiry,
-                              agreement_type=inp.agreement_type,
-                              m3_approved=str(inp.m3_approved).lower(), route=route.action,
-                              outcome=route.outcome, linked_case=c.linked_case_id or "",
-                              notes=c.disposition_notes)
+        await self.effects.crm_record(self.key("disposition"), "disposition",
+                                      "record the disposition notes", None,
+                                      case_number=inp.case_id, inquiry=inp.inquiry,
+                                      agreement_type=inp.agreement_type,
+                                      m3_approved=str(inp.m3_approved).lower(),
+                                      route=route.action, outcome=route.outcome,
+                                      linked_case=c.linked_case_id or "",
+                                      notes=c.disposition_notes)
         return Close(route.outcome)
 
     async def _act(self, route: InquiryRoute) -> None:
         """Start (or join) the process the route names, or warm-transfer."""
         c, inp = self.case, self.inp
         if route.action == "om_case":
-            c.linked_case_id, c.joined_open_case = await self.open_or_join(
+            c.linked_case_id, c.joined_open_case = await self.links.open_or_join(
                 OM, om_report_for_inquiry(inp))
         elif route.action == "followup":
             assert route.party is not None
-            c.linked_case_id, c.joined_open_case = await self.open_or_join(
+            c.linked_case_id, c.joined_open_case = await self.links.open_or_join(
                 FOLLOWUP, followup_for_inquiry(inp, route.party))
         elif route.action == "reactivation":
-            c.linked_case_id, c.joined_open_case = await self.open_or_join(
+            c.linked_case_id, c.joined_open_case = await self.links.open_or_join(
                 REACTIVATION, reactivation_for_inquiry(inp))
         elif route.action == "warm_transfer":
-            await self.assign(self.key("warm-transfer"), SERVICE_DEPARTMENT,
-                              f"warm transfer: {inp.inquiry.replace('_', ' ')} for system "
-                              f"{inp.system_id}", summary="warm transfer to the service department")
+            await self.effects.assign(self.key("warm-transfer"), SERVICE_DEPARTMENT,
+                                      f"warm transfer: {inp.inquiry.replace('_', ' ')} for "
+                                      f"system {inp.system_id}",
+                                      summary="warm transfer to the service department")
 
     # ---- what the base asks of a process ----------------------------------------------------
 

@@ -1,5 +1,8 @@
 """Contact hours: texts and calls reach a homeowner only inside a daily window of their own
-local time (08:00-20:00 by default). An attempt that falls outside waits for the next opening."""
+local time (08:00-20:00 by default). An attempt that falls outside waits for the next opening.
+When the homeowner's zone is unknown (spec 2.1: no default zone), the window is the hours that
+lie inside it in every zone the company serves (08:00-20:00 from Hawaii to Puerto Rico:
+18:00-00:00 UTC)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from domain.rules.business_days import add_business_days, is_business_day, next_business_day
-from domain.rules.zones import zone
+from domain.rules.zones import SERVED_ZONES, calendar_zone, zone
+
+# Rounds of moving an instant into every served zone's window before giving up (two suffice
+# when a common hour exists).
+_ROUNDS = 6
+# The served zone whose day starts last (the fallback when no hour is common to all).
+LAST_ZONE = "Pacific/Honolulu"
 
 
 class ContactHours(BaseModel):
@@ -43,13 +52,8 @@ class ContactHours(BaseModel):
         return datetime.combine(day, self.end, tzinfo=tz)
 
 
-def next_contact_instant(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
-    """The first instant at or after `at` that lies inside contact hours in `time_zone`, in UTC.
-
-    Local wall times are resolved with the zone's rules, so a window opening on a daylight-saving
-    change day still opens at the local wall-clock time."""
-    if at.tzinfo is None:
-        raise ValueError("at must be timezone-aware")
+def _next_in(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
+    """`next_contact_instant` in one known zone."""
     tz = zone(time_zone)
     local = at.astimezone(tz)
     opening = datetime.combine(local.date(), hours.start, tzinfo=tz)
@@ -63,18 +67,50 @@ def next_contact_instant(at: datetime, time_zone: str, hours: ContactHours) -> d
     return candidate.astimezone(UTC)
 
 
-def is_within_contact_hours(at: datetime, time_zone: str, hours: ContactHours) -> bool:
-    """Whether `at` lies inside contact hours in `time_zone`."""
-    local = at.astimezone(zone(time_zone))
-    opening = datetime.combine(local.date(), hours.start, tzinfo=local.tzinfo)
-    return opening <= local < hours.closing(local.date(), zone(time_zone))
+def _next_in_every_zone(at: datetime, hours: ContactHours) -> datetime:
+    """The first instant at or after `at` inside contact hours in every served zone."""
+    t = at.astimezone(UTC)
+    for _ in range(_ROUNDS):
+        moved = False
+        for name in SERVED_ZONES:
+            later = _next_in(t, name, hours)
+            if later != t:
+                t, moved = later, True
+        if not moved:
+            return t
+    # Contact hours narrower than the served zones' spread leave no common hour: the opening
+    # in the zone whose day starts last, so nobody is reached before their window opens.
+    return _next_in(at, LAST_ZONE, hours)
 
 
-def send_by(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
-    """The send-by instant of an attempt made at `at` (spec 2.1): the end of the contact-hours
-    opening `at` lies in (UTC). An attempt not delivered by then waits for the next opening."""
-    if not is_within_contact_hours(at, time_zone, hours):
-        raise ValueError("at must lie inside contact hours")
+def next_contact_instant(at: datetime, time_zone: str | None, hours: ContactHours) -> datetime:
+    """The first instant at or after `at` that lies inside contact hours in `time_zone`, in UTC;
+    with no zone (spec 2.1: unknown), inside them in every zone the company serves.
+
+    Local wall times are resolved with the zone's rules, so a window opening on a daylight-saving
+    change day still opens at the local wall-clock time."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    if time_zone is None:
+        return _next_in_every_zone(at, hours)
+    return _next_in(at, time_zone, hours)
+
+
+def _within(at: datetime, time_zone: str, hours: ContactHours) -> bool:
+    tz = zone(time_zone)
+    local = at.astimezone(tz)
+    opening = datetime.combine(local.date(), hours.start, tzinfo=tz)
+    return opening <= local < hours.closing(local.date(), tz)
+
+
+def is_within_contact_hours(at: datetime, time_zone: str | None, hours: ContactHours) -> bool:
+    """Whether `at` lies inside contact hours in `time_zone` (every served zone when None)."""
+    if time_zone is None:
+        return all(_within(at, name, hours) for name in SERVED_ZONES)
+    return _within(at, time_zone, hours)
+
+
+def _send_by_in(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
     tz = zone(time_zone)
     local = at.astimezone(tz)
     day = local.date()
@@ -83,41 +119,56 @@ def send_by(at: datetime, time_zone: str, hours: ContactHours) -> datetime:
     return hours.closing(day, tz).astimezone(UTC)
 
 
-def opening_after_days(at: datetime, days: int, time_zone: str, hours: ContactHours) -> datetime:
+def send_by(at: datetime, time_zone: str | None, hours: ContactHours) -> datetime:
+    """The send-by instant of an attempt made at `at` (spec 2.1): the end of the contact-hours
+    opening `at` lies in (UTC; with no zone, the first zone's closing). An attempt not
+    delivered by then waits for the next opening."""
+    if not is_within_contact_hours(at, time_zone, hours):
+        raise ValueError("at must lie inside contact hours")
+    if time_zone is None:
+        return min(_send_by_in(at, name, hours) for name in SERVED_ZONES)
+    return _send_by_in(at, time_zone, hours)
+
+
+def _opening_of(day: date, time_zone: str | None, hours: ContactHours) -> datetime:
+    """When contact hours open on calendar `day` of the case (UTC)."""
+    if time_zone is None:
+        return _next_in_every_zone(datetime.combine(day, time(0), tzinfo=UTC), hours)
+    return datetime.combine(day, hours.start, tzinfo=zone(time_zone)).astimezone(UTC)
+
+
+def opening_after_days(at: datetime, days: int, time_zone: str | None,
+                       hours: ContactHours) -> datetime:
     """The opening of contact hours `days` calendar days after `at`'s local date (UTC): the
     cadence of a hazardous case's calls, one a day, weekends and holidays included."""
-    tz = zone(time_zone)
-    day = at.astimezone(tz).date() + timedelta(days=days)
-    return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
-
+    day = at.astimezone(calendar_zone(time_zone)).date() + timedelta(days=days)
+    return _opening_of(day, time_zone, hours)
 
 
 def next_business_contact_instant(
-    at: datetime, time_zone: str, hours: ContactHours, holidays: Collection[date]
+    at: datetime, time_zone: str | None, hours: ContactHours, holidays: Collection[date]
 ) -> datetime:
     """The first instant at or after `at` inside contact hours on a local business day (UTC).
 
     Outbound calls use it: a dialer task for a Saturday evening waits for Monday morning."""
     candidate = next_contact_instant(at, time_zone, hours)
-    tz = zone(time_zone)
-    local_day = candidate.astimezone(tz).date()
+    local_day = candidate.astimezone(calendar_zone(time_zone)).date()
     if is_business_day(local_day, holidays):
         return candidate
-    day = next_business_day(local_day, holidays)
-    return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
+    return _opening_of(next_business_day(local_day, holidays), time_zone, hours)
 
 
 def opening_after_business_days(
-    at: datetime, days: int, time_zone: str, hours: ContactHours, holidays: Collection[date]
+    at: datetime, days: int, time_zone: str | None, hours: ContactHours,
+    holidays: Collection[date]
 ) -> datetime:
     """The opening of contact hours `days` business days after `at`'s local date (UTC)."""
-    tz = zone(time_zone)
-    day = add_business_days(at.astimezone(tz).date(), days, holidays)
-    return datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
+    day = add_business_days(at.astimezone(calendar_zone(time_zone)).date(), days, holidays)
+    return _opening_of(day, time_zone, hours)
 
 
 def next_call_instant(
-    now: datetime, last_call: datetime | None, time_zone: str, hours: ContactHours,
+    now: datetime, last_call: datetime | None, time_zone: str | None, hours: ContactHours,
     holidays: Collection[date], *, hazardous: bool, spacing_business_days: int,
     hazard_spacing_days: int,
 ) -> datetime:

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 
 from domain.rules.business_days import add_business_days
-from domain.rules.zones import zone
+from domain.rules.zones import calendar_zone
 
 
 def payment_clears_on(payment_date: date, business_days: int,
@@ -16,7 +16,7 @@ def payment_clears_on(payment_date: date, business_days: int,
     return add_business_days(payment_date, business_days, holidays)
 
 
-def payment_clears_at(clears_on: date, check_time: time, time_zone: str) -> datetime:
+def payment_clears_at(clears_on: date, check_time: time, time_zone: str | None) -> datetime:
     """The instant (UTC) the case goes on: `check_time` in the homeowner's zone on the day the
     payment clears."""
-    return datetime.combine(clears_on, check_time, tzinfo=zone(time_zone)).astimezone(UTC)
+    return datetime.combine(clears_on, check_time, tzinfo=calendar_zone(time_zone)).astimezone(UTC)

@@ -1,5 +1,6 @@
-"""Time zones: which zone a homeowner is in (their own, else their ZIP code's, else their
-market's), and zone objects that work inside the workflow sandbox.
+"""Time zones: which zone a homeowner is in (spec 2.1: their own, else their ZIP code's, the
+input's or the one ending their address, else their market's, else none), and zone objects
+that work inside the workflow sandbox.
 
 Zones are built here, in a module passed through the sandbox, because a `ZoneInfo` created in
 sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded eagerly at import
@@ -7,9 +8,12 @@ sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded ea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 import zipcodes
@@ -39,7 +43,18 @@ MARKET_ZONES: dict[str, str] = {
     "WY": "America/Denver", "GU": "Pacific/Guam", "VI": "America/St_Thomas",
 }  # fmt: skip
 
-DEFAULT_ZONE = "America/Los_Angeles"
+# The zones of the markets the company serves, Hawaii to Puerto Rico (Guam's day is another
+# day: it is not served from here). When a homeowner's zone is unknown, contact hours are the
+# hours inside the window in every one of them (spec 2.1).
+SERVED_ZONES: tuple[str, ...] = tuple(sorted(
+    set(MARKET_ZONES.values()) - {"Pacific/Guam"}))
+
+ZoneSource = Literal["homeowner", "zip", "address", "market", "unknown"]
+
+# A US ZIP code (or ZIP+4) that ends an address, optionally followed by the country.
+_ZIP_AT_END = re.compile(
+    r"(?<![\dA-Za-z-])(\d{5})(?:-\d{4})?[\s,.]*(?:USA|U\.S\.A\.|US|United States)?[\s,.]*$",
+    re.IGNORECASE)
 
 
 def is_known_zone(name: str) -> bool:
@@ -47,9 +62,9 @@ def is_known_zone(name: str) -> bool:
     return name in _KNOWN_ZONES
 
 
-def zone_for_market(market: str) -> str:
-    """The IANA zone of a market; unknown markets fall back to the company's home zone."""
-    return MARKET_ZONES.get(market.upper(), DEFAULT_ZONE)
+def zone_for_market(market: str | None) -> str | None:
+    """The IANA zone of a market (a US state), or None for an unknown market."""
+    return MARKET_ZONES.get(market.upper()) if market else None
 
 
 _list_zips: Callable[[], list[dict[str, Any]]] = zipcodes.list_all
@@ -68,12 +83,47 @@ def zone_for_zip(zip_code: str | None) -> str | None:
     return _zip_zones().get(zip_code) if zip_code else None
 
 
-def homeowner_zone(explicit: str | None, market: str, zip_code: str | None = None) -> str:
+def zip_in_address(address: str | None) -> str | None:
+    """The ZIP code at the end of a US address ("..., NY 10001", "... 10001-1234, USA"), or
+    None (a PO box number or a house number is not at the end)."""
+    if not address:
+        return None
+    found = _ZIP_AT_END.search(address.strip())
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class HomeownerZone:
+    """The zone a homeowner is contacted in, and which fact gave it; `zone` None: unknown (the
+    all-zones window applies)."""
+
+    zone: str | None
+    source: ZoneSource
+
+
+def homeowner_zone(explicit: str | None, market: str | None, zip_code: str | None = None,
+                   address: str | None = None) -> HomeownerZone:
     """The zone contact hours are computed in (spec 2.1): the homeowner's own, else the ZIP
-    code's, else the market's."""
+    code's (the input's, else the one ending the address), else the market's; else none."""
     if explicit and is_known_zone(explicit):
-        return explicit
-    return zone_for_zip(zip_code) or zone_for_market(market)
+        return HomeownerZone(explicit, "homeowner")
+    by_zip = zone_for_zip(zip_code)
+    if by_zip:
+        return HomeownerZone(by_zip, "zip")
+    by_address = zone_for_zip(zip_in_address(address))
+    if by_address:
+        return HomeownerZone(by_address, "address")
+    by_market = zone_for_market(market)
+    if by_market:
+        return HomeownerZone(by_market, "market")
+    return HomeownerZone(None, "unknown")
+
+
+def calendar_zone(name: str | None) -> tzinfo:
+    """The zone a case's calendar days are counted in (business days, "today"): the
+    homeowner's, or UTC when it is unknown (inside the all-zones window, 18:00-24:00 UTC, every
+    served zone has the UTC date)."""
+    return zone(name) if name else UTC
 
 
 @cache

@@ -24,11 +24,10 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from domain.encryption import new_key_setting
 from gateway import signing
+from infra.encryption import new_key_setting
 from tests.conftest import server_path
-from tests.e2e.test_local_stack import ROOT, Stack, free_port, running
-from tests.workflows.harness import om_input
+from tests.e2e.test_local_stack import ROOT, Stack, free_port, om_report, running
 from tests.workflows.test_encrypted_cases import PERSONAL, history_bytes
 
 SECRET = "e2e-webhook-secret"
@@ -129,7 +128,7 @@ def decoded_text(value: Any) -> bytes:
 
 
 async def test_an_encrypted_case_through_the_gateway_end_to_end(secure: SecureStack) -> None:
-    report = om_input("SYS-ENC-1").model_dump(mode="json")
+    report = om_report("SYS-ENC-1")
     assert report["homeowner"]["phone"] == "+14155550100"
     r = await secure.signed("POST", "/v1/cases/om", report)
     assert r.status_code == 200, r.text
@@ -204,8 +203,7 @@ async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
                         "FIELD_SERVICE_GATEWAY_UPDATE_TIMEOUT_SECONDS": "2"})
     await secure.start_gateway()
 
-    r = await secure.signed("POST", "/v1/cases/om", om_input("SYS-ENC-2").model_dump(
-        mode="json"))
+    r = await secure.signed("POST", "/v1/cases/om", om_report("SYS-ENC-2"))
     case_id = r.json()["case_id"]
     await secure.wait_for(case_id, "problem_identified")
     # The worker stops answering (a backlog has the same effect: bench/ingress_backlog.py

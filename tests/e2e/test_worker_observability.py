@@ -15,9 +15,8 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from domain import metric_names
-from tests.e2e.test_local_stack import Stack, free_port, running
-from tests.workflows.harness import om_input
+from infra import metric_names
+from tests.e2e.test_local_stack import Stack, free_port, om_report, running
 
 
 @pytest_asyncio.fixture
@@ -60,7 +59,7 @@ async def test_metrics_and_probes_of_a_worker(
     assert (await _until(f"{health}/livez", 200)).text == "ok\n"
     assert (await _get(f"{health}/nothing")).status_code == 404  # type: ignore[union-attr]
 
-    report = om_input("SYS-MET-1").model_dump(mode="json")
+    report = om_report("SYS-MET-1")
     code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(report))
     assert code == 0, err
     code, _, err = await stack.starter("event", "om-SYS-MET-1", "appointment_outcome",

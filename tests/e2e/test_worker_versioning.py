@@ -17,8 +17,7 @@ from temporalio.api.enums.v1 import VersioningBehavior
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import server_path
-from tests.e2e.test_local_stack import Stack, running
-from tests.workflows.harness import om_input
+from tests.e2e.test_local_stack import Stack, om_report, running
 
 DEPLOYMENT = "fieldservice-e2e"
 
@@ -81,7 +80,7 @@ async def _stage(stack: Stack, case_id: str, stage: str) -> None:
 
 async def _open(stack: Stack, system_id: str) -> None:
     code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(
-        om_input(system_id).model_dump(mode="json")))
+        om_report(system_id)))
     assert code == 0, err
     await _stage(stack, f"om-{system_id}", "problem_identified")
 

@@ -18,9 +18,8 @@ import pytest
 import pytest_asyncio
 
 from activities.store_postgres import PostgresRecordStore
-from tests.e2e.test_local_stack import Stack, running
+from tests.e2e.test_local_stack import Stack, om_report, running
 from tests.http_endpoint import Endpoint
-from tests.workflows.harness import om_input
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ async def test_a_worker_killed_mid_delivery_leaves_one_record_per_side_effect(
     stack = pg_stack
     store = PostgresRecordStore(postgres_uri)
     stack.start_worker()  # worker A
-    report = om_input("SYS-PG-1").model_dump(mode="json")
+    report = om_report("SYS-PG-1")
     code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(report))
     assert code == 0, err
     await stack.status_until("om-SYS-PG-1", lambda s: s["stage"] == "problem_identified", 30)

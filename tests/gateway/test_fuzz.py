@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.wire import DATA_CONVERTER
 from gateway import signing
 from gateway.app import GatewaySettings, create_app
+from infra.wire import DATA_CONVERTER
 from tests.conftest import server_path
 
 SECRET = b"fuzz-secret"

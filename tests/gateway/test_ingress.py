@@ -16,10 +16,10 @@ import pytest_asyncio
 from structlog.testing import capture_logs
 from temporalio.client import Client
 
-from domain.encryption import EncryptionCodec, KeyRing, new_key_setting
 from domain.reactivation import Reactivation
 from gateway import signing
 from gateway.app import GatewaySettings, create_app
+from infra.encryption import EncryptionCodec, KeyRing, new_key_setting
 from tests.workflows.harness import CaseHarness, reactivation_input
 
 SECRET = b"s3cret-for-tests"

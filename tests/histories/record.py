@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.effects import FieldServiceActivities
 from activities.store import SqliteRecordStore
-from domain.wire import DATA_CONVERTER
+from infra.wire import DATA_CONVERTER
 from tests.conftest import server_path
 from tests.histories.scenarios import SCENARIOS
 from tests.workflows.harness import CaseHarness

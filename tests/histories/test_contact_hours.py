@@ -15,7 +15,7 @@ from temporalio.client import WorkflowHistory
 from domain.effects import Notification
 from domain.processes import process_of_type
 from domain.rules.contact_hours import is_within_contact_hours
-from domain.wire import DATA_CONVERTER
+from infra.wire import DATA_CONVERTER
 from tests.histories.record import history_files
 
 SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
@@ -53,7 +53,7 @@ def test_every_text_and_call_is_inside_contact_hours(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     inp = _input_of(history)
     started = history.events[0].workflow_execution_started_event_attributes
-    tz = process_of_type(started.workflow_type.name).time_zone(inp)
+    tz = process_of_type(started.workflow_type.name).time_zone(inp).zone
     messages = _homeowner_messages(history)
     for req, scheduled, attempt in messages:
         at = scheduled.ToDatetime(tzinfo=UTC)

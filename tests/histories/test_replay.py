@@ -10,7 +10,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from domain.processes import PROCESSES
-from domain.wire import DATA_CONVERTER
+from infra.wire import DATA_CONVERTER
 from tests.histories.record import history_files
 from workers.registry import WORKFLOWS, workflow_runner
 

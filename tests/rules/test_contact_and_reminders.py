@@ -18,7 +18,7 @@ from domain.rules.contact_hours import (
     next_contact_instant,
     send_by,
 )
-from domain.rules.zones import MARKET_ZONES, homeowner_zone, zone
+from domain.rules.zones import MARKET_ZONES, SERVED_ZONES, homeowner_zone, zip_in_address, zone
 
 HOLIDAYS = us_federal_holidays([2026, 2027])
 HOURS = ContactHours()
@@ -27,16 +27,65 @@ instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027,
 zones = st.sampled_from(sorted(set(MARKET_ZONES.values())))
 
 
-@pytest.mark.parametrize(("explicit", "market", "zip_code", "expected"), [
-    (None, "TX", "79901", "America/Denver"),        # El Paso: Mountain, not Texas's Central
-    (None, "FL", "32501", "America/Chicago"),       # Pensacola: Central, not Florida's Eastern
-    (None, "CA", "94103", "America/Los_Angeles"),
-    (None, "TX", "00000", "America/Chicago"),       # unknown ZIP: the market's zone
-    ("America/New_York", "TX", "79901", "America/New_York"),  # the homeowner's own wins
+@pytest.mark.parametrize(("explicit", "market", "zip_code", "address", "expected", "source"), [
+    (None, "TX", "79901", None, "America/Denver", "zip"),  # El Paso: Mountain, not Central
+    (None, "FL", "32501", None, "America/Chicago", "zip"),  # Pensacola: Central, not Eastern
+    (None, "CA", "94103", None, "America/Los_Angeles", "zip"),
+    (None, "TX", "00000", None, "America/Chicago", "market"),  # unknown ZIP: the market's
+    ("America/New_York", "TX", "79901", None, "America/New_York", "homeowner"),
+    # No ZIP field: the one ending the address (spec 2.1), before the market.
+    (None, "CA", None, "350 5th Ave, New York, NY 10118", "America/New_York", "address"),
+    (None, None, None, "1 Main St, New York, NY 10001", "America/New_York", "address"),
+    # Nothing known: no default zone.
+    (None, None, None, None, None, "unknown"),
+    (None, None, None, "somewhere without a ZIP", None, "unknown"),
 ])
-def test_homeowner_zone(explicit: str | None, market: str, zip_code: str,
-                        expected: str) -> None:
-    assert homeowner_zone(explicit, market, zip_code) == expected
+def test_homeowner_zone(explicit: str | None, market: str | None, zip_code: str | None,
+                        address: str | None, expected: str | None, source: str) -> None:
+    found = homeowner_zone(explicit, market, zip_code, address)
+    assert (found.zone, found.source) == (expected, source)
+
+
+@pytest.mark.parametrize(("address", "zip_code"), [
+    ("1 Main St, New York, NY 10001", "10001"),
+    ("1 Main St, New York, NY 10001-1234", "10001"),  # ZIP+4
+    ("1 Main St, New York, NY 10001, USA", "10001"),  # the country after it
+    ("1 Main St\nEl Paso TX 79901.", "79901"),  # a line break, a full stop
+    ("  500 Elm St, Pensacola, FL 32501   ", "32501"),  # spaces around
+    ("PO Box 12345, Springfield", None),  # a box number is not at the end
+    ("10001 Main St, Austin, TX", None),  # a house number is not at the end
+    ("Apt 123456", None),  # six digits are not a ZIP
+    ("Unit A-10001", None),  # part of a word
+    ("", None),
+])
+def test_the_zip_at_the_end_of_an_address(address: str, zip_code: str | None) -> None:
+    assert zip_in_address(address) == zip_code
+
+
+@given(instants)
+def test_with_no_zone_contact_hours_are_inside_the_window_in_every_served_zone(
+        at: datetime) -> None:
+    attempt = next_contact_instant(at, None, HOURS)
+    assert attempt >= at
+    for name in SERVED_ZONES:
+        assert is_within_contact_hours(attempt, name, HOURS), (attempt, name)
+    # The earliest such instant: a minute before, some zone was outside its window (or the
+    # attempt is `at` itself).
+    before = attempt - timedelta(minutes=1)
+    assert attempt == at or before < at or not is_within_contact_hours(before, None, HOURS)
+    deadline = send_by(attempt, None, HOURS)
+    assert all(is_within_contact_hours(deadline - timedelta(seconds=1), n, HOURS)
+               for n in SERVED_ZONES)
+    assert not is_within_contact_hours(deadline, None, HOURS)
+
+
+def test_with_no_zone_the_window_is_hawaii_to_puerto_rico() -> None:
+    """Spec 2.1: with 08:00-20:00, from Hawaii to Puerto Rico: 18:00-00:00 UTC."""
+    evening = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # 23:00 in New York
+    assert next_contact_instant(evening, None, HOURS) == datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+    assert send_by(datetime(2026, 11, 30, 19, 0, tzinfo=UTC), None, HOURS) == datetime(
+        2026, 12, 1, 0, 0, tzinfo=UTC)
+    assert "Pacific/Guam" not in SERVED_ZONES
 
 
 @given(instants, zones)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 
 from pydantic import Field
@@ -12,7 +11,10 @@ from domain.case import CaseState
 from domain.events import Event
 from domain.homeowner import Homeowner
 from domain.om import OmCaseInput
+from domain.policy import CasePolicy
+from domain.processes import ProcessSpec
 from domain.reminders import Cadence
+from domain.rules.zones import HomeownerZone
 from domain.visits import VisitPolicy, VisitState
 
 
@@ -23,6 +25,7 @@ class ProbeInput(StrictModel):
     policy: VisitPolicy = Field(default_factory=lambda: VisitPolicy(holidays=[]))
     skip_texts: bool = False
     hazardous: bool = False
+    carried_case: ProbeCase | None = None
 
 
 class VisitDone(Event):
@@ -45,7 +48,8 @@ class ReminderProbeInput(StrictModel):
     """A wait with reminders on a cadence; `carried_case` after continue-as-new."""
 
     cadence: Cadence
-    holidays: list[date] = Field(default_factory=list)
+    policy: CasePolicy = Field(default_factory=lambda: CasePolicy(holidays=[]))
+    homeowner: Homeowner = Field(default_factory=lambda: Homeowner(name="nobody"))
     carried_case: ProbeCase | None = None
 
 
@@ -78,3 +82,20 @@ class StarterProbeInput(StrictModel):
 
     om: OmCaseInput
     twice: bool = False
+    policy: CasePolicy = Field(default_factory=lambda: CasePolicy(holidays=[]))
+    homeowner: Homeowner = Field(default_factory=lambda: Homeowner(name="nobody"))
+    carried_case: ProbeCase | None = None
+
+
+def _probe_zone(inp: ProbeInput | ReminderProbeInput | StarterProbeInput) -> HomeownerZone:
+    return HomeownerZone(inp.homeowner.time_zone or "UTC", "homeowner")
+
+
+# The probes as the base sees a process: their zone is the homeowner's (else UTC).
+PROBE = ProcessSpec(
+    name="probe", title="probe", workflow_types=("VisitProbeWorkflow",), input_model=ProbeInput,
+    status_model=ProbeCase, workflow_id=lambda inp: "probe", start_type=lambda inp: "probe",
+    summary=lambda inp: "probe", time_zone=_probe_zone, market=lambda inp: "CA")
+
+
+ProbeInput.model_rebuild()

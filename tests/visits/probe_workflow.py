@@ -7,13 +7,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-
     from domain.events import Event
     from domain.homeowner import Homeowner
     from domain.processes import OM
-    from domain.rules.contact_hours import ContactHours
     from tests.visits.probe_models import (
+        PROBE,
         ProbeCase,
         ProbeDone,
         ProbeInput,
@@ -24,16 +22,19 @@ with workflow.unsafe.imports_passed_through():
         StarterProbeInput,
         VisitDone,
     )
-    from workflows.case_base import (
+    from workflows.case import (
+        CaseCommon,
         CaseWorkflow,
         Close,
         ContinueAs,
         Ending,
         EventSpec,
+        Series,
         events_table,
+        pause,
+        resume,
     )
-    from workflows.reminders import pause, resume, wait_with_reminders
-    from workflows.visits import VisitScheduling, VisitStages, visit_event_specs
+    from workflows.case.visits import VisitScheduling, VisitStages, visit_event_specs
 
 PROBE_STAGES = VisitStages(ready="probe_ready", texts="probe_texts", calls="probe_calls",
                            scheduled="probe_visit_booked", findings="probe_visit_findings")
@@ -44,19 +45,16 @@ class VisitProbeWorkflow(CaseWorkflow[ProbeCase]):
     """Book one visit, wait for its outcome, close with what happened."""
 
     PROCESS = "visit_probe"
+    SPEC = PROBE
     inp: ProbeInput
     EVENTS = events_table(*visit_event_specs(VisitDone, lambda case: case.visit, PROBE_STAGES))
 
     @workflow.init
     def __init__(self, inp: ProbeInput) -> None:
-        self.inp = inp
-        info = workflow.info()
-        self._init_base(ProbeCase(case_id=info.workflow_id, market="CA",
-                                  time_zone=inp.homeowner.time_zone or "UTC",
-                                  holidays=list(inp.policy.holidays or []),
-                                  hazardous=inp.hazardous, hazard_handled=inp.hazardous,
-                                  instance=info.first_execution_run_id),
-                        inp.policy.contact_hours)
+        def new_case(common: CaseCommon) -> ProbeCase:
+            return ProbeCase(**common, hazardous=inp.hazardous, hazard_handled=inp.hazardous)
+
+        self.init_case(inp, new_case)
         self.visits = VisitScheduling(self, state=self.case.visit, policy=inp.policy,
                                       outcome=VisitDone, stages=PROBE_STAGES)
 
@@ -88,6 +86,7 @@ class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
     resume, and continue-as-new in the middle of the wait."""
 
     PROCESS = "reminder_probe"
+    SPEC = PROBE
     inp: ReminderProbeInput
     EVENTS = events_table(EventSpec(ProbeDone), EventSpec(ProbeRestart),
                           EventSpec(ProbePause, apply=_pause, flow=False),
@@ -95,17 +94,7 @@ class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
 
     @workflow.init
     def __init__(self, inp: ReminderProbeInput) -> None:
-        self.inp = inp
-        info = workflow.info()
-        if inp.carried_case is not None:
-            case = inp.carried_case.model_copy(deep=True)
-            case.runs += 1
-            case.outcome = None
-        else:
-            case = ProbeCase(case_id=info.workflow_id, process=self.PROCESS, market="CA",
-                             time_zone="UTC", holidays=list(inp.holidays),
-                             instance=info.first_execution_run_id)
-        self._init_base(case, ContactHours())
+        self.init_case(inp, lambda common: ProbeCase(**common))
 
     @workflow.run
     async def run(self, inp: ReminderProbeInput) -> ProbeCase:
@@ -115,28 +104,19 @@ class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
 
     async def _flow(self) -> Ending:
         async def remind(n: int) -> None:
-            await self.assign(self.key("probe-reminder", n), "case_manager", "still waiting",
-                              summary=f"probe reminder {n}")
+            await self.effects.assign(self.key("probe-reminder", n), "case_manager",
+                                      "still waiting", summary=f"probe reminder {n}")
 
         def restart_asked() -> bool:
             return any(p.name == ProbeRestart.EVENT for p in self.case.pending)
 
-        got = await wait_with_reminders(self, ProbeDone, series="probe",
-                                        cadence=self.inp.cadence, waiting_for="probe_done",
-                                        remind=remind, until=restart_asked)
+        got = await self.wait_for(ProbeDone, waiting_for="probe_done", stop=restart_asked,
+                                  reminders=[Series("probe", self.inp.cadence, remind)])
         if got is None:
             self.case.pending = [p for p in self.case.pending if p.name != ProbeRestart.EVENT]
             return ContinueAs("ReminderProbeWorkflow", reason="fresh history",
                               outcome="continued", drain_pending=False, escalate=False)
         return Close("done")
-
-    def carry_input(self) -> BaseModel:
-        """The case, carried whole."""
-        return self.inp.model_copy(update={"carried_case": self.case})
-
-    def homeowner(self) -> Homeowner:
-        """Not contacted."""
-        return Homeowner(name="nobody")
 
 
 @workflow.defn(name="StarterProbeWorkflow")
@@ -145,15 +125,13 @@ class StarterProbeWorkflow(CaseWorkflow[ProbeCase]):
     closes at once: the started case outlives it."""
 
     PROCESS = "starter_probe"
+    SPEC = PROBE
     inp: StarterProbeInput
     EVENTS = events_table()
 
     @workflow.init
     def __init__(self, inp: StarterProbeInput) -> None:
-        self.inp = inp
-        info = workflow.info()
-        self._init_base(ProbeCase(case_id=info.workflow_id, process=self.PROCESS,
-                                  instance=info.first_execution_run_id), ContactHours())
+        self.init_case(inp, lambda common: ProbeCase(**common))
 
     @workflow.run
     async def run(self, inp: StarterProbeInput) -> ProbeCase:
@@ -162,9 +140,9 @@ class StarterProbeWorkflow(CaseWorkflow[ProbeCase]):
         return await self.run_case(self._flow)
 
     async def _flow(self) -> Ending:
-        started = await self.start_case(OM, self.inp.om)
+        started = await self.links.start_case(OM, self.inp.om)
         if self.inp.twice:
-            await self.start_case(OM, self.inp.om.model_copy(
+            await self.links.start_case(OM, self.inp.om.model_copy(
                 update={"description": "a second report"}))
         return Close(f"started {started}")
 

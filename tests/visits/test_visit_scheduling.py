@@ -15,7 +15,7 @@ from domain.visits import CallAttemptResult
 from tests.visits.probe_models import ProbeCase, ProbeInput, VisitDone
 from tests.visits.probe_workflow import PROBE_STAGES
 from tests.workflows.harness import CaseDriver, CaseHarness, zone_where_local_hour_is
-from workflows.visits import visit_event_specs
+from workflows.case.visits import visit_event_specs
 
 ProbeDriver = CaseDriver[ProbeCase]
 ANY_TIME = {"start": "00:00", "end": "00:00"}

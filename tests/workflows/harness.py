@@ -46,8 +46,9 @@ from tests.visits.probe_workflow import (
 )
 from workers.registry import WORKFLOWS, workflow_runner
 
-# Contact hours all day in UTC, no holidays: flows under test do not depend on the hour or the
-# weekday the suite happens to run at. Tests of those rules set them explicitly.
+# Tests run under production conditions by default (the developers' guide): contact hours
+# 08:00-20:00 in the homeowner's own zone and the holiday calendar resolved as in production.
+# These permissive settings (contact hours all day, no holidays) are for a test that says why.
 ANY_TIME_POLICY: dict[str, Any] = {"contact_hours": {"start": "00:00", "end": "00:00"},
                                    "holidays": []}
 
@@ -59,10 +60,12 @@ _QUERY_CUT_OFF = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED)
 S = TypeVar("S", bound=CaseState)
 
 
-# The test homeowner: in UTC, so with ANY_TIME_POLICY nothing waits for contact hours.
+# The test homeowner: phone only (no e-mail, so every notice is a text held to contact hours),
+# at a San Francisco address with no explicit zone (America/Los_Angeles from the ZIP code).
 HOMEOWNER: dict[str, Any] = {"name": "Ana Ruiz", "phone": "+14155550100",
-                             "email": "ana@example.com",
-                             "address": "1 Main St, San Francisco, CA 94103", "time_zone": "UTC"}
+                             "address": "1 Main St, San Francisco, CA 94103"}
+# The same homeowner with an e-mail on file, for tests of the e-mail channel.
+WITH_EMAIL: dict[str, Any] = {**HOMEOWNER, "email": "ana@example.com"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -70,7 +73,7 @@ def _build(model: type[M], defaults: dict[str, Any], system_id: str | None,
            policy: dict[str, Any] | None, changes: dict[str, Any]) -> M:
     """A process input: the defaults, a fresh system ID, the test policy, then `changes`."""
     data = {"system_id": system_id or f"SYS-{next(_ids):05d}", "homeowner": HOMEOWNER,
-            **defaults, "policy": {**ANY_TIME_POLICY, **(policy or {})}}
+            **defaults, "policy": dict(policy or {})}
     data.update(changes)
     return model.model_validate(data)
 
@@ -105,10 +108,11 @@ def rr_input(system_id: str | None = None, *, policy: dict[str, Any] | None = No
 
 def reactivation_input(*, policy: dict[str, Any] | None = None,
                        **changes: Any) -> ReactivationInput:
-    """A reactivation whose payment was made long ago (no wait) unless changed."""
+    """A reactivation whose payment was made long ago (no wait) unless changed; like the
+    spec's input, it has no market or ZIP (the zone comes from the homeowner's address)."""
     return _build(ReactivationInput, {
         "contract_id": f"CON-{next(_ids):05d}", "payment_date": "2026-01-05",
-        "payment_proof": "CONF-123", "market": "CA"}, None, policy, changes)
+        "payment_proof": "CONF-123"}, None, policy, changes)
 
 
 def followup_input(*, policy: dict[str, Any] | None = None, **changes: Any) -> FollowUpInput:
@@ -281,6 +285,12 @@ class CaseDriver(Generic[S]):
     def records(self, kind: str | None = None) -> list[StoredRecord]:
         """Side effects recorded for this case (of one kind, when given)."""
         return [r for r in self.store.records(self.case_id) if kind in (None, r.kind)]
+
+    def notices(self, *templates: str) -> list[StoredRecord]:
+        """The messages sent to the homeowner (text, e-mail or letter; the visit part's texts
+        too), of these templates when given, oldest first."""
+        return [r for r in self.records() if r.kind in ("text", "email", "letter")
+                and (not templates or r.payload.get("template") in templates)]
 
     def keys(self, kind: str | None = None, *, all_instances: bool = False) -> list[str]:
         """The idempotency keys of the recorded side effects, without the case ID and instance

@@ -67,7 +67,8 @@ async def test_company_installed_out_of_warranty_is_denied_with_the_reason(
         st = await case.result()
         assert st.outcome == "denied" and stages(st) == ["intake", "closed"]
         assert case.records("claim") == []
-        notice = case.records("email")[0].payload
+        notice = case.notices()[0].payload
+        assert case.notices()[0].kind == "text"  # phone only: a text, inside contact hours
         assert notice["template"] == "claim_denied"
         assert "no workmanship or roof-penetration warranty active on 2026-11-20" in \
             notice["params"]["reason"]
@@ -101,7 +102,7 @@ async def test_partner_not_accepting_without_a_warrantor_is_denied(om: CaseHarne
         case = await om.open_claim(claim_input(installer="partner", entitlements=[]))
         st = await case.result()
         assert st.outcome == "denied"
-        assert "not the warrantor" in case.records("email")[0].payload["params"]["reason"]
+        assert "not the warrantor" in case.notices()[0].payload["params"]["reason"]
 
 
 async def test_damage_that_is_not_a_roof_leak_skips_the_warranty_check(om: CaseHarness) -> None:
@@ -191,7 +192,7 @@ async def test_each_at_fault_result(om: CaseHarness, at_fault: str) -> None:
         assert st.at_fault == at_fault
         if at_fault == "not_company":
             assert st.outcome == "denied"
-            assert "not at fault" in case.records("email")[-1].payload["params"]["reason"]
+            assert "not at fault" in case.notices()[-1].payload["params"]["reason"]
             return
         assert st.stage == "liability_determination"
         asked = case.records("assignment")[-1].payload
@@ -207,7 +208,7 @@ async def test_liability_deny_closes_denied_and_tells_the_homeowner(om: CaseHarn
         case = await _at_liability(om)
         st = await case.send("liability_determined", liable_party="roofer", decision="deny")
         assert st.outcome == "denied" and st.liability is not None
-        assert templates(case, "email")[-1] == "liability_deny"
+        assert case.notices()[-1].payload["template"] == "liability_deny"
 
 
 @pytest.mark.parametrize(("repair_by", "kind"), [("internal_work", "work_order"),
@@ -243,8 +244,8 @@ async def test_settlement_declined_goes_back_to_liability(om: CaseHarness) -> No
         assert st.stage == "liability_determination" and st.attempts["settlements_declined"] == 1
         st = await case.send("liability_determined", liable_party="company", decision="repair")
         assert st.stage == "resolution"
-        assert case.keys("email")[-2:] == ["claim/liability-notice/1",
-                                           "claim/liability-notice/2"]
+        assert case.keys("text")[-2:] == ["claim/liability-notice/1",
+                                          "claim/liability-notice/2"]
 
 
 async def test_rr_required_starts_the_damage_project_which_outlives_the_claim(

@@ -10,11 +10,11 @@ from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.encryption import KeyRing, new_key_setting
 from domain.followup import PartnerFollowUp
 from domain.om import OmCase
 from domain.processes import FOLLOWUP
-from domain.wire import data_converter
+from infra.encryption import KeyRing, new_key_setting
+from infra.wire import data_converter
 from tests.workflows.harness import CaseHarness, followup_input, om_input
 
 PERSONAL = (b"Ana", b"Ruiz", b"4155550100", b"ana@example.com", b"Main St", b"after 5 pm",

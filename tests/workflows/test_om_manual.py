@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain.rr import RrProject
 from starter.client import EventRejected, run_ops
+from tests.clock import HOME_ZONE
 from tests.workflows.harness import CaseHarness, OmDriver, om_input, stages
 
 # Eligible for nothing but the manual track: the acquisition channel excludes it.
@@ -100,11 +102,12 @@ async def test_partner_silent_for_3_business_days_falls_back(om: CaseHarness) ->
         case = await _partner_case(om)
         st = await case.status()
         assert st.next_deadline is not None
-        started = st.stage_history[-1].entered_at
-        # Due at the end (local midnight, UTC here) of the 3rd business day after dispatch.
-        assert st.next_deadline.time() == time(0)
+        started = st.stage_history[-1].entered_at.astimezone(ZoneInfo(HOME_ZONE))
+        deadline = st.next_deadline.astimezone(ZoneInfo(HOME_ZONE))
+        # Due at the end (local midnight) of the 3rd business day after dispatch.
+        assert deadline.time() == time(0)
         between = [started.date() + timedelta(days=d)
-                   for d in range(1, (st.next_deadline.date() - started.date()).days)]
+                   for d in range(1, (deadline.date() - started.date()).days)]
         assert sum(1 for d in between if d.weekday() < 5) == 3
         assert between[-1].weekday() < 5
         st = await case.fire_next_timer()
@@ -130,8 +133,8 @@ async def test_findings_then_deny_closes_denied(om: CaseHarness) -> None:
         st = await case.send("liability_determined", liable_party="homeowner",
                              decision="deny")
         assert st.outcome == "denied"
-        assert case.keys("email") == ["manual/liability-notice/1"]
-        assert case.records("email")[0].payload["template"] == "liability_deny"
+        assert case.keys("text") == ["manual/liability-notice/1"]
+        assert case.notices()[-1].payload["template"] == "liability_deny"
         assert stages(await case.result())[-3:] == ["liability_determination", "resolution",
                                                    "closed"]
         assert (await case.search_attributes())["CaseOutcome"] == "denied"
@@ -184,8 +187,8 @@ async def test_settlement_declined_goes_back_to_liability(om: CaseHarness) -> No
                              decision="repair")
         st = await case.send("repair_completed")
         assert st.outcome == "repaired" and st.attempts["liability_decisions"] == 2
-        assert case.keys("email") == ["manual/liability-notice/1",
-                                      "manual/liability-notice/2"]
+        assert case.keys("text") == ["manual/liability-notice/1",
+                                     "manual/liability-notice/2"]
 
 
 async def test_weekly_reminders_to_the_case_manager(om: CaseHarness) -> None:

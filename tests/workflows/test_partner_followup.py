@@ -16,7 +16,13 @@ from domain.effects import EffectReceipt, PartyEmail
 from domain.followup import PartnerFollowUp
 from domain.processes import FOLLOWUP
 from starter.client import EventRejected, InvalidEvent
-from tests.workflows.harness import CaseDriver, CaseHarness, followup_input, stages
+from tests.workflows.harness import (
+    WITH_EMAIL,
+    CaseDriver,
+    CaseHarness,
+    followup_input,
+    stages,
+)
 
 FuDriver = CaseDriver[PartnerFollowUp]
 PERSONAL = ("Ana", "Ruiz", "4155550100", "ana@example.com", "1 Main St", "after 5 pm",
@@ -30,12 +36,13 @@ async def _open(om: CaseHarness, **changes: Any) -> FuDriver:
 
 
 def _commitments(case: FuDriver) -> list[str]:
-    return [k for k in case.keys("email") if k.startswith("commitment/")]
+    """The homeowner's commitment messages (texts here: the test homeowner has no e-mail)."""
+    return [k for k in case.keys() if k.startswith("commitment/")]
 
 
 async def test_installer_responds_in_time(om: CaseHarness) -> None:
     async with om.worker():
-        case = await _open(om)
+        case = await _open(om, homeowner=WITH_EMAIL)  # the CC rule needs an e-mail on file
         st = await case.status()
         assert stages(st) == ["case_created", "party_contacted"]
         assert st.route is not None and st.route.template == "unresponsive_install"
@@ -55,7 +62,7 @@ async def test_installer_responds_in_time(om: CaseHarness) -> None:
         st = await case.send("party_responded", comment="installer called, visit booked")
         assert st.outcome == "resolved" and st.resolved_by == "party_responded"
         assert st.closure_comments == "installer called, visit booked"
-        assert case.records("email")[-1].payload["template"] == "unresponsive_done"
+        assert case.notices()[-1].payload["template"] == "unresponsive_done"
         close = case.records("crm_close")[0].payload
         assert close["comments"] == "installer called, visit booked"
         assert close["outcome"] == "resolved"
@@ -77,7 +84,7 @@ async def test_the_message_the_installer_gets_has_the_phone_and_best_time(
 
     om.activities = FieldServiceActivities(om.store, Capture())
     async with om.worker():
-        await _open(om)
+        await _open(om, homeowner=WITH_EMAIL)  # copied in: the CC rule needs an e-mail
     body = sent[0]["message"]["body"]
     assert "+14155550100" in body and "weekdays after 5 pm" in body
     assert "the inverter was never connected" in body and "{" not in body
@@ -155,7 +162,8 @@ async def test_concert_beam_thirty_weeks_of_commitment_emails_across_runs(
         assert st.reminders["commitment"].next_due == first + timedelta(weeks=30)
         keys = _commitments(case)
         assert keys == [f"commitment/{n}" for n in range(1, 31)]
-        sent = case.records("email")
+        sent = [r for r in case.notices() if "/commitment/" in r.key]
+        assert len(sent) == 30 and all(r.kind == "text" for r in sent)  # phone only
         assert all(r.payload["template"] == "unresponsive_beam_ho" for r in sent)
         assert len(case.records("party_email")) == 1  # GTR e-mailed once, never again
         assert case.records("party_email")[0].payload["cc"] == []
@@ -180,7 +188,7 @@ async def test_service_department_gets_one_commitment_a_week_later(
         await env.sleep(timedelta(weeks=4))
         await case.settle()
         assert _commitments(case) == ["commitment/1"]
-        assert case.records("email")[0].payload["template"] == "service_department_commitment"
+        assert case.notices()[0].payload["template"] == "service_department_commitment"
 
 
 async def test_bad_requests_and_events(om: CaseHarness) -> None:
@@ -233,15 +241,21 @@ async def test_a_temporal_cancel_closes_the_case_and_its_crm_case(
 
 async def test_a_homeowner_without_email_or_phone_is_given_to_a_person_once(
         om: CaseHarness, env: WorkflowEnvironment) -> None:
-    """Spec 2.1: commitments that cannot reach the homeowner are one recorded failure for a
-    person, not a failed message every week; the case goes on."""
+    """Spec 2.1 and 2.2: notices that cannot reach the homeowner (the commitments, the closing
+    "Unresponsive Done") are one recorded failure for a person, not one per message; the case
+    goes on."""
     async with om.worker():
         case = await _open(om, concert_beam=True, party_email=None,
                            homeowner={"name": "Ana Ruiz"})
         st = await case.status()
         assert st.route is not None and st.route.commitments_unreachable
-        assert [f.effect for f in st.failures] == ["commitment e-mails"]
+        assert [f.effect for f in st.failures] == ["homeowner notices"]
         await env.sleep(timedelta(weeks=3))
         st = await case.settle()
         assert st.stage == "referred_to_sales" and len(st.failures) == 1
         assert _commitments(case) == [] and not case.records("text")
+        st = await case.send("case_resolved", comment="installer called the homeowner")
+        st = await case.settle(lambda s: s.outcome is not None)
+        assert st.outcome == "resolved" and len(st.failures) == 1
+        assert [(d.template, d.reason) for d in st.dropped_messages] == [
+            ("unresponsive_done", "no e-mail or phone on file")]

@@ -54,20 +54,30 @@ async def test_recent_payment_waits_ten_business_days_across_a_weekend_and_a_hol
         # Wed + 10 business days: Thu, Fri, Mon, Tue, Wed, (Thu holiday), Fri, Mon, Tue, Wed,
         # Thu: the Thursday two weeks after the payment, at 09:00 in the homeowner's zone.
         clears = datetime.combine(paid + timedelta(days=15), time(9), tzinfo=CHICAGO)
-        assert st.clears_at == clears and st.next_deadline == clears
+        assert st.clears_at == clears
         assert stages(st) == ["case_created", "waiting_for_payment_to_clear"]
+        # 04:00 in Chicago: the case is already waiting for the payment, while its two texts
+        # (phone only) wait for 08:00 (spec 2.2: a message never holds a stage).
+        eight = datetime.combine(monday.date(), time(8), tzinfo=CHICAGO)
+        assert st.next_deadline == eight and case.notices() == []
+        assert [m.template for m in st.outbox] == ["reactivation_case_created",
+                                                   "reactivation_payment_clearing"]
+        st = await case.fire_next_timer()
+        assert st.outbox == [] and st.next_deadline == clears
         sa = await case.search_attributes()
         assert sa["CaseStage"] == "waiting_for_payment_to_clear" and sa["NextDeadline"] == clears
-        notices = [r.payload["template"] for r in case.records("email")]
-        assert notices == ["reactivation_case_created", "reactivation_payment_clearing"]
-        assert case.records("email")[1].payload["params"]["clears_on"] == (
-            paid + timedelta(days=15)).isoformat()
+        notices = case.notices()
+        assert [r.payload["template"] for r in notices] == ["reactivation_case_created",
+                                                            "reactivation_payment_clearing"]
+        assert all(eight <= datetime.fromisoformat(r.created_at) < eight + timedelta(minutes=1)
+                   for r in notices)
+        assert notices[1].payload["params"]["clears_on"] == (paid + timedelta(days=15)).isoformat()
         case_record = case.records("support_case")[0].payload
         assert case_record["primary_reason"] == "Billing/Payments/Collections"
         assert case_record["secondary_reason"] == "Other"
         assert case_record["request_type"] == "Reactivation Request"
         assert case_record["contact"] == "homeowner details on file"
-        assert case.records("email")[0].payload["params"]["case_number"] == (
+        assert notices[0].payload["params"]["case_number"] == (
             case.records("support_case")[0].record_id)
 
         await env.sleep(clears - await env.get_current_time() - timedelta(minutes=1))
@@ -84,7 +94,7 @@ async def test_payment_long_ago_goes_to_the_back_office_at_once(om: CaseHarness)
         case = await _open(om, payment_date="2026-01-05")
         st = await case.stage("back_office_verification")
         assert stages(st) == ["case_created", "back_office_verification"]
-        assert [r.payload["template"] for r in case.records("email")] == [
+        assert [r.payload["template"] for r in case.notices()] == [
             "reactivation_case_created"]
 
 
@@ -98,7 +108,7 @@ async def test_approval_then_om_reactivation_then_the_homeowner_is_told(
         assert case.records("assignment")[-1].payload["assignee"] == "om"
         st = await case.send("reactivation_completed")
         assert st.outcome == "reactivated" and st.stage == "closed"
-        assert case.records("email")[-1].payload["template"] == "system_reactivated"
+        assert case.notices()[-1].payload["template"] == "system_reactivated"
         sa = await case.search_attributes()
         assert sa["CaseOutcome"] == "reactivated" and "NextDeadline" not in sa
         # The CRM case is closed with the case.
@@ -114,7 +124,7 @@ async def test_rejection_tells_the_homeowner_and_transfers_to_account_servicing(
         await case.stage("back_office_verification")
         st = await case.send("payment_verified", approved=False)
         assert st.outcome == "payment_not_verified"
-        assert case.records("email")[-1].payload["template"] == (
+        assert case.notices()[-1].payload["template"] == (
             "reactivation_payment_not_verified")
         assert case.records("assignment")[-1].payload["assignee"] == "account_servicing"
 
@@ -125,7 +135,10 @@ async def test_reminders_every_two_business_days(om: CaseHarness,
     async with om.worker():
         case = await _open(om)
         await case.stage("back_office_verification")
-        start = await env.get_current_time()  # Monday 10:00
+        start = await env.get_current_time()  # Monday 10:00 UTC, 02:00 in San Francisco
+        assert case.notices() == []  # the case-number text waits for 08:00 there
+        st = await case.fire_next_timer()
+        assert [r.payload["template"] for r in case.notices()] == ["reactivation_case_created"]
         st = await case.fire_next_timer()  # Wednesday
         st = await case.fire_next_timer()  # Friday
         st = await case.fire_next_timer()  # Tuesday
@@ -153,7 +166,7 @@ async def test_events_out_of_stage_duplicate_and_malformed(om: CaseHarness,
         case = await _open(om, payment_date=today.isoformat())
         await case.stage("waiting_for_payment_to_clear")
         with pytest.raises(EventRejected, match="does not fit stage"):
-            await case.send("payment_verified", approved=True)
+            await case.send("reactivation_completed")
         with pytest.raises(InvalidEvent, match="approved"):
             await case.send("payment_verified", approved="maybe")
         with pytest.raises(InvalidEvent, match="unknown event"):
@@ -167,6 +180,21 @@ async def test_events_out_of_stage_duplicate_and_malformed(om: CaseHarness,
         await case.send("payment_verified", event_id="pv-1", approved=True)
         again = await case.send("payment_verified", event_id="pv-1", approved=False)
         assert again.stage == "om_reactivation" and again.payment_approved is True
+
+
+async def test_a_verification_during_the_clearing_wait_is_taken_and_ends_it(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    """Spec 3.6: the back office may verify early; the verification is taken (not refused
+    for good) and the case goes on to O&M without waiting out the 10 business days."""
+    today = (await env.get_current_time()).date()
+    async with om.worker():
+        case = await _open(om, payment_date=today.isoformat())
+        st = await case.stage("waiting_for_payment_to_clear")
+        assert st.clears_at is not None and st.next_deadline == st.clears_at
+        st = await case.send("payment_verified", approved=True)
+        assert st.stage == "om_reactivation" and st.payment_approved is True
+        assert case.keys("assignment")[-1] == "om-reactivation"
+        assert "verify-payment" not in case.keys("assignment")  # no back-office task left
 
 
 def test_a_bad_request_names_the_field() -> None:

@@ -88,9 +88,9 @@ async def test_company_managed_five_steps(om: CaseHarness) -> None:
         assert st.outcome == "completed" and stages(st) == COMPANY
         assert [s.completed_on is not None for s in st.steps] == [True, True, True]
         assert str(st.steps[0].completed_on) == "2026-11-30"
-        # Milestones by e-mail (on file here), so a project opened at night starts at once.
-        assert [r.payload["template"] for r in case.records("email")] == ["rr_started",
-                                                                           "rr_completed"]
+        # The milestones go to the homeowner by text (phone only), inside contact hours.
+        assert [(r.kind, r.payload["template"]) for r in case.notices()] == [
+            ("text", "rr_started"), ("text", "rr_completed")]
         closed = case.records("crm_close")[0].payload
         assert closed["record_ids"] == [st.project_record_id]
 
@@ -188,14 +188,16 @@ async def test_overrun_updates_wait_for_contact_hours(om: CaseHarness) -> None:
                                              "time_zone": noon},
                               policy={"contact_hours": {"start": "08:00", "end": "20:00"},
                                       "removal_expected": "P14DT11H"})
-        await case.fire_next_timer()
-        st = await case.settle(lambda s: (s.waiting_for or "").startswith("contact hours"))
-        assert overrun_keys(case, "removal")[0] == []
+        await case.fire_next_timer()  # 23:00: the check-in now, the update in the morning
+        st = await case.settle(_check_ins(1))
+        assert overrun_keys(case, "removal") == ([], ["step/removal/check-in/1"])
+        assert [m.template for m in st.outbox] == ["rr_status_update"]
+        assert st.waiting_for == "removal_completed"  # the step's own wait goes on
         assert st.next_deadline is not None
         assert timedelta(hours=8) < st.next_deadline - (await om.env.get_current_time()) \
             <= timedelta(hours=9)
         await case.fire_next_timer()
-        await case.settle(lambda s: s.attempts.get("check_ins", 0) == 1)
+        await case.settle(lambda s: not s.outbox)
         assert overrun_keys(case, "removal")[0] == ["step/removal/status-update/1"]
 
 
@@ -226,7 +228,7 @@ async def test_no_phone_records_the_failure_and_the_project_goes_on(om: CaseHarn
     async with om.worker():
         case = await _project(om, homeowner={"name": "Ana Ruiz"})
         st = await case.status()
-        assert st.failures and "no usable phone" in st.failures[0].reason and st.escalated
+        assert st.failures and "no e-mail or phone" in st.failures[0].reason and st.escalated
         assert (await case.search_attributes())["Escalated"] is True
         await case.fire_next_timer()
         st = await case.settle(_check_ins(1))

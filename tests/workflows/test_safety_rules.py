@@ -179,8 +179,12 @@ async def test_a_text_not_delivered_by_closing_time_waits_for_the_next_opening(
     gateway = Gated(om.activities)
     gateway.outage = True
     async with om.worker(*gateway.stand_ins()):
-        case = await _to_texts(om, homeowner=_homeowner(tz),
-                               policy={"contact_hours": WORKING_HOURS})
+        case = await om.open(om_input(homeowner=_homeowner(tz),
+                                      policy={"contact_hours": WORKING_HOURS}))
+        await case.stage("problem_identified")
+        # A Signal: an Update answers once the case waits again, and the case is retrying the
+        # text through the outage until the window closes.
+        await case.signal("remote_fix_result", resolved=False)
         await case.settle(lambda s: s.stage == "self_scheduling_texts")  # the text is retrying
         await om.env.sleep(closing - now + timedelta(minutes=5))
         st = await case.settle(lambda s: s.attempts.get("sends_deferred") == 1)

@@ -1,19 +1,21 @@
 """The visit part: texts with a booking link, outbound calls, the appointment, its reminder and
 the wait for the field tech's outcome (spec 3.2 stages 2-6), reused by every process that
-schedules a visit (the O&M case, the damage investigation, R&R visits).
+schedules a visit (the O&M case, the damage investigation).
 
-It is a part, not a mixin: it gets the host's event inbox and side-effect helpers (`VisitHost`),
-a map of stage names (`VisitStages`: the damage claim shows `investigation`, not an O&M stage),
-and the outcome event's model (O&M's `appointment_outcome`, the claim's `field_assessment`,
-which carries no `appointment_id`). Its state (`VisitState`) lives in the case, with the
-counters of the visit being booked, so everything survives continue-as-new."""
+It is a part, not a mixin: it gets the case workflow it serves, a map of stage names
+(`VisitStages`: the damage claim shows `investigation`, not an O&M stage), and the outcome
+event's model (O&M's `appointment_outcome`, the claim's `field_assessment`, which carries no
+`appointment_id`). Its state (`VisitState`) lives in the case, with the counters of the visit
+being booked and where the visit stands (`phase`), so a run continued as new during one of its
+long waits resumes there. Attempting the texts and calls *is* the stage: their waits for
+contact hours are the stage's own (spec 2.2)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Generic, Literal, Protocol, TypeVar, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from temporalio import workflow
 
@@ -31,11 +33,15 @@ with workflow.unsafe.imports_passed_through():
         VisitPolicy,
         VisitState,
     )
-    from workflows.case_base import EventSpec, Sent
-    from workflows.reminders import wait_with_reminders
+    from workflows.case.admission import EventSpec
+    from workflows.case.reminders import Series
+
+if TYPE_CHECKING:
+    from workflows.case.base import CaseWorkflow
 
 OutcomeT = TypeVar("OutcomeT", bound=Event)
-Booking = Literal["booked", "unreachable", "reached_not_booked", "no_usable_contact"]
+NotBooked = Literal["unreachable", "reached_not_booked", "no_usable_contact"]
+Booking = Literal["booked"] | NotBooked
 VisitOf = Callable[[Any], VisitState]
 
 
@@ -54,48 +60,13 @@ class VisitStages:
         """The stages in which an appointment may be booked."""
         return frozenset({self.ready, self.texts, self.calls})
 
+    @property
+    def all(self) -> frozenset[str]:
+        """Every stage of a visit."""
+        return self.booking | {self.scheduled, self.findings}
+
 
 OM_STAGES = VisitStages()
-
-
-class VisitHost(Protocol):
-    """What the visit part uses of a case workflow: its state, stage writer, event inbox and
-    side-effect helpers."""
-
-    @property
-    def case(self) -> CaseState:
-        """The case state."""
-        ...
-
-    def enter_stage(self, stage: str) -> None:
-        """Move the case to a stage."""
-        ...
-
-    def key(self, *parts: object) -> str:
-        """An idempotency key of this case instance."""
-        ...
-
-    async def next_event(self, *models: type[Event], deadline: datetime | None,
-                         waiting_for: str, summary: str,
-                         stop: Callable[[], bool] | None = None) -> Event | None:
-        """Wait for an event of one of `models` until `deadline`."""
-        ...
-
-    async def message_homeowner(self, channel: Any, template: str, key: str, summary: str, *,
-                                contact_hours: bool = True,
-                                unless: Callable[[], bool] | None = None,
-                                **params: str) -> Sent:
-        """Text or call the homeowner inside contact hours."""
-        ...
-
-    async def assign(self, key: str, assignee: str, reason: str, *, summary: str,
-                     person: bool = False, priority: Any = "normal") -> bool:
-        """Assign a task."""
-        ...
-
-    async def business_calendar(self) -> list[date]:
-        """The case's holiday list."""
-        ...
 
 
 def text_opt_out_spec(visit_of: VisitOf) -> EventSpec:
@@ -139,7 +110,7 @@ def visit_event_specs(outcome_model: type[Event], visit_of: VisitOf,
 class VisitScheduling(Generic[OutcomeT]):
     """Books a visit with the homeowner and waits for its outcome, for one case."""
 
-    def __init__(self, host: VisitHost, *, state: VisitState, policy: VisitPolicy,
+    def __init__(self, host: CaseWorkflow[Any], *, state: VisitState, policy: VisitPolicy,
                  outcome: type[OutcomeT], stages: VisitStages = OM_STAGES,
                  case_manager: str = "case_manager") -> None:
         self.host = host
@@ -150,8 +121,30 @@ class VisitScheduling(Generic[OutcomeT]):
         self.case_manager = case_manager
 
     @property
-    def _zone(self) -> str:
-        return self.host.case.time_zone
+    def _zone(self) -> str | None:
+        case: CaseState = self.host.case
+        return case.time_zone
+
+    async def visit(self, *, skip_texts: bool = False) -> OutcomeT | NotBooked:
+        """One visit, from booking to the field tech's outcome, or why it was not booked; a
+        visit in progress (a run continued as new during its long waits) resumes where it
+        stood."""
+        v = self.state
+        if v.phase is None:
+            booking = await self.book_visit(skip_texts=skip_texts)
+            if booking != "booked":
+                v.phase = None
+                return booking
+        elif v.phase == "booking":
+            booking = await self._texts_then_calls(skip_texts)
+            if booking != "booked":
+                v.phase = None
+                return booking
+        elif v.phase == "promised":
+            await self._await_promised_booking()
+        outcome = await self.await_outcome()
+        v.phase = None
+        return outcome
 
     # ---- booking --------------------------------------------------------------------------
 
@@ -166,10 +159,14 @@ class VisitScheduling(Generic[OutcomeT]):
         v.calls_placed = 0
         v.last_call_at = None
         v.reminders_sent = 0
+        v.phase = "booking"
         self.host.enter_stage(self.stages.ready)
         if await self._take_appointment(workflow.now(), waiting_for="appointment booking",
                                         summary="take an already booked appointment"):
             return "booked"
+        return await self._texts_then_calls(skip_texts)
+
+    async def _texts_then_calls(self, skip_texts: bool) -> Booking:
         if not skip_texts:
             texted = await self._texts()
             if texted != "not_booked":
@@ -189,12 +186,15 @@ class VisitScheduling(Generic[OutcomeT]):
                                 calls: bool = False, texting: bool = False) -> bool:
         """Wait until `until` for a booked appointment (True), taking call results on the way
         (`calls`); while texting, a STOP or a hazard ends the wait early."""
-        models: tuple[type[Event], ...] = (AppointmentScheduled,)
+        stop = self._stop_texting if texting else None
+        got: AppointmentScheduled | CallAttemptResult | None
         if calls:
-            models = (AppointmentScheduled, CallAttemptResult)
-        got = await self.host.next_event(
-            *models, deadline=until, waiting_for=waiting_for, summary=summary,
-            stop=self._stop_texting if texting else None)
+            got = await self.host.wait_for(AppointmentScheduled, CallAttemptResult,
+                                           deadline=until, waiting_for=waiting_for,
+                                           summary=summary, stop=stop)
+        else:
+            got = await self.host.wait_for(AppointmentScheduled, deadline=until,
+                                           waiting_for=waiting_for, summary=summary, stop=stop)
         if isinstance(got, AppointmentScheduled):
             self._set_appointment(got)
             return True
@@ -229,7 +229,7 @@ class VisitScheduling(Generic[OutcomeT]):
                 return "booked"
             if self._stop_texting():
                 return "not_booked"
-            sent = await self.host.message_homeowner(
+            sent = await self.host.contact.send(
                 "text", "self_scheduling_link", self.host.key(f"visit{v.visit_no}", "text", n),
                 f"text attempt {n} of {p.text_attempts}", unless=self._appointment_pending,
                 attempt=str(n))
@@ -277,7 +277,7 @@ class VisitScheduling(Generic[OutcomeT]):
             v.calls_placed = n
             v.last_call_at = workflow.now()
             self.host.case.bump("calls")
-            sent = await self.host.message_homeowner(
+            sent = await self.host.contact.send(
                 "call_task", "outbound_call", self.host.key(f"visit{v.visit_no}", "call", n),
                 f"call attempt {n} of {p.call_attempts}", attempt=str(n))
             if sent == "failed":
@@ -295,29 +295,56 @@ class VisitScheduling(Generic[OutcomeT]):
 
     async def _await_promised_booking(self) -> None:
         """The homeowner booked on the phone; the appointment itself is still to arrive."""
-        visit = self.state.visit_no
+        v = self.state
+        v.phase = "promised"
+        visit = v.visit_no
 
         async def remind(n: int) -> None:
-            await self.host.assign(
+            await self.host.effects.assign(
                 self.host.key(f"visit{visit}", "booking-reminder", n), self.case_manager,
                 "homeowner booked by phone; appointment not received",
                 summary=f"booking reminder {n} to the case manager")
 
-        got = await wait_with_reminders(
-            self.host, AppointmentScheduled, series=f"visit{visit}-booking",
-            cadence=Cadence(every=self.policy.outcome_reminder_after),
-            waiting_for="appointment details after phone booking", remind=remind)
-        self._set_appointment(cast(AppointmentScheduled, got))
+        got = await self.host.wait_for(
+            AppointmentScheduled, waiting_for="appointment details after phone booking",
+            reminders=[Series(f"visit{visit}-booking",
+                              Cadence(every=self.policy.outcome_reminder_after), remind)])
+        self._set_appointment(got)
 
     # ---- the appointment ---------------------------------------------------------------
-
 
     async def await_outcome(self) -> OutcomeT:
         """From booking to the field tech's outcome event: the reminder text before the window
         (inside contact hours, never after the window has begun), then the wait for the outcome
         with reminders to the case manager."""
         p, v = self.policy, self.state
+        if v.phase != "findings":
+            early = await self._appointment()
+            if early is not None:
+                return early
+        self.host.enter_stage(self.stages.findings)
+        v.phase = "findings"
+        appt = v.appointment
+        assert appt is not None
+        visit = v.visit_no
+
+        async def remind(n: int) -> None:
+            await self.host.effects.assign(
+                self.host.key(f"visit{visit}", "outcome-reminder", n), self.case_manager,
+                "no appointment outcome received", summary=f"outcome reminder {n} to the case "
+                                                           "manager")
+
+        return await self.host.wait_for(
+            self.outcome, waiting_for="appointment outcome from the field tech",
+            reminders=[Series(f"visit{visit}-outcome", Cadence(every=p.outcome_reminder_after),
+                              remind, first_due=appt.window_end + p.outcome_reminder_after)])
+
+    async def _appointment(self) -> OutcomeT | None:
+        """Until the appointment window: its reminder text, reschedules; an outcome that
+        arrives before the window is returned."""
+        p, v = self.policy, self.state
         self.host.enter_stage(self.stages.scheduled)
+        v.phase = "scheduled"
         while True:
             appt = v.appointment
             assert appt is not None
@@ -328,7 +355,7 @@ class VisitScheduling(Generic[OutcomeT]):
             due_reminder = (window not in v.reminded_appointments and not v.text_opted_out
                             and remind_at < appt.window_start)
             target = remind_at if due_reminder else appt.window_start
-            got = await self.host.next_event(
+            got = await self.host.wait_for(
                 AppointmentScheduled, self.outcome, deadline=target,
                 waiting_for="appointment reminder time" if due_reminder else "appointment window",
                 summary="wait for the appointment reminder time" if due_reminder
@@ -338,33 +365,16 @@ class VisitScheduling(Generic[OutcomeT]):
                 self.host.case.bump("reschedules")
                 continue
             if got is not None:
-                return cast(OutcomeT, got)
+                return got
             if due_reminder:
                 v.reminders_sent += 1
                 v.reminded_appointments.append(window)
                 # Sent because its due instant (before the window, inside contact hours) was
                 # reached; not compared with the clock at wake-up, which a worker that ran the
                 # case forward while answering a query may see differently from a replay.
-                await self.host.message_homeowner(
+                await self.host.contact.send(
                     "text", "appointment_reminder",
                     self.host.key(f"visit{v.visit_no}", "appointment-reminder", v.reminders_sent),
                     "appointment reminder text", unless=self._opted_out)
                 continue
-            break
-        self.host.enter_stage(self.stages.findings)
-        appt = v.appointment
-        assert appt is not None
-        visit = v.visit_no
-
-        async def remind(n: int) -> None:
-            await self.host.assign(
-                self.host.key(f"visit{visit}", "outcome-reminder", n), self.case_manager,
-                "no appointment outcome received", summary=f"outcome reminder {n} to the case "
-                                                           "manager")
-
-        got = await wait_with_reminders(
-            self.host, self.outcome, series=f"visit{visit}-outcome",
-            cadence=Cadence(every=p.outcome_reminder_after),
-            first_due=appt.window_end + p.outcome_reminder_after,
-            waiting_for="appointment outcome from the field tech", remind=remind)
-        return cast(OutcomeT, got)
+            return None

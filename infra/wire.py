@@ -25,18 +25,10 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
-from domain.encryption import EncryptionCodec, KeyRing
+from domain.base import describe_fields
+from infra.encryption import EncryptionCodec, KeyRing
 
 INVALID_PAYLOAD = "InvalidPayload"
-
-
-def describe_fields(exc: ValidationError) -> str:
-    """Each bad field and what is wrong with it; never the value (it may be personal data)."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "payload"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
 
 
 class _CheckedJsonConverter(PydanticJSONPlainPayloadConverter):

@@ -1,5 +1,7 @@
 """The durable reminder piece (spec 2.1): wait for an event, reminding someone on a cadence,
-with the series' count and next due instant kept in the case state.
+with each series' count and next due instant kept in the case state. A case waits with
+reminders through one door, `CaseWorkflow.wait_for(..., reminders=[...])`; this module is what
+that door runs.
 
 Because the state is the case's, a second round of the same wait (a settlement declined, then
 liability again) keeps counting and its reminders get new keys; a run continued as new resumes
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, cast, overload
+from typing import Any, Protocol
 
 from temporalio import workflow
 
@@ -31,7 +33,7 @@ class ReminderHost(Protocol):
         """The case state, where the series live."""
         ...
 
-    async def next_event(self, *models: type[Event], deadline: datetime | None,
+    async def next_event(self, models: Sequence[type[Event]], *, deadline: datetime | None,
                          waiting_for: str, summary: str,
                          stop: Callable[[], bool] | None = None) -> Event | None:
         """Wait for an event of one of `models` until `deadline`."""
@@ -55,44 +57,22 @@ class Series:
     limit: int | None = None
 
 
-@overload
-async def wait_with_reminders(
-    host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
-    remind: Remind, first_due: datetime | None = None, until: None = None,
-) -> Event: ...
-
-
-@overload
-async def wait_with_reminders(
-    host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
-    remind: Remind, first_due: datetime | None = None, until: Callable[[], bool],
-) -> Event | None: ...
-
-
-async def wait_with_reminders(
-    host: ReminderHost, *models: type[Event], series: str, cadence: Cadence, waiting_for: str,
-    remind: Remind, first_due: datetime | None = None, until: Callable[[], bool] | None = None,
-) -> Event | None:
-    """Wait, with no end, for an event of one of `models`; call `remind(n)` each time the series
-    falls due (`first_due`, else one cadence step from now), `n` being the series' stored count.
-    Returns the event; the series then stops (its count stays, for the next round). Returns
-    None when `until` becomes true first (the case is about to continue as new): the series
-    stays running, and the next run's wait picks it up at its stored due instant."""
-    return await wait_with_series(
-        host, *models, series=[Series(series, cadence, remind, first_due)],
-        waiting_for=waiting_for, until=until)
+def _due(state: ReminderSeries) -> datetime:
+    assert state.next_due is not None
+    return state.next_due
 
 
 async def wait_with_series(
-    host: ReminderHost, *models: type[Event], series: Sequence[Series], waiting_for: str,
-    deadline: datetime | None = None, until: Callable[[], bool] | None = None,
+    host: ReminderHost, models: Sequence[type[Event]], *, series: Sequence[Series],
+    waiting_for: str, deadline: datetime | None = None, until: Callable[[], bool] | None = None,
 ) -> Event | None:
-    """`wait_with_reminders` with several series at once (a follow-up's weekly e-mail to the
-    homeowner and its reminders to Sales) and an optional `deadline`. Returns the event, or
-    None when `until` became true or the deadline passed (the series stay running: a later
-    wait, in this run or the next, picks them up at their stored due instants)."""
+    """Wait for an event of one of `models`, calling each series' `remind(n)` when it falls
+    due, until `deadline`. Returns the event (the series then stop; their counts stay for the
+    next round), or None when `until` became true or the deadline passed (the series stay
+    running: a later wait, in this run or the next, picks them up at their stored due
+    instants)."""
     states = [(s, host.case.reminder(s.name)) for s in series]
-    zone = host.case.time_zone or "UTC"
+    zone = host.case.time_zone
     holidays = (await host.business_calendar()
                 if any(s.cadence.business_days for s in series) else [])
     for s, state in states:
@@ -107,7 +87,7 @@ async def wait_with_series(
         if until is not None and until():
             return None
         running = [(s, st) for s, st in states if active(s, st)]
-        soonest = min(running, key=lambda pair: cast(datetime, pair[1].next_due), default=None)
+        soonest = min(running, key=lambda pair: _due(pair[1]), default=None)
         wake = soonest[1].next_due if soonest else None
         if deadline is not None and (wake is None or deadline < wake):
             wake = deadline
@@ -125,11 +105,12 @@ async def wait_with_series(
                                   f"{waiting_for} (reminders paused)")
         else:
             summary, waits_for = f"wait for {waiting_for}", waiting_for
+
         def changed(then: list[bool] = paused_then) -> bool:
             return ([st.paused for _, st in states] != then
                     or (until is not None and until()))
 
-        got = await host.next_event(*models, deadline=wake, waiting_for=waits_for,
+        got = await host.next_event(models, deadline=wake, waiting_for=waits_for,
                                     summary=summary, stop=changed)
         if got is not None:
             for _, state in states:
@@ -138,11 +119,10 @@ async def wait_with_series(
                 state.left_when_paused = None
             return got
         for s, state in states:
-            if not active(s, state) or workflow.now() < cast(datetime, state.next_due):
+            if not active(s, state) or workflow.now() < _due(state):
                 continue  # paused, resumed or not due yet
             state.count += 1
-            due = cast(datetime, state.next_due)
-            state.next_due = next_due(due, s.cadence, zone, holidays)
+            state.next_due = next_due(_due(state), s.cadence, zone, holidays)
             await s.remind(state.count)
         if deadline is not None and workflow.now() >= deadline:
             return None

@@ -1,0 +1,58 @@
+"""Cases that start other cases (spec 2.3, 3.4, 3.5, 3.8): a claim's R&R project, an R&R
+project's damage claim, an inquiry's O&M case, follow-up or reactivation. The case started is
+addressed by its own workflow ID, runs as a child that outlives its starter, and an open case
+under that ID is joined (with the process's join event) instead of duplicated."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from domain.processes import ProcessSpec
+
+if TYPE_CHECKING:
+    from workflows.case.base import CaseWorkflow
+
+
+class Links:
+    """The cases one case starts or joins."""
+
+    def __init__(self, host: CaseWorkflow[Any]) -> None:
+        self.host = host
+
+    async def start_case(self, process: ProcessSpec, inp: BaseModel, *,
+                         outlive: bool = True) -> str:
+        """Start another process's case by its workflow ID, as a child that outlives this case
+        when `outlive` (a project runs on after the claim closes), or join the open one.
+        Returns the case's workflow ID."""
+        case_id, _ = await self.open_or_join(process, inp, outlive=outlive)
+        return case_id
+
+    async def open_or_join(self, process: ProcessSpec, inp: BaseModel, *,
+                           outlive: bool = True) -> tuple[str, bool]:
+        """`start_case`, also saying whether an open case was joined (True) rather than
+        started."""
+        host = self.host
+        case_id = process.workflow_id(inp)
+        host.check_interrupt()
+        host.view.flush()
+        joined = False
+        try:
+            await workflow.start_child_workflow(
+                process.start_type(inp), inp, id=case_id, static_summary=process.summary(inp),
+                parent_close_policy=(ParentClosePolicy.ABANDON if outlive
+                                     else ParentClosePolicy.TERMINATE))
+        except WorkflowAlreadyStartedError:
+            joined = True
+            if process.join_event is not None:
+                name, payload = process.join_event(inp)
+                await workflow.get_external_workflow_handle(case_id).signal(name, payload)
+        workflow.logger.info("case joined" if joined else "case started",
+                             extra={"case_id": host.case.case_id, "process_type": process.name})
+        return case_id, joined

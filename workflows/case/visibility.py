@@ -1,0 +1,125 @@
+"""What operators see of a case (spec 2): the one writer of its stage, what it waits for and
+until when, its flags, its search attributes and the Web UI's current details. Search-attribute
+changes are collected and written once per workflow task (each upsert is a history event)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from domain.base import as_utc_iso
+    from domain.case import CaseState, StageEntry
+    from workflows import search_attributes as sa
+
+
+class Visibility:
+    """The stage, wait, flags, search attributes and current details of one case."""
+
+    def __init__(self, case: CaseState, process: str,
+                 detail_lines: Callable[[], list[str]]) -> None:
+        self.case = case
+        self.process = process
+        self._detail_lines = detail_lines
+        self._pending: dict[str, SearchAttributeUpdate[Any]] = {}
+        # Runs recorded before the base collected its upserts wrote each change at once.
+        self.batched = True
+
+    def set(self, *updates: SearchAttributeUpdate[Any]) -> None:
+        """Queue search-attribute changes for the next write."""
+        for update in updates:
+            self._pending[update.key.name] = update
+        if not self.batched:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the search-attribute changes collected since the last write, in one upsert
+        (one history event per workflow task instead of one per change)."""
+        if self._pending:
+            workflow.upsert_search_attributes(list(self._pending.values()))
+            self._pending = {}
+
+    def open_run(self) -> None:
+        """Every search attribute at the start of a run (a run continued from a closed one
+        starts open again)."""
+        c = self.case
+        self.set(
+            sa.CASE_ID.value_set(c.case_id), sa.PROCESS_TYPE.value_set(self.process),
+            sa.CASE_STAGE.value_set(c.stage), sa.MARKET.value_set(c.market or "-"),
+            sa.ESCALATED.value_set(c.escalated), sa.HAZARDOUS.value_set(c.hazardous),
+            sa.CASE_OUTCOME.value_unset(), sa.NEXT_DEADLINE.value_unset(),
+        )
+        self.refresh()
+
+    def enter_stage(self, stage: str) -> str | None:
+        """Move the case to `stage` (history, search attribute, details); returns the stage it
+        left, or None when it was already there."""
+        if self.case.stage == stage:
+            return None
+        old = self.case.stage
+        self.case.stage = stage
+        self.case.stage_history.append(StageEntry(stage=stage, entered_at=workflow.now()))
+        self.case.next_deadline = None
+        self.case.waiting_for = None
+        self.set(sa.CASE_STAGE.value_set(stage), sa.NEXT_DEADLINE.value_unset())
+        workflow.logger.info("stage entered", extra={"case_id": self.case.case_id,
+                                                    "stage": stage})
+        return old
+
+    def set_wait(self, waiting_for: str, deadline: datetime | None) -> None:
+        """Record what the case waits for and until when (status, search attribute)."""
+        self.case.waiting_for = waiting_for
+        self.show_deadline(deadline)
+        self.refresh()
+
+    def show_deadline(self, deadline: datetime | None) -> None:
+        """The instant the case's next timer fires (status, `NextDeadline`)."""
+        if deadline != self.case.next_deadline:
+            self.case.next_deadline = deadline
+            self.set(sa.NEXT_DEADLINE.value_set(deadline) if deadline
+                     else sa.NEXT_DEADLINE.value_unset())
+
+    def mark(self, *, escalated: bool | None = None, hazardous: bool | None = None) -> None:
+        """Set the Escalated / Hazardous flags in the status and the search attributes."""
+        if escalated is not None:
+            self.case.escalated = escalated
+            self.set(sa.ESCALATED.value_set(escalated))
+        if hazardous is not None:
+            self.case.hazardous = hazardous
+            self.set(sa.HAZARDOUS.value_set(hazardous))
+        self.refresh()
+
+    def closed(self, outcome: str | None) -> None:
+        """The search attribute of a run's outcome."""
+        if outcome is not None:
+            self.set(sa.CASE_OUTCOME.value_set(outcome))
+
+    def refresh(self) -> None:
+        """The Temporal UI's current details: stage, counters, deadline, what the case waits
+        for, queued messages. No personal data."""
+        c = self.case
+        counters = ", ".join(f"{k} {v}" for k, v in sorted(c.attempts.items())) or "none"
+        lines = [
+            f"**Stage:** {c.stage}" + (f" — **outcome:** {c.outcome}" if c.outcome else ""),
+            f"**Waiting for:** {c.waiting_for or '-'}",
+            f"**Next deadline:** {as_utc_iso(c.next_deadline)}",
+            f"**Counters:** {counters}",
+            f"**Flags:** escalated={c.escalated}, hazardous={c.hazardous}",
+            f"**Rejected events:** {c.rejected_total}",
+        ]
+        if c.outbox:
+            nxt = c.outbox[0]
+            lines.append(f"**Messages waiting for contact hours:** {len(c.outbox)} "
+                         f"(next: {nxt.summary})")
+        if c.dropped_total:
+            last = c.dropped_messages[-1]
+            lines.append(f"**Messages dropped:** {c.dropped_total} "
+                         f"(last: {last.summary}: {last.reason})")
+        if c.failures:
+            lines.append(f"**Failed side effects:** {len(c.failures)} "
+                         f"(last: {c.failures[-1].effect}: {c.failures[-1].reason})")
+        workflow.set_current_details("\n\n".join([*lines, *self._detail_lines()]))

@@ -1,7 +1,9 @@
 """Record the histories the replay test replays: `python -m tests.histories.record`.
 
 Run it when a workflow gains a path worth guarding, never to make a failing replay pass: a
-replay that fails means running cases would fail the same way (use `workflow.patched`). It
+replay that fails means running cases would fail the same way (use `workflow.patched`). With
+no names it records only the scenarios that have no history yet: a committed history stands
+for cases running on the code it was recorded on, and is not re-recorded unless named. It
 writes one JSON file per run and prints each run's history-event count."""
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ def history_files() -> list[Path]:
 
 
 async def record(names: list[str]) -> None:
-    """Run the named scenarios (all when none) and write their histories beside this file,
-    each scenario on a time-skipping server of its own (see tests/conftest.py `env`)."""
+    """Run the named scenarios (those not recorded yet when none) and write their histories
+    beside this file, each scenario on a time-skipping server of its own (see
+    tests/conftest.py `env`)."""
+    todo = names or [n for n in SCENARIOS if not list(HERE.glob(f"{n}.*.json"))]
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names or list(SCENARIOS):
+        for name in todo:
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=server_path("temporal-test-server"),
                 data_converter=DATA_CONVERTER)

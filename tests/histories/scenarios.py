@@ -1,11 +1,16 @@
 """The recorded case paths whose histories the replay test replays. Each is one whole path of
 a workflow, as long as the process allows, so a change that would break a running case at any
-of its steps fails the replay."""
+of its steps fails the replay.
+
+The histories recorded on earlier code stand for cases that were running when the code
+changed (they replay through `workflow.patched`): they are kept as recorded, never re-recorded.
+The `night_*` and `*_v3` paths were recorded on the outbox's code (the case-base-v3 patch):
+a phone-only homeowner, real contact hours and calendar, decisions and events at night."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHistory
@@ -16,6 +21,7 @@ from domain.om import OmCaseInput
 from domain.processes import FOLLOWUP, INQUIRY, REACTIVATION
 from domain.reactivation import Reactivation
 from starter.client import run_ops
+from tests.clock import move_to
 from tests.workflows.harness import (
     CaseDriver,
     CaseHarness,
@@ -48,18 +54,7 @@ async def _book(case: OmDriver, appointment_id: str) -> None:
 
 async def _histories(case: CaseDriver[Any]) -> list[WorkflowHistory]:
     """Every run of the case, oldest first (continue-as-new makes more than one)."""
-    client = case.client
-    histories = []
-    run_id: str | None = (await case.status()).instance
-    while run_id:
-        handle = client.get_workflow_handle(case.case_id, run_id=run_id)
-        history = await handle.fetch_history()
-        histories.append(history)
-        last = history.events[-1]
-        attrs = last.workflow_execution_continued_as_new_event_attributes
-        run_id = attrs.new_execution_run_id if last.HasField(
-            "workflow_execution_continued_as_new_event_attributes") else None
-    return histories
+    return await case.histories()
 
 
 async def simplified_to_manual_to_repaired(om: CaseHarness) -> list[WorkflowHistory]:
@@ -248,6 +243,125 @@ async def inquiry_outage_om_case(om: CaseHarness) -> list[WorkflowHistory]:
         return await _histories(case)
 
 
+# ---- recorded on the outbox's code (case-base-v3) -------------------------------------------
+
+PHONE_ONLY = {"name": "Ana Ruiz", "phone": "+14155550100",
+              "address": "1 Main St, San Francisco, CA 94103"}
+
+
+async def night_claim_settled(om: CaseHarness) -> list[WorkflowHistory]:
+    """A claim decided at 21:00 for a phone-only homeowner: the settlement offered and accepted
+    that night, the decision's text queued for 08:00 and sent by the closed case."""
+    await move_to(om.env, "tue", time(9, 30), business_day=True)
+    async with om.worker():
+        case = await om.open_claim(claim_input("SYS-NIGHT-CLAIM", homeowner=PHONE_ONLY))
+        await case.stage("investigation")
+        await case.book("APT-1")
+        await case.send("field_assessment", follow_up_required=False, at_fault="company")
+        await case.stage("liability_determination")
+        await move_to(om.env, "tue", time(21))
+        await case.send("liability_determined", liable_party="company", decision="settle")
+        await case.send("settlement_accepted")
+        await case.until(lambda s: not s.outbox)
+        assert (await case.result()).outcome == "settled"
+        return await _histories(case)
+
+
+async def night_rr_overrun_dropped(om: CaseHarness) -> list[WorkflowHistory]:
+    """A project opened at 23:00 (its first step at once, the notice in the morning); the
+    removal overruns at 23:00 two weeks later and completes at 23:30, so its update is dropped
+    at 08:00; blocked and unblocked on the next step; completed."""
+    await move_to(om.env, "tue", time(23), business_day=True)
+    async with om.worker():
+        case = await om.open_project(rr_input("SYS-NIGHT-RR", homeowner=PHONE_ONLY))
+        await case.stage("removal")
+        await case.fire_next_timer()  # rr_started at 08:00
+        await om.env.sleep(timedelta(days=13, hours=15))  # to the overrun at 23:00
+        await case.settle(lambda s: s.attempts.get("check_ins") == 1)
+        await om.env.sleep(timedelta(minutes=30))
+        await case.send("removal_completed")
+        await case.until(lambda s: s.dropped_total == 1)
+        await case.send("step_blocked", reason="permit")
+        await case.send("step_unblocked")
+        await case.send("roofing_completed")
+        await case.send("reinstall_completed")
+        await case.until(lambda s: s.outcome is not None and not s.outbox)
+        assert (await case.result()).outcome == "completed"
+        return await _histories(case)
+
+
+async def night_followup_resolved(om: CaseHarness) -> list[WorkflowHistory]:
+    """A Concert/Beam follow-up opened at 21:00 for a phone-only homeowner: three weeks of
+    commitment texts across continue-as-new runs, the Sales referral, the case resolved at
+    22:30 with a commitment queued (dropped) and "Unresponsive Done" sent at 08:00."""
+    await move_to(om.env, "tue", time(21), business_day=True)
+    async with om.worker():
+        case = await om.open_process(FOLLOWUP, followup_input(
+            case_id="CS-NIGHT", concert_beam=True, party_email=None, homeowner=PHONE_ONLY,
+            policy={"continue_as_new_after_events": 40}), PartnerFollowUp)
+        await case.stage("party_contacted")
+        await case.until(lambda s: s.reminders["commitment"].count == 3 and not s.outbox)
+        await move_to(om.env, "tue", time(21))
+        await case.settle(lambda s: bool(s.outbox))
+        await om.env.sleep(timedelta(minutes=90))
+        await case.send("case_resolved", comment="GTR confirmed the fix")
+        await case.until(lambda s: not s.outbox)
+        assert (await case.result()).outcome == "resolved"
+        return await _histories(case)
+
+
+async def night_reactivation_verified_early(om: CaseHarness) -> list[WorkflowHistory]:
+    """A New York homeowner (zone from the address) opening at 21:30 New York time with a
+    payment made that day: the texts wait for 08:00, the back office verifies during the
+    clearing wait, O&M reactivates."""
+    await move_to(om.env, "tue", time(21, 30), "America/New_York", business_day=True)
+    async with om.worker():
+        today = (await om.env.get_current_time()).date().isoformat()
+        case = await om.open_process(REACTIVATION, reactivation_input(
+            contract_id="CON-NIGHT", payment_date=today,
+            homeowner={"name": "Ana Ruiz", "phone": "+12125550100",
+                       "address": "350 5th Ave, New York, NY 10118"}), Reactivation)
+        await case.stage("waiting_for_payment_to_clear")
+        await case.fire_next_timer()  # the two texts at 08:00
+        await case.send("payment_verified", approved=True)
+        await case.send("reactivation_completed")
+        await case.until(lambda s: not s.outbox)
+        assert (await case.result()).outcome == "reactivated"
+        return await _histories(case)
+
+
+async def simplified_continued_at_its_stage_v3(om: CaseHarness) -> list[WorkflowHistory]:
+    """A simplified case whose history limit is reached while it waits for the outcome of a
+    visit (weekly reminders to the case manager): it continues as new in
+    `pending_appt_findings` and the next run takes the outcome."""
+    await move_to(om.env, "tue", time(9, 30), business_day=True)
+    async with om.worker(health_stand_in(True)):
+        case = await om.open(om_input("SYS-V3-CAN", homeowner=PHONE_ONLY,
+                                      policy={"continue_as_new_after_events": 60}))
+        await case.stage("problem_identified")
+        await case.send("remote_fix_result", resolved=False)
+        await case.until(lambda s: s.attempts.get("texts") == 1)
+        await _book(case, "APT-1")
+        await case.until(lambda s: s.runs >= 2, max_timers=60)
+        await case.send("appointment_outcome", appointment_id="APT-1", result="completed")
+        await case.until(lambda s: s.outcome is not None)
+        assert (await case.result()).outcome == "resolved"
+        return await _histories(case)
+
+
+async def night_inquiry_reply(om: CaseHarness) -> list[WorkflowHistory]:
+    """A RIC inquiry after M3 at 23:00: the warranty reply is queued for 08:00 and sent by the
+    closed inquiry."""
+    await move_to(om.env, "tue", time(23), business_day=True)
+    async with om.worker():
+        case = await om.open_process(INQUIRY, inquiry_input(
+            case_id="INQ-NIGHT", agreement_type="ric", inquiry="monitoring_data",
+            homeowner=PHONE_ONLY), InquiryCase)
+        await case.until(lambda s: s.outcome is not None and not s.outbox)
+        assert (await case.result()).outcome == "referred_to_warranty"
+        return await _histories(case)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "om_simplified_to_manual_repaired": simplified_to_manual_to_repaired,
     "om_simplified_resolved": simplified_resolved,
@@ -258,4 +372,10 @@ SCENARIOS: dict[str, Scenario] = {
     "reactivation_waited_verified": reactivation_waited_verified,
     "followup_beam_referred_resolved": followup_beam_referred_resolved,
     "inquiry_outage_om_case": inquiry_outage_om_case,
+    "night_claim_settled": night_claim_settled,
+    "night_rr_overrun_dropped": night_rr_overrun_dropped,
+    "night_followup_resolved": night_followup_resolved,
+    "night_reactivation_verified_early": night_reactivation_verified_early,
+    "simplified_continued_at_its_stage_v3": simplified_continued_at_its_stage_v3,
+    "night_inquiry_reply": night_inquiry_reply,
 }

@@ -4,40 +4,16 @@ and every delivery attempt started before its send-by instant."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-from domain.effects import Notification
 from domain.processes import process_of_type
-from domain.rules.contact_hours import is_within_contact_hours
 from infra.wire import DATA_CONVERTER
+from tests.histories.messages import assert_inside_contact_hours, homeowner_messages
 from tests.histories.record import history_files
-
-SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-STARTED = EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-
-
-def _homeowner_messages(history: WorkflowHistory) -> list[tuple[Notification, Any, Any]]:
-    """(notification, scheduled at, attempt started at) of every text and call task."""
-    starts = {e.activity_task_started_event_attributes.scheduled_event_id: e.event_time
-              for e in history.events if e.event_type == STARTED}
-    found = []
-    for e in history.events:
-        if e.event_type != SCHEDULED:
-            continue
-        attrs = e.activity_task_scheduled_event_attributes
-        if attrs.activity_type.name != "notify_homeowner":
-            continue
-        [req] = DATA_CONVERTER.payload_converter.from_payloads(attrs.input.payloads,
-                                                               [Notification])
-        if req.channel in ("text", "call_task") and req.template != "safety_notice":
-            found.append((req, e.event_time, starts.get(e.event_id)))
-    return found
 
 
 def _input_of(history: WorkflowHistory) -> Any:
@@ -54,12 +30,7 @@ def test_every_text_and_call_is_inside_contact_hours(path: Path) -> None:
     inp = _input_of(history)
     started = history.events[0].workflow_execution_started_event_attributes
     tz = process_of_type(started.workflow_type.name).time_zone(inp).zone
-    messages = _homeowner_messages(history)
-    for req, scheduled, attempt in messages:
-        at = scheduled.ToDatetime(tzinfo=UTC)
-        assert is_within_contact_hours(at, tz, inp.policy.contact_hours), (req.key, at, tz)
-        if req.send_by is not None and attempt is not None:
-            assert attempt.ToDatetime(tzinfo=UTC) <= req.send_by
+    assert_inside_contact_hours([history], tz, inp.policy.contact_hours)
 
 
 def test_the_histories_do_text_and_call_in_real_contact_hours() -> None:
@@ -69,5 +40,5 @@ def test_the_histories_do_text_and_call_in_real_contact_hours() -> None:
         history = WorkflowHistory.from_json(path.stem, path.read_text())
         inp = _input_of(history)
         if str(inp.policy.contact_hours.start) == "08:00:00":
-            counted += len(_homeowner_messages(history))
+            counted += len(homeowner_messages(history))
     assert counted >= 5

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -281,6 +281,20 @@ class CaseDriver(Generic[S]):
                 namespace=self.client.namespace,
                 execution=WorkflowExecution(workflow_id=self.case_id, run_id=run_id or "")))
         return WorkflowExecutionStatus(raw.workflow_execution_info.status).name
+
+    async def histories(self) -> list[WorkflowHistory]:
+        """Every run of the case, oldest first (continue-as-new makes more than one)."""
+        histories = []
+        run_id: str | None = (await self.status()).instance
+        while run_id:
+            handle = self.client.get_workflow_handle(self.case_id, run_id=run_id)
+            history = await handle.fetch_history()
+            histories.append(history)
+            last = history.events[-1]
+            attrs = last.workflow_execution_continued_as_new_event_attributes
+            run_id = attrs.new_execution_run_id if last.HasField(
+                "workflow_execution_continued_as_new_event_attributes") else None
+        return histories
 
     def records(self, kind: str | None = None) -> list[StoredRecord]:
         """Side effects recorded for this case (of one kind, when given)."""

@@ -67,6 +67,9 @@ class Arm:
     server_cpu: float = 0.0
     cases: int = 0
     burst_s: list[float] = field(default_factory=list)
+    # History events and bytes of every run of the case (sampled after the CPU is measured).
+    history_events: list[int] = field(default_factory=list)
+    history_bytes: list[int] = field(default_factory=list)
 
     def row(self) -> dict[str, float]:
         """Median / p90 wall, CPU per case, burst time."""
@@ -77,6 +80,8 @@ class Arm:
             "worker_cpu_ms_per_case": 1000 * self.worker_cpu / self.cases,
             "server_cpu_ms_per_case": 1000 * self.server_cpu / self.cases,
             "burst_first_stage_s": statistics.median(self.burst_s) if self.burst_s else 0.0,
+            "history_events_per_case": statistics.median(self.history_events),
+            "history_kb_per_case": statistics.median(self.history_bytes) / 1024,
         }
 
 
@@ -141,7 +146,7 @@ class Bench:
 
     # -- one case of each arm ------------------------------------------------------------
 
-    async def project_case(self, n: int) -> float:
+    async def project_case(self, n: int) -> tuple[float, str]:
         """The O&M happy path through the project's client."""
         from domain.om import OmCaseInput
         from domain.processes import OM
@@ -177,9 +182,9 @@ class Bench:
         await send_event(self.client, opened.case_id, "system_health_reported",
                          {"event_id": "health", "healthy": True})
         await self._closed(opened.case_id)
-        return time.monotonic() - t
+        return time.monotonic() - t, opened.case_id
 
-    async def bare_case(self, n: int) -> float:
+    async def bare_case(self, n: int) -> tuple[float, str]:
         """The bare workflow through the same kinds of calls."""
         assert self.client is not None
         case_id = f"bare-{uuid.uuid4().hex[:10]}"
@@ -192,7 +197,7 @@ class Bench:
         await asyncio.sleep(self.args.window_s + 1)
         await handle.execute_update("event", "appointment_outcome")
         await handle.result()
-        return time.monotonic() - t
+        return time.monotonic() - t, case_id
 
     async def _closed(self, case_id: str) -> None:
         assert self.client is not None
@@ -249,21 +254,35 @@ class Bench:
                                for i in ids))
         return elapsed
 
-    async def run_arm(self, arm: Arm, case: Callable[[int], Awaitable[float]]) -> None:
-        """`--cases` cases, `--concurrency` at a time, CPU measured around them."""
-        assert self.server is not None
+    async def run_arm(self, arm: Arm,
+                      case: Callable[[int], Awaitable[tuple[float, str]]]) -> None:
+        """`--cases` cases, `--concurrency` at a time, CPU measured around them; then the
+        history size of ten of them."""
+        assert self.server is not None and self.client is not None
         worker = self.workers[arm.name]
         sem = asyncio.Semaphore(self.args.concurrency)
         w0, s0 = cpu_seconds(worker.pid), cpu_seconds(self.server.pid)
+        ids: list[str] = []
 
         async def one(n: int) -> None:
             async with sem:
-                arm.walls.append(await case(n))
+                wall, case_id = await case(n)
+                arm.walls.append(wall)
+                ids.append(case_id)
 
         await asyncio.gather(*(one(n) for n in range(self.args.cases)))
         arm.worker_cpu += cpu_seconds(worker.pid) - w0
         arm.server_cpu += cpu_seconds(self.server.pid) - s0
         arm.cases += self.args.cases
+        for case_id in ids[:10]:
+            events = size = 0
+            async for run in self.client.list_workflows(f'WorkflowId = "{case_id}"'):
+                history = await self.client.get_workflow_handle(
+                    case_id, run_id=run.run_id).fetch_history()
+                events += len(history.events)
+                size += sum(e.ByteSize() for e in history.events)
+            arm.history_events.append(events)
+            arm.history_bytes.append(size)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -278,6 +297,10 @@ async def run(args: argparse.Namespace) -> None:
         bare.walls.clear()
         project.worker_cpu = project.server_cpu = bare.worker_cpu = bare.server_cpu = 0.0
         project.cases = bare.cases = 0
+        project.history_events.clear()
+        bare.history_events.clear()
+        project.history_bytes.clear()
+        bare.history_bytes.clear()
         for _ in range(args.rounds):
             await bench.run_arm(bare, bench.bare_case)
             await bench.run_arm(project, bench.project_case)

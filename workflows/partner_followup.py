@@ -126,10 +126,11 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
     def _number(self) -> str:
         return self.case.support_case_id or self.case.crm_case_id
 
-    # ---- 3-5: waiting, the Sales referral, the commitment e-mails ---------------------------
+    # ---- 3-5: waiting, the Sales referral, the commitments ------------------------------------
 
     def _commitments(self) -> list[Series]:
-        """The homeowner's commitment e-mails: weekly from the first e-mail on (Concert/Beam),
+        """The homeowner's commitments (by e-mail, else text: spec 2.2): weekly from the first
+        e-mail to the party on (Concert/Beam),
         once a week after it (the service department), or none."""
         r, p, c = self.route, self.inp.policy, self.case
         assert c.contacted_at is not None
@@ -139,7 +140,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             assert template is not None
             # "We are still waiting": untrue, and dropped, once the case is resolved.
             await self.outbox.tell(template, self.key("commitment", n),
-                                   f"commitment e-mail {n} to the homeowner",
+                                   f"commitment {n} to the homeowner",
                                    holds=Holds(while_open=True), case_number=self._number(),
                                    update_no=str(n))
 
@@ -218,10 +219,10 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         lines = [f"**CRM case:** {c.crm_case_id}"
                  + (f" (system {c.system_id})" if c.system_id else ""),
                  f"**Party:** {r.party} ({r.template}), homeowner in CC: "
-                 f"{'yes' if r.cc_homeowner else 'no'}, commitment e-mails: {r.commitments}"]
+                 f"{'yes' if r.cc_homeowner else 'no'}, commitments: {r.commitments}"]
         commitment = c.reminders.get("commitment")
         if commitment is not None:
-            lines.append(f"**Commitment e-mails sent:** {commitment.count}"
+            lines.append(f"**Commitments sent:** {commitment.count}"
                          + (f", next {commitment.next_due.isoformat(timespec='minutes')}"
                             if commitment.next_due else ""))
         if c.stage == REFERRED:

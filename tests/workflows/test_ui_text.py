@@ -3,6 +3,7 @@ details kept up to date, and no personal data in any of it."""
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -15,6 +16,8 @@ from domain.followup import PartnerFollowUp
 from domain.inquiry import InquiryCase
 from domain.processes import FOLLOWUP, INQUIRY, REACTIVATION
 from domain.reactivation import Reactivation
+from starter.client import run_ops
+from tests.clock import move_to
 from tests.workflows.harness import (
     CaseDriver,
     CaseHarness,
@@ -23,6 +26,7 @@ from tests.workflows.harness import (
     inquiry_input,
     om_input,
     reactivation_input,
+    rr_input,
 )
 
 PERSONAL = ("Ana", "Ruiz", "+14155550100", "4155550100", "ana@example.com", "1 Main St")
@@ -98,10 +102,10 @@ async def test_support_processes_say_what_happens_without_personal_data(
         texts = [*await _summaries(follow), *await _summaries(react),
                  *await _summaries(inquiry)]
         assert "e-mail Green Tech Renewables (unresponsive_beam)" in texts
-        assert "commitment e-mail 1 to the homeowner" in texts
+        assert "commitment 1 to the homeowner" in texts
         assert "assign the payment verification to the back office" in texts
         details = await _details(follow)
-        assert "**Commitment e-mails sent:** 1" in details
+        assert "**Commitments sent:** 1" in details
         assert "Green Tech Renewables to make contact" in details
         texts += [details, await _details(react)]
         converter = DataConverter.default.payload_converter
@@ -115,3 +119,24 @@ async def test_support_processes_say_what_happens_without_personal_data(
         assert "follow-up with Green Tech Renewables (Concert/Beam)" in texts[-3]
         for text in texts:
             assert not any(p in text for p in personal), text
+
+
+async def test_a_message_waiting_for_the_morning_and_a_dropped_one_say_so(
+        om: CaseHarness) -> None:
+    """The outbox on the case page: what waits for contact hours (the timer names the local
+    time and the zone), and what was dropped and why."""
+    await move_to(om.env, "tue", time(23))
+    async with om.worker():
+        case = await om.open_project(rr_input())
+        await case.stage("removal")
+        details = await _details(case)
+        assert ("**Messages waiting for contact hours:** 1 (next: tell the homeowner the "
+                "project has started)") in details
+        assert ("text at 08:00 America/Los_Angeles: tell the homeowner the project has "
+                "started") in await _summaries(case)
+        await run_ops(om.client, case.case_id, "cancel_case", {"reason": "duplicate"})
+        await case.result()
+        details = await _details(case)
+        assert ("**Messages dropped:** 1 (last: tell the homeowner the project has started: "
+                "the case was cancelled)") in details
+        assert not any(p in details for p in PERSONAL), details

@@ -22,7 +22,7 @@ class ProbeInput(StrictModel):
     """A visit to book for a homeowner, under a policy."""
 
     homeowner: Homeowner
-    policy: VisitPolicy = Field(default_factory=lambda: VisitPolicy(holidays=[]))
+    policy: VisitPolicy = Field(default_factory=VisitPolicy)
     skip_texts: bool = False
     hazardous: bool = False
     carried_case: ProbeCase | None = None
@@ -48,7 +48,7 @@ class ReminderProbeInput(StrictModel):
     """A wait with reminders on a cadence; `carried_case` after continue-as-new."""
 
     cadence: Cadence
-    policy: CasePolicy = Field(default_factory=lambda: CasePolicy(holidays=[]))
+    policy: CasePolicy = Field(default_factory=CasePolicy)
     homeowner: Homeowner = Field(default_factory=lambda: Homeowner(name="nobody"))
     carried_case: ProbeCase | None = None
 

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest_asyncio
 
 from domain.visits import CallAttemptResult
+from tests.clock import HOME_ZONE
 from tests.visits.probe_models import ProbeCase, ProbeInput, VisitDone
 from tests.visits.probe_workflow import PROBE_STAGES
 from tests.workflows.harness import CaseDriver, CaseHarness, zone_where_local_hour_is
 from workflows.case.visits import visit_event_specs
 
 ProbeDriver = CaseDriver[ProbeCase]
-ANY_TIME = {"start": "00:00", "end": "00:00"}
 S = PROBE_STAGES
 
 
@@ -29,11 +29,11 @@ class Probe:
         self.harness = harness
         self.env = harness.env
 
-    async def start(self, *, time_zone: str = "UTC", phone: str | None = "+14155550100",
+    async def start(self, *, time_zone: str = HOME_ZONE, phone: str | None = "+14155550100",
                     hazardous: bool = False, **policy: Any) -> ProbeDriver:
-        """A visit to book for a homeowner in `time_zone`, under the policy changes given."""
-        policy.setdefault("contact_hours", ANY_TIME)
-        policy.setdefault("holidays", [])
+        """A visit to book for a homeowner in `time_zone` (San Francisco's by default), under
+        the production policy (08:00-20:00, the holiday calendar resolved as in production)
+        with the changes given."""
         inp = ProbeInput.model_validate({
             "homeowner": {"name": "Ana Ruiz", "phone": phone, "time_zone": time_zone},
             "policy": policy, "skip_texts": policy.pop("skip_texts", False),

@@ -287,3 +287,18 @@ async def test_a_notice_by_email_goes_at_once_whatever_the_hour(om: CaseHarness)
         assert final.outcome == "denied"
         [notice] = case.notices()
         assert notice.kind == "email" and _local(_sent_at(notice)).time() >= time(23)
+
+
+async def test_a_queued_message_survives_continue_as_new_and_goes_once(
+        om: CaseHarness) -> None:
+    """The outbox lives in the case state: a run that continues as new (its history limit
+    reached) hands the queued notice on, and the next run sends it, once, in the morning."""
+    async with om.worker():
+        await move_to(om.env, "tue", time(23))
+        case = await om.open_project(rr_input(policy={"continue_as_new_after_events": 20}))
+        st = await case.settle(lambda s: s.runs >= 2 and s.waiting_for is not None)
+        assert [m.template for m in st.outbox] == ["rr_started"] and case.notices() == []
+        await case.fire_next_timer()
+        st = await case.settle(lambda s: not s.outbox)
+        assert case.keys("text") == ["started-notice"]
+        assert _local(_sent_at(case.notices()[0])).time() < time(8, 1)

@@ -12,6 +12,7 @@ leaves it undelivered, so the retry delivers it instead of losing it."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -99,6 +100,10 @@ class SqliteRecordStore:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only (its records name cases and systems; SQLite gives its -wal and -shm
+            # files the same mode): created so, and tightened when an older file was not.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(self.path, 0o600)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")

@@ -42,12 +42,14 @@ class RejectedEvent(StrictModel):
 
 
 class AcceptedEvent(StrictModel):
-    """An event the case accepted (payloads stay in history; this is the index)."""
+    """An event the case accepted (payloads stay in history; this is the index), and who sent
+    it (through the gateway: the verified integration)."""
 
     name: str
     event_id: str
     stage: str
     received_at: Instant
+    actor: str | None = None
 
 
 class OpsRecord(StrictModel):
@@ -56,6 +58,8 @@ class OpsRecord(StrictModel):
     command: str
     text: str
     actor: str | None = None
+    # What the sender called itself, unverified (the gateway sets `actor`).
+    actor_note: str | None = None
     at: Instant
 
 

@@ -18,13 +18,16 @@ MAX_REASON = 2000
 
 class Event(StrictModel):
     """Base of every integration event: `event_id` makes retries safe (a repeated id is
-    acknowledged and ignored); `occurred_at` and `actor` are for the record."""
+    acknowledged and ignored); `occurred_at` and `actor` are for the record. Through the
+    gateway, `actor` is the verified integration's name and what the sender called itself
+    is kept as `actor_note` (spec 6.1)."""
 
     EVENT: ClassVar[str] = ""
 
     event_id: str = Field(min_length=1, max_length=200)
     occurred_at: Instant | None = None
     actor: str | None = Field(default=None, max_length=200)
+    actor_note: str | None = Field(default=None, max_length=200)
 
 
 class OpsCommand(Event):

@@ -125,7 +125,7 @@ class IssueReported(IssueReport, Event):
     def report(self) -> IssueReport:
         """The report inside the event."""
         return IssueReport.model_validate(
-            self.model_dump(exclude={"event_id", "occurred_at", "actor"}, mode="python"))
+            self.model_dump(exclude=set(Event.model_fields), mode="python"))
 
 
 class RemoteFixResult(Event):

@@ -62,6 +62,9 @@ class ProcessSpec:
     # The homeowner's time zone for contact hours (spec 2.1), and the case's market.
     time_zone: Callable[[Any], HomeownerZone] = homeowner_zone_of
     market: Callable[[Any], str] = market_of
+    # Input fields only the project sets (the case carried across continue-as-new, the R&R
+    # project a claim came from): an integration's request carrying one is refused (spec 6.1).
+    internal_fields: frozenset[str] = frozenset({"carried_case"})
 
     @property
     def prefix(self) -> str:
@@ -128,6 +131,7 @@ DAMAGE = ProcessSpec(
     input_model=DamageClaimInput, status_model=DamageClaim,
     workflow_id=lambda inp: damage_claim_id(inp.system_id, inp.claim_no),
     start_type=lambda inp: "DamageClaimWorkflow", summary=_damage_summary,
+    internal_fields=frozenset({"carried_case", "project_id"}),
 )
 
 RR = ProcessSpec(

@@ -1,15 +1,20 @@
 """`python -m gateway`: the codec server and the integration ingress on
-`FIELD_SERVICE_GATEWAY_PORT` (default 8088), with the worker's Temporal settings and keys."""
+`FIELD_SERVICE_GATEWAY_PORT` (default 8088), with the worker's Temporal settings and keys. A
+setting that cannot work stops it at once with one sentence naming the setting (exit 2)."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import uvicorn
 from temporalio.client import Client
 
 from gateway.app import GatewaySettings, create_app
-from infra.encryption import EncryptionCodec, KeyRing
+from gateway.codec import CodecSettingError
+from gateway.integrations import IntegrationSettingError
+from gateway.server import protocol_with_deadline
+from infra.encryption import EncryptionCodec, EncryptionKeyError, KeyRing, UnknownKeys
 from workers.config import Settings, connect
 from workers.logging_setup import configure_logging
 from workers.tracing import configure_tracing
@@ -19,23 +24,35 @@ def main() -> None:
     """Serve the gateway until stopped."""
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    ring = KeyRing.from_env()
+    try:
+        ring = KeyRing.from_env()
+        gateway_settings = GatewaySettings.from_env()
+    except (EncryptionKeyError, IntegrationSettingError, CodecSettingError, ValueError) as err:
+        print(f"gateway: {err}", file=sys.stderr)
+        sys.exit(2)
     tracing = configure_tracing("fieldservice-gateway")
     holder: list[Client] = []
 
+    # Connected on first use (`client` below), so the gateway starts (and serves the codec)
+    # before the Temporal server is up.
+    # A payload under a key the gateway lacks (a codec request for an old case, an event
+    # encoded by another writer) is logged, naming the key ID (spec 6.1).
+    unknown_keys = UnknownKeys()
+
     async def client() -> Client:
-        # Connected on first use, so the gateway starts (and serves the codec) before the
-        # Temporal server is up.
         if not holder:
-            holder.append(await connect(interceptors=tracing.interceptors))
+            holder.append(await connect(interceptors=tracing.interceptors,
+                                        on_unknown_key=unknown_keys))
         return holder[0]
 
-    app = create_app(GatewaySettings.from_env(), client,
-                     EncryptionCodec(ring) if ring else None)
+    app = create_app(gateway_settings, client,
+                     EncryptionCodec(ring, unknown_keys) if ring else None)
     port = int(os.environ.get("FIELD_SERVICE_GATEWAY_PORT", "8088"))
     try:
         uvicorn.run(app, host=os.environ.get("FIELD_SERVICE_GATEWAY_HOST", "127.0.0.1"),
-                    port=port, access_log=False, log_config=None)
+                    port=port, access_log=False, log_config=None,
+                    http=protocol_with_deadline(gateway_settings.header_seconds),
+                    timeout_keep_alive=5)
     finally:
         tracing.shutdown()
 

@@ -6,9 +6,12 @@ reading a history without a key see ciphertext.
 Keys come from `FIELD_SERVICE_ENCRYPTION_KEYS` = comma-separated `key_id:base64key` (32-byte
 keys). The first key encrypts; every key decrypts, chosen by the key ID stored in the payload's
 metadata, so a new key can be put first while histories written with the old one still decode
-(rotation without breaking running cases). A payload that is not encrypted passes through on
-decode: the `temporal` CLI can still send plain JSON events, and histories written before the
-keys were set still replay. With no keys set nothing is encrypted (tests, quick starts).
+(rotation without breaking running cases). A new key is added everywhere *after* the current
+one (decrypt-only) before any process puts it first, so nothing encrypts with a key another
+process lacks; a payload under a key a process lacks is reported (`UnknownKeys`). A payload
+that is not encrypted passes through on decode: the `temporal` CLI can still send plain JSON
+events, and histories written before the keys were set still replay. With no keys set nothing
+is encrypted (tests, quick starts).
 
 Search attributes are not payloads the codec sees: they stay plaintext and hold no personal
 data (spec 2)."""
@@ -18,13 +21,16 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
+
+log = structlog.get_logger("fieldservice.encryption")
 
 KEYS_ENV = "FIELD_SERVICE_ENCRYPTION_KEYS"
 ENCODING = b"binary/encrypted"
@@ -80,11 +86,39 @@ def new_key_setting(key_id: str = "local-1") -> str:
     return f"{key_id}:{base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()}"
 
 
-class EncryptionCodec(PayloadCodec):
-    """AES-256-GCM over each whole serialized payload, the key ID in the metadata."""
+class UnknownKeys:
+    """The key IDs of payloads this process could not decrypt, and how often (spec 6.1: a key
+    rotated in the wrong order must not wedge cases in silence). The first time a key ID is seen
+    it is logged as an error; `counter` (a metric) counts every time; a worker's readiness names
+    them."""
 
-    def __init__(self, ring: KeyRing) -> None:
+    def __init__(self, counter: Callable[[str], None] | None = None) -> None:
+        self.counter = counter
+        self.seen: dict[str, int] = {}
+
+    # Distinct key IDs reported by name; past this, "other" (a metric label stays bounded even
+    # when someone writes payloads under made-up key IDs).
+    MAX_KEY_IDS = 20
+
+    def __call__(self, key_id: str) -> None:
+        """Report a payload under `key_id`, which this process does not hold."""
+        if key_id not in self.seen and len(self.seen) >= self.MAX_KEY_IDS:
+            key_id = "other"
+        if key_id not in self.seen:
+            log.error("payload under an encryption key this process does not hold", key_id=key_id,
+                      fix=f"add the key to {KEYS_ENV} (decrypt-only: after the current one)")
+        self.seen[key_id] = self.seen.get(key_id, 0) + 1
+        if self.counter is not None:
+            self.counter(key_id)
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM over each whole serialized payload, the key ID in the metadata;
+    `on_unknown_key` is told of a payload under a key this process does not hold."""
+
+    def __init__(self, ring: KeyRing, on_unknown_key: Callable[[str], None] | None = None) -> None:
         self.ring = ring
+        self.on_unknown_key = on_unknown_key
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -110,6 +144,8 @@ class EncryptionCodec(PayloadCodec):
             key_id = p.metadata.get(KEY_ID, b"").decode(errors="replace")
             cipher = self._ciphers.get(key_id)
             if cipher is None:
+                if self.on_unknown_key is not None:
+                    self.on_unknown_key(key_id[:80])
                 raise ValueError(f"payload encrypted with key {key_id!r}, which this process "
                                  f"does not hold (set it in {KEYS_ENV})")
             try:

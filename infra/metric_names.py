@@ -13,6 +13,7 @@ CASES_CLOSED = "fieldservice_cases_closed"  # labels: process, outcome
 EVENTS_REJECTED = "fieldservice_events_rejected"  # labels: process, reason, via
 SIDE_EFFECTS = "fieldservice_side_effects"  # labels: kind
 DELIVERIES_FAILED = "fieldservice_deliveries_failed"  # labels: kind, failure
+PAYLOADS_UNKNOWN_KEY = "fieldservice_payloads_unknown_key"  # labels: key_id
 
 DESCRIPTIONS = {
     CASES_OPENED: "Cases opened (a new case, not a continued run), by process",
@@ -22,6 +23,8 @@ DESCRIPTIONS = {
     SIDE_EFFECTS: "Side effects recorded for the first time, by record kind",
     DELIVERIES_FAILED: "Deliveries to the real systems that failed, by record kind and failure "
                        "(retried: will be tried again; refused: never taken)",
+    PAYLOADS_UNKNOWN_KEY: "Payloads this worker could not decrypt: encrypted under a key ID it "
+                          "does not hold (add the key), by key ID",
 }
 
 

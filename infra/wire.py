@@ -11,6 +11,7 @@ field."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,18 +58,20 @@ class FieldServicePayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=FieldServicePayloadConverter)
 
 
-def data_converter(ring: KeyRing | None) -> DataConverter:
+def data_converter(ring: KeyRing | None,
+                   on_unknown_key: Callable[[str], None] | None = None) -> DataConverter:
     """`DATA_CONVERTER`, with every payload encrypted when there are keys (spec 6.1), and
     failure messages and stack traces moved into an (encrypted) payload too, so a failure
-    shown in the Web UI never carries personal data in the clear."""
+    shown in the Web UI never carries personal data in the clear; `on_unknown_key` is told of
+    a payload under a key the process does not hold."""
     if ring is None:
         return DATA_CONVERTER
     return dataclasses.replace(
-        DATA_CONVERTER, payload_codec=EncryptionCodec(ring),
+        DATA_CONVERTER, payload_codec=EncryptionCodec(ring, on_unknown_key),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
-def converter_from_env() -> DataConverter:
+def converter_from_env(on_unknown_key: Callable[[str], None] | None = None) -> DataConverter:
     """The data converter of this process: encrypting when `FIELD_SERVICE_ENCRYPTION_KEYS` is
     set (workers, the starter, the gateway all read the same setting)."""
-    return data_converter(KeyRing.from_env())
+    return data_converter(KeyRing.from_env(), on_unknown_key)

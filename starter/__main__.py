@@ -31,7 +31,12 @@ from starter.client import (
     run_ops,
     send_event,
 )
-from starter.local_secrets import LOCAL_SECRETS, load_local_secrets, write_local_secrets
+from starter.local_secrets import (
+    LOCAL_SECRETS,
+    LocalSecretsError,
+    load_local_secrets,
+    write_local_secrets,
+)
 from workers.config import Settings, connect, connect_config
 from workers.process_exit import exit_without_teardown
 from workers.tracing import Tracing, configure_tracing
@@ -203,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(once: cases that exist already are left alone)")
 
     sub.add_parser("secrets", help=f"create the local stack's secrets ({LOCAL_SECRETS}: key, "
-                                   "codec token, webhook secret) unless they exist")
+                                   "codec token; the integration crm and its secret) unless "
+                                   "they exist")
 
     p = sub.add_parser("contract", help="print the events' JSON Schemas, or --write them")
     p.add_argument("--write", metavar="DIR", help="write the files under DIR "
@@ -216,7 +222,11 @@ async def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     # Run by hand from the project folder next to `./dev up`: its local keys, unless the
     # environment decides (starter/local_secrets.py).
-    load_local_secrets()
+    try:
+        load_local_secrets()
+    except LocalSecretsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     settings = Settings()
     global _tracing  # noqa: PLW0603 - one CLI command per process
     _tracing = configure_tracing("fieldservice-starter")

@@ -21,6 +21,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -57,6 +58,11 @@ class CaseNotFound(EventRejected):
 
 class ServerUnavailable(Exception):
     """The Temporal server could not be reached, or did not answer in time."""
+
+
+class ClosedCaseUnreadable(ServerUnavailable):
+    """The case is closed and what it had taken cannot be read now (no result, no worker):
+    whether an event was a retry cannot be told yet."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ async def deliver_event(client: Client, case_id: str, name: str, payload: dict[s
         why = await _not_open(client, case_id, err, payload.get("event_id"))
         if isinstance(why, CaseSummary):
             return Delivery("update", why)
-        if isinstance(why, EventRejected):
+        if isinstance(why, EventRejected | ClosedCaseUnreadable):
             raise why from None
     await send_event(client, case_id, name, payload, signal=True)
     return Delivery("signal")
@@ -218,24 +224,44 @@ async def _not_open(client: Client, case_id: str, err: RPCError,
     if status == WorkflowExecutionStatus.RUNNING:
         return ServerUnavailable(f"{case_id} could not take the message now ({err.message})")
     if isinstance(event_id, str) and event_id:
-        try:
-            case = await case_status(client, case_id)
-        except (EventRejected, ServerUnavailable):
-            case = None
-        if case is not None and event_id in getattr(case, "seen_event_ids", []):
+        case = await closed_case(client, case_id)
+        if case is None:
+            # A retry of an event the case may have taken: never answered "closed" (do not
+            # retry) without knowing, so the sender retries later (spec 6.1).
+            return ClosedCaseUnreadable(f"{case_id} is closed and its record of events cannot "
+                                        "be read now; retry later")
+        if event_id in getattr(case, "seen_event_ids", []):
             return CaseSummary(case_id=case_id, process=case.process, stage=case.stage,
                                outcome=case.outcome, event_id=event_id, duplicate=True)
     return CaseClosed(f"case {case_id} is closed ({status.name}); events and ops commands "
                       "reach open cases only (read its outcome with `status`)")
 
 
-async def case_status(client: Client, case_id: str) -> Any:
+async def closed_case(client: Client, case_id: str) -> Any:
+    """A closed case as it ended: its result, which the server keeps (no worker needed); for a
+    run that ended without one (terminated), the `status` query; None when neither can be
+    read now."""
+    model = process_of(case_id).status_model
+    handle = client.get_workflow_handle(case_id, result_type=model)
+    try:
+        return await handle.result(follow_runs=False, rpc_timeout=timedelta(seconds=5))
+    except (WorkflowFailureError, RPCError):
+        pass
+    try:
+        return await case_status(client, case_id, timeout=timedelta(seconds=5))
+    except (EventRejected, ServerUnavailable):
+        return None
+
+
+async def case_status(client: Client, case_id: str, *,
+                      timeout: timedelta | None = None) -> Any:
     """The case's `status` query, as its process's status model. For people and tools that
     read a case now and then; integrations deciding what to send next should wait on Update
     answers or `wait_for_stage` (no polled queries: see docs/decisions.md)."""
     model = process_of(case_id).status_model
     try:
-        return await client.get_workflow_handle(case_id).query("status", result_type=model)
+        return await client.get_workflow_handle(case_id).query("status", result_type=model,
+                                                               rpc_timeout=timeout)
     except WorkflowQueryFailedError as err:
         raise ServerUnavailable(f"{case_id} could not answer the status query: {err}") from None
     except RPCError as err:

@@ -17,11 +17,15 @@ class Endpoint:
         self.fail_first = fail_first
         self.slow = slow or {}
         self.received: list[tuple[str, str, dict[str, Any], int]] = []
+        # Each post as it came: its headers and raw body (to verify signatures against).
+        self.raw: list[tuple[dict[str, str], bytes]] = []
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(raw)
+                endpoint.raw.append(({k.lower(): v for k, v in self.headers.items()}, raw))
                 time.sleep(endpoint.slow.get(self.path, 0.0))
                 status = 503 if len(endpoint.received) < endpoint.fail_first else 201
                 endpoint.received.append((self.path, self.headers["Idempotency-Key"], body,

@@ -21,7 +21,8 @@ from temporalio.envconfig import ClientConfig
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from gateway.app import TOKENS_ENV
+from gateway.codec import TOKENS_ENV
+from gateway.integrations import parse_integrations
 from workers.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,3 +178,32 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
     assert packages is not None
     for package in re.findall(r'"(\w+)\*"', packages.group(1)):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_compose_publishes_on_this_machine_only_unless_told_otherwise() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    published = [(name, port) for name, service in compose["services"].items()
+                 for port in service.get("ports", [])]
+    assert len(published) == 4
+    for name, port in published:
+        assert str(port).startswith("${FIELD_SERVICE_BIND:-127.0.0.1}:"), (name, port)
+
+
+def test_the_example_secrets_are_in_the_form_the_code_takes() -> None:
+    [(_, secret)] = [(p, d) for p, d in _k8s_objects() if d["kind"] == "Secret"]
+    data = secret["stringData"]
+    # The placeholders stand where real secrets go; with them filled in, the settings parse.
+    integrations = parse_integrations(data["integrations"].replace(
+        "REPLACE_WITH_SECRET", "x" * 32))
+    assert integrations["dialer"].may_send("call_attempt_result")
+    assert not integrations["dialer"].read
+    assert data["delivery-secret"].startswith("whsec_")
+    example = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in
+               (DEPLOY / "compose" / ".env.example").read_text().splitlines()
+               if "=" in line and not line.startswith("#")}
+    assert parse_integrations(example["FIELD_SERVICE_INTEGRATIONS"].strip("'").replace(
+        "REPLACE", "x" * 32))["crm"].read
+    # Which deployment reads which secret.
+    env = _manifest_env()
+    assert "FIELD_SERVICE_INTEGRATIONS" in env["gateway-deployment.yaml"]
+    assert "FIELD_SERVICE_DELIVERY_SECRET" in env["worker-deployment.yaml"]

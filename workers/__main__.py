@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import structlog
@@ -14,8 +14,10 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.effects import FieldServiceActivities
-from activities.http_delivery import HttpDelivery
+from activities.http_delivery import DeliverySecretError, HttpDelivery, parse_delivery_secrets
 from activities.store import describe_store, open_store
+from infra import metric_names
+from infra.encryption import UnknownKeys
 from workers.config import Settings, connect, connect_config, worker_runtime
 from workers.health import Check, HealthServer
 from workers.logging_setup import configure_logging
@@ -28,7 +30,8 @@ log = structlog.get_logger("fieldservice.worker")
 
 async def connect_with_backoff(settings: Settings, target: str,
                                runtime: Runtime | None = None,
-                               interceptors: Sequence[Interceptor] = ()) -> Client:
+                               interceptors: Sequence[Interceptor] = (),
+                               on_unknown_key: Callable[[str], None] | None = None) -> Client:
     """Connect, retrying with backoff while the server is not up yet (a worker that starts
     before its server, or during a server restart, waits instead of exiting)."""
     loop = asyncio.get_running_loop()
@@ -36,7 +39,7 @@ async def connect_with_backoff(settings: Settings, target: str,
     delay = 0.5
     while True:
         try:
-            return await connect(runtime, interceptors)
+            return await connect(runtime, interceptors, on_unknown_key)
         except RuntimeError as err:  # the SDK's connection failures
             if loop.time() + delay > give_up:
                 raise SystemExit(f"cannot reach the Temporal server at {target} after "
@@ -51,15 +54,23 @@ async def main() -> None:
     """Connect, register search attributes, run the worker, shut down cleanly on a signal."""
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    try:
+        secrets = parse_delivery_secrets(settings.delivery_secret)
+    except DeliverySecretError as err:
+        log.error("the worker cannot start", reason=str(err))
+        raise SystemExit(2) from None
     target = connect_config()
     tracing = configure_tracing("fieldservice-worker")
-    client = await connect_with_backoff(settings, target["target_host"],
-                                        worker_runtime(settings), tracing.interceptors)
+    runtime = worker_runtime(settings)
+    unknown_keys = UnknownKeys(_unknown_key_counter(runtime))
+    client = await connect_with_backoff(settings, target["target_host"], runtime,
+                                        tracing.interceptors, unknown_keys)
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
     store = open_store(settings.store)
-    delivery = (HttpDelivery(settings.delivery_url, timeout=settings.delivery_timeout_seconds)
+    delivery = (HttpDelivery(settings.delivery_url, timeout=settings.delivery_timeout_seconds,
+                             secrets=secrets)
                 if settings.delivery_url else None)
     worker = build_worker(client, settings.task_queue, FieldServiceActivities(store, delivery),
                           graceful_shutdown_timeout=timedelta(seconds=20),
@@ -69,12 +80,13 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    health = HealthServer(*health_checks(client, worker, stop))
+    health = HealthServer(*health_checks(client, worker, stop, unknown_keys))
     if settings.health_port is not None:
         await health.start(settings.metrics_host, settings.health_port)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
              namespace=client.namespace, store=describe_store(settings.store),
-             delivery="http" if delivery else "none", metrics_port=settings.metrics_port,
+             delivery=("http, signed" if secrets else "http") if delivery else "none",
+             metrics_port=settings.metrics_port,
              health_port=settings.health_port,
              build_id=settings.build_id and f"{settings.deployment_name}.{settings.build_id}",
              **settings.worker_options())
@@ -87,10 +99,20 @@ async def main() -> None:
     log.info("worker stopped")
 
 
-def health_checks(client: Client, worker: Worker,
-                  stopping: asyncio.Event) -> tuple[Check, Check]:
-    """Liveness: the worker has not failed. Readiness: it runs, is not draining, and the
-    Temporal server answers."""
+def _unknown_key_counter(runtime: Runtime | None) -> Callable[[str], None] | None:
+    """The metric of payloads under a key this worker lacks (on the worker's `/metrics`)."""
+    if runtime is None:
+        return None
+    counter = runtime.metric_meter.create_counter(
+        metric_names.PAYLOADS_UNKNOWN_KEY,
+        metric_names.DESCRIPTIONS[metric_names.PAYLOADS_UNKNOWN_KEY])
+    return lambda key_id: counter.add(1, {"key_id": key_id})
+
+
+def health_checks(client: Client, worker: Worker, stopping: asyncio.Event,
+                  unknown_keys: UnknownKeys | None = None) -> tuple[Check, Check]:
+    """Liveness: the worker has not failed. Readiness: it runs, is not draining, the Temporal
+    server answers, and it holds every key its cases' payloads were encrypted with."""
 
     async def live() -> str | None:
         if worker.is_shutdown and not stopping.is_set():
@@ -106,6 +128,10 @@ def health_checks(client: Client, worker: Worker,
             await client.service_client.check_health(timeout=timedelta(seconds=2))
         except Exception as err:  # noqa: BLE001 - any failure means not ready
             return f"the Temporal server does not answer: {type(err).__name__}"
+        if unknown_keys is not None and unknown_keys.seen:
+            return ("payloads under encryption keys this worker does not hold: "
+                    f"{', '.join(sorted(unknown_keys.seen))} (add them to "
+                    "FIELD_SERVICE_ENCRYPTION_KEYS)")
         return None
 
     return live, ready

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypedDict
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # When set, every record is also posted to `{delivery_url}/{kind}` (activities.http_delivery).
     delivery_url: str | None = None
     delivery_timeout_seconds: float = 10.0
+    # The Standard Webhooks secret(s) deliveries are signed with (`whsec_...`; several,
+    # comma-separated, while one rotates: each signs), so receivers can verify them.
+    delivery_secret: str | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     register_search_attributes: bool = True
@@ -97,11 +100,14 @@ def connect_config() -> dict[str, Any]:
 
 
 async def connect(runtime: Runtime | None = None,
-                  interceptors: Sequence[Interceptor] = ()) -> Client:
+                  interceptors: Sequence[Interceptor] = (),
+                  on_unknown_key: Callable[[str], None] | None = None) -> Client:
     """A client configured from the environment with the pydantic data converter (encrypting
     when `FIELD_SERVICE_ENCRYPTION_KEYS` is set), on `runtime` when given (the worker's, with
-    its metrics exporter), with `interceptors` (tracing; a worker inherits them)."""
-    return await Client.connect(**connect_config(), data_converter=converter_from_env(),
+    its metrics exporter), with `interceptors` (tracing; a worker inherits them);
+    `on_unknown_key` hears of payloads under a key this process lacks."""
+    return await Client.connect(**connect_config(),
+                                data_converter=converter_from_env(on_unknown_key),
                                 runtime=runtime, interceptors=interceptors)
 
 

@@ -9,7 +9,7 @@ sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded ea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from functools import cache
@@ -67,7 +67,17 @@ def zone_for_market(market: str | None) -> str | None:
     return MARKET_ZONES.get(market.upper()) if market else None
 
 
-_list_zips: Callable[[], list[dict[str, Any]]] = zipcodes.list_all
+_similar_to: Callable[[str], list[dict[str, Any]]] = zipcodes.similar_to
+
+
+def _each_zip() -> Iterator[dict[str, Any]]:
+    # A hundred ZIP prefixes at a time: `zipcodes.list_all()` would keep all 42,000 records
+    # (every field) for the life of the process, about 120 MiB in every worker and gateway.
+    for prefix in range(100):
+        yield from _similar_to(f"{prefix:02d}")
+
+
+_list_zips: Callable[[], Iterable[dict[str, Any]]] = _each_zip
 
 
 @cache

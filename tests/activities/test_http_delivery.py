@@ -3,13 +3,23 @@ never again after that; a failed delivery is retried, not lost (on both store ba
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import secrets
 from pathlib import Path
 
 import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from activities.effects import FieldServiceActivities
-from activities.http_delivery import DeliveryFailed, HttpDelivery
+from activities.http_delivery import (
+    DeliveryFailed,
+    DeliverySecretError,
+    HttpDelivery,
+    parse_delivery_secrets,
+)
 from activities.store import RecordStore, SqliteRecordStore
 from domain.effects import Notification
 from domain.homeowner import Homeowner
@@ -49,6 +59,55 @@ async def test_an_unreachable_endpoint_fails_the_attempt(tmp_path: Path) -> None
     acts = FieldServiceActivities(store, HttpDelivery("http://127.0.0.1:9/none", timeout=2))
     with pytest.raises(DeliveryFailed, match="unreachable"):
         await acts.notify_homeowner(_text("om-1/x/visit1/text/1"))
+
+
+def _secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+async def test_every_delivery_is_signed_and_verifies_with_standard_webhooks(
+        endpoint: Endpoint, tmp_path: Path) -> None:
+    current, next_one = _secret(), _secret()
+    store = SqliteRecordStore(tmp_path / "r.db")
+
+    async def send(delivery_secrets: list[str], key: str) -> tuple[dict[str, str], bytes]:
+        acts = FieldServiceActivities(store, HttpDelivery(endpoint.url, timeout=5,
+                                                          secrets=delivery_secrets))
+        with contextlib.suppress(DeliveryFailed):  # the endpoint fails the first post
+            await acts.notify_homeowner(_text(key))
+        await acts.notify_homeowner(_text(key))
+        return endpoint.raw[-1]
+
+    headers, raw = await send([current], "om-1/x/visit1/text/1")
+    assert headers["webhook-id"] == "om-1/x/visit1/text/1" == headers["idempotency-key"]
+    # A receiver verifies it with the library, as docs/integrations.md shows.
+    Webhook(current).verify(raw, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(next_one).verify(raw, headers)
+    with pytest.raises(WebhookVerificationError):  # a changed body no longer verifies
+        Webhook(current).verify(raw.replace(b"Ana", b"Eve"), headers)
+
+    # Rotation: while both secrets are set every post carries both signatures, so receivers
+    # holding either verify it; then the old one is removed.
+    headers, raw = await send([next_one, current], "om-1/x/visit1/text/2")
+    assert len(headers["webhook-signature"].split()) == 2
+    Webhook(current).verify(raw, headers)
+    Webhook(next_one).verify(raw, headers)
+    headers, raw = await send([next_one], "om-1/x/visit1/text/3")
+    Webhook(next_one).verify(raw, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(current).verify(raw, headers)
+
+
+def test_a_weak_or_malformed_delivery_secret_stops_the_worker() -> None:
+    good = _secret()
+    assert parse_delivery_secrets(f" {good} , ") == [good]
+    assert parse_delivery_secrets(None) == []
+    short = "whsec_" + base64.b64encode(b"x" * 8).decode()
+    for bad in ("plain-text-secret-0001!", short, "whsec_not*base64"):
+        with pytest.raises(DeliverySecretError, match="secret 2 is not whsec_") as err:
+            parse_delivery_secrets(f"{good},{bad}")
+        assert bad not in str(err.value) and good not in str(err.value)
 
 
 def test_an_older_store_file_gains_the_delivery_column(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import re
 import secrets
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,8 +31,13 @@ from tests.conftest import server_path
 from tests.e2e.test_local_stack import ROOT, Stack, free_port, om_report, running
 from tests.workflows.test_encrypted_cases import PERSONAL, history_bytes
 
-SECRET = "e2e-webhook-secret"
-TOKEN = "e2e-codec-token"
+SECRET = "e2e-crm-secret-" + secrets.token_urlsafe(16)
+DIALER_SECRET = "e2e-dialer-secret-" + secrets.token_urlsafe(16)
+TOKEN = "e2e-codec-token-" + secrets.token_urlsafe(16)
+INTEGRATIONS = {
+    "crm": {"secrets": [SECRET], "open": ["*"], "events": ["*"], "ops": ["*"], "read": True},
+    "dialer": {"secrets": [DIALER_SECRET], "events": ["call_attempt_result"]},
+}
 
 
 class SecureStack(Stack):
@@ -46,7 +52,7 @@ class SecureStack(Stack):
         self.vars.update({
             "FIELD_SERVICE_ENCRYPTION_KEYS": new_key_setting("e2e-1"),
             "FIELD_SERVICE_CODEC_TOKENS": TOKEN,
-            "FIELD_SERVICE_WEBHOOK_SECRETS": f"crm:{SECRET}",
+            "FIELD_SERVICE_INTEGRATIONS": json.dumps(INTEGRATIONS),
             "FIELD_SERVICE_GATEWAY_PORT": str(self.port),
         })
         self.gateway: subprocess.Popen[bytes] | None = None
@@ -64,13 +70,22 @@ class SecureStack(Stack):
             await asyncio.sleep(0.1)
         raise AssertionError(self.gateway_log.read_text())
 
+    async def restart_gateway(self, **settings: str) -> None:
+        """A new gateway process on a new port, with `settings` changed."""
+        assert self.gateway is not None
+        self.gateway.kill()
+        self.gateway.wait()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.http = httpx.AsyncClient(base_url=self.url, timeout=60)
+        self.vars.update({"FIELD_SERVICE_GATEWAY_PORT": str(self.port), **settings})
+        await self.start_gateway()
+
     async def signed(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        """A request signed as the `crm` integration."""
+        """A request signed as the `crm` integration (RFC 9421)."""
         raw = b"" if body is None else json.dumps(body).encode()
-        headers = {signing.INTEGRATION_HEADER: "crm",
-                   signing.SIGNATURE_HEADER: signing.signature(SECRET.encode(),
-                                                               int(time.time()), raw),
-                   "Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **signing.sign(
+            method, self.url + path, raw, "crm", SECRET.encode(), nonce=secrets.token_hex(8))}
         return await self.http.request(method, path, content=raw, headers=headers)
 
     async def wait_for(self, case_id: str, stage: str, seconds: float = 40) -> dict[str, Any]:
@@ -186,22 +201,16 @@ async def test_an_encrypted_case_through_the_gateway_end_to_end(secure: SecureSt
     for log in (secure.log, secure.gateway_log):
         logged = log.read_bytes()
         assert not any(p in logged for p in PERSONAL)
-        assert TOKEN.encode() not in logged and SECRET.encode() not in logged
+        for secret in (TOKEN, SECRET, DIALER_SECRET, secure.vars[
+                "FIELD_SERVICE_ENCRYPTION_KEYS"].split(":", 1)[1]):
+            assert secret.encode() not in logged
     assert b'"route": "/codec/t/{token}/decode"' in secure.gateway_log.read_bytes()
 
 
 async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
         secure: SecureStack, tmp_path: Path) -> None:
     # A gateway that waits 2 s for an Update (the default is 10 s).
-    assert secure.gateway is not None
-    secure.gateway.kill()
-    secure.gateway.wait()
-    secure.port = free_port()
-    secure.url = f"http://127.0.0.1:{secure.port}"
-    secure.http = httpx.AsyncClient(base_url=secure.url, timeout=60)
-    secure.vars.update({"FIELD_SERVICE_GATEWAY_PORT": str(secure.port),
-                        "FIELD_SERVICE_GATEWAY_UPDATE_TIMEOUT_SECONDS": "2"})
-    await secure.start_gateway()
+    await secure.restart_gateway(FIELD_SERVICE_GATEWAY_UPDATE_TIMEOUT_SECONDS="2")
 
     r = await secure.signed("POST", "/v1/cases/om", om_report("SYS-ENC-2"))
     case_id = r.json()["case_id"]
@@ -225,7 +234,8 @@ async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
     # of the same event is a duplicate. The timed-out Update, answered later, is the same
     # event_id: applied once, not twice.
     status = await secure.wait_for(case_id, "self_scheduling_texts", seconds=60)
-    assert [e["event_id"] for e in status["events"]].count("mon-9") == 1
+    # (scoped to the integration that sent it)
+    assert [e["event_id"] for e in status["events"]].count("crm:mon-9") == 1
     assert status["attempts"]["texts"] == 1
     # It arrived as a Signal (the server holds it while the stalled worker's task is open, so
     # it shows in the history once the worker is back).
@@ -237,9 +247,59 @@ async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
     assert r.status_code == 200 and r.json()["duplicate"] is True, r.text
 
 
+async def test_a_key_rotated_in_the_wrong_order_is_reported_and_the_documented_order_heals(
+        secure: SecureStack, tmp_path: Path) -> None:
+    """Finding 7: a gateway encrypting with a key the workers do not hold yet. The worker
+    names the key (log, metric, readiness); adding the key to the worker as decrypt-only (the
+    rotation docs/operations.md describes) lets the case go on, nothing lost."""
+    old = secure.vars["FIELD_SERVICE_ENCRYPTION_KEYS"]
+    new = new_key_setting("e2e-2")
+    health, metrics = free_port(), free_port()
+    assert secure.worker is not None
+    secure.worker.send_signal(signal.SIGTERM)
+    secure.worker.wait(timeout=30)
+    watched = {"FIELD_SERVICE_HEALTH_PORT": str(health),
+               "FIELD_SERVICE_METRICS_PORT": str(metrics)}
+    secure.worker = secure.spawn("workers", tmp_path / "worker-2.log", **watched)
+
+    r = await secure.signed("POST", "/v1/cases/om", om_report("SYS-ENC-3"))
+    case_id = r.json()["case_id"]
+    await secure.wait_for(case_id, "problem_identified")
+
+    # A gateway rolled out first with the new key in front: the wrong order.
+    await secure.restart_gateway(FIELD_SERVICE_GATEWAY_UPDATE_TIMEOUT_SECONDS="2",
+                                 FIELD_SERVICE_ENCRYPTION_KEYS=f"{new},{old}")
+    event = {"event_id": "mon-7", "resolved": False}
+    r = await secure.signed("POST", f"/v1/cases/{case_id}/events/remote_fix_result", event)
+    assert r.status_code == 202, r.text  # durably delivered, but the worker cannot read it
+
+    async with httpx.AsyncClient(timeout=5) as probe:
+        for _ in range(100):
+            ready = await probe.get(f"http://127.0.0.1:{health}/readyz")
+            if ready.status_code == 503:
+                break
+            await asyncio.sleep(0.2)
+        assert ready.status_code == 503
+        assert "e2e-2" in ready.text and "FIELD_SERVICE_ENCRYPTION_KEYS" in ready.text
+        exported = (await probe.get(f"http://127.0.0.1:{metrics}/metrics")).text
+    assert re.search(r'fieldservice_payloads_unknown_key\w*\{[^}]*key_id="e2e-2"', exported), \
+        exported[-2000:]
+    assert b"e2e-2" in (tmp_path / "worker-2.log").read_bytes()
+
+    # The documented order: the new key added to the workers after theirs (decrypt-only).
+    secure.worker.send_signal(signal.SIGTERM)
+    secure.worker.wait(timeout=30)
+    secure.worker = secure.spawn("workers", tmp_path / "worker-3.log",
+                                 FIELD_SERVICE_ENCRYPTION_KEYS=f"{old},{new}", **watched)
+    status = await secure.wait_for(case_id, "self_scheduling_texts", seconds=60)
+    assert [e["event_id"] for e in status["events"]].count("crm:mon-7") == 1
+    async with httpx.AsyncClient(timeout=5) as probe:
+        assert (await probe.get(f"http://127.0.0.1:{health}/readyz")).status_code == 200
+
+
 def _doc_examples() -> list[tuple[str, list[str]]]:
-    """docs/integrations.md's runnable examples: each `bash` block with the HTTP statuses of
-    the `text` block after it (none for the set-up blocks)."""
+    """docs/integrations.md's runnable shell examples: each `bash` block with the HTTP
+    statuses of the `text` block after it (none for the set-up blocks)."""
     doc = (ROOT / "docs" / "integrations.md").read_text()
     section = doc.split("## Examples with curl", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S)
@@ -252,19 +312,38 @@ def _doc_examples() -> list[tuple[str, list[str]]]:
     return examples
 
 
-async def test_every_example_in_the_integrations_doc_works_verbatim(
-        secure: SecureStack, tmp_path: Path) -> None:
-    examples = _doc_examples()
-    assert len(examples) >= 7 and sum(len(codes) for _, codes in examples) >= 10
-    # The folder the examples run in: the project's examples and a var/secrets.env of this
-    # stack (as ./dev up writes it).
+def _python_example() -> tuple[str, str]:
+    """docs/integrations.md's Python client and the output it shows."""
+    doc = (ROOT / "docs" / "integrations.md").read_text()
+    section = doc.split("### In Python", 1)[1].split("\n## ", 1)[0]
+    [(code, shown)] = re.findall(r"```python\n(.*?)```\s*```text\n(.*?)```", section,
+                                 flags=re.S)
+    return code, shown
+
+
+def _project(secure: SecureStack, tmp_path: Path) -> Path:
+    """A folder laid out as ./dev up leaves the project: the examples, and var/ with this
+    stack's secrets and integrations (owner-only, as starter/local_secrets.py writes them)."""
     work = tmp_path / "project"
     (work / "var").mkdir(parents=True)
     (work / "examples").symlink_to(ROOT / "examples")
-    (work / "var" / "secrets.env").write_text(
-        "\n".join(f"{k}={secure.vars[k]}" for k in (
-            "FIELD_SERVICE_ENCRYPTION_KEYS", "FIELD_SERVICE_CODEC_TOKENS",
-            "FIELD_SERVICE_WEBHOOK_SECRETS")) + "\n")
+    integrations = work / "var" / "integrations.json"
+    integrations.write_text(json.dumps(INTEGRATIONS))
+    env_file = work / "var" / "secrets.env"
+    env_file.write_text(
+        f"FIELD_SERVICE_ENCRYPTION_KEYS={secure.vars['FIELD_SERVICE_ENCRYPTION_KEYS']}\n"
+        f"FIELD_SERVICE_CODEC_TOKENS={TOKEN}\n"
+        "FIELD_SERVICE_INTEGRATIONS=@var/integrations.json\n")
+    for path in (integrations, env_file):
+        path.chmod(0o600)
+    return work
+
+
+async def test_every_example_in_the_integrations_doc_works_verbatim(
+        secure: SecureStack, tmp_path: Path) -> None:
+    examples = _doc_examples()
+    assert len(examples) >= 7 and sum(len(codes) for _, codes in examples) >= 14
+    work = _project(secure, tmp_path)
     marker = f"--- example {secrets.token_hex(4)} ---"
     script = "set -u\n" + "".join(f"{body}\necho '{marker}'\n" for body, _ in examples)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELD_SERVICE_")}
@@ -278,3 +357,13 @@ async def test_every_example_in_the_integrations_doc_works_verbatim(
     for (body, codes), output in zip(examples, outputs, strict=False):
         got = re.findall(r"^HTTP (\d{3})$", output, flags=re.M)
         assert got == codes, f"{body}\n---\n{output}\n{err.decode()}"
+
+    # The Python client, as an integrator copies it (requests-http-signature), prints what the
+    # document shows.
+    code, shown = _python_example()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, cwd=work, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().split() == shown.split(), (out.decode(), shown)

@@ -4,9 +4,6 @@ activities. Spans name operations, never case data."""
 
 from __future__ import annotations
 
-import json
-import time
-
 import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -15,11 +12,9 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from domain.reactivation import Reactivation
-from gateway import signing
-from gateway.app import GatewaySettings, create_app
+from tests.gateway.helpers import Signed, gateway_app, public
 from tests.workflows.harness import CaseHarness, reactivation_input
 
-SECRET = b"trace-secret"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
@@ -33,21 +28,13 @@ async def test_one_trace_from_the_request_into_the_workflow_and_its_activities(
     config["interceptors"] = [TracingInterceptor(tracer)]
     om.client = Client(**config)  # the worker built from it inherits the interceptor
 
-    async def client() -> Client:
-        return om.client
-
-    app = create_app(GatewaySettings(webhook_secrets={"crm": (SECRET,)},
-                                     task_queue=om.task_queue), client, None, tracer)
-    body = json.dumps(reactivation_input(contract_id="CON-TRACE").model_dump(
-        mode="json")).encode()
-    headers = {signing.INTEGRATION_HEADER: "crm",
-               signing.SIGNATURE_HEADER: signing.signature(SECRET, int(time.time()), body),
-               "Content-Type": "application/json",
-               "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
+    app = gateway_app(om.client, task_queue=om.task_queue, codec=False, tracer=tracer)
+    body = public(reactivation_input(contract_id="CON-TRACE"))
     async with om.worker():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://gateway") as http:
-            r = await http.post("/v1/cases/reactivation", content=body, headers=headers)
+            r = await Signed(http).post("/v1/cases/reactivation", body, extra_headers={
+                "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"})
         assert r.status_code == 200, r.text
         await om.driver("reactivation-CON-TRACE", Reactivation).stage(
             "back_office_verification")

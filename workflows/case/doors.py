@@ -93,7 +93,8 @@ class CaseDoors:
         seq: int = self.case.event_seq
         self._remember(event.event_id)
         self.case.events.append(AcceptedEvent(name=event.EVENT, event_id=event.event_id,
-                                              stage=self.case.stage, received_at=workflow.now()))
+                                              stage=self.case.stage, received_at=workflow.now(),
+                                              actor=event.actor))
         self.case.events_total += 1
         keep_last(self.case.events, MAX_ACCEPTED_EVENTS)
         if spec.apply is not None:
@@ -168,7 +169,9 @@ class CaseDoors:
                 return False
             self._remember(cmd.event_id)
         self.case.ops.append(OpsRecord(command=command, text=text,
-                                       actor=cmd.actor if cmd else None, at=workflow.now()))
+                                       actor=cmd.actor if cmd else None,
+                                       actor_note=cmd.actor_note if cmd else None,
+                                       at=workflow.now()))
         self.case.ops_total += 1
         keep_last(self.case.ops, MAX_OPS)
         return True

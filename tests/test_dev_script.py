@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("port", [7233, 8088])  # the server's, the gateway's
 def test_dev_up_refuses_when_its_port_is_taken(port: int) -> None:
     holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         holder.bind(("127.0.0.1", port))
     except OSError:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 from activities.effects import FieldServiceActivities
-from activities.store import RecordStore, open_store
+from activities.store import RecordStore, SqliteRecordStore, open_store
 from domain.effects import Notification
 from domain.homeowner import Homeowner
 
@@ -73,3 +75,15 @@ def test_stored_notifications_hold_no_personal_data(any_store: RecordStore) -> N
     for personal in ("Ana", "Ruiz", "4155550100", "ana@example.com", "1 Main St"):
         assert personal not in stored
     assert store.records("om-1")[0].payload["to"].endswith("0100")  # masked, still checkable
+
+
+def test_the_record_store_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Issue 16: the file was 0644 (it holds no personal data, but names every case and side
+    effect). It and SQLite's journal files are created owner-only."""
+    path = tmp_path / "records.db"
+    store = SqliteRecordStore(path)
+    store.record_once("k", "om-1", "text", {})
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("records.db")]
+    assert path in files
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, (p.name, oct(p.stat().st_mode))

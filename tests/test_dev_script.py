@@ -10,25 +10,27 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The dev server's and the gateway's fixed ports.
+PORTS = (7233, 8088)
 
 
-# Both cases hold the stack's fixed ports, which `./dev up` checks in turn: run them on one
-# xdist worker, one after the other, so one test's port never trips the other's.
-@pytest.mark.xdist_group("dev-up-ports")
-@pytest.mark.parametrize("port", [7233, 8088])  # the server's, the gateway's
-def test_dev_up_refuses_when_its_port_is_taken(port: int) -> None:
-    holder = socket.socket()
-    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        holder.bind(("127.0.0.1", port))
-    except OSError:
-        pytest.skip(f"port {port} is already in use on this machine")
-    holder.listen()
-    try:
-        done = subprocess.run(["bash", "dev", "up"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=120, check=False)
-    finally:
-        holder.close()
-    assert done.returncode == 1
-    assert f"port {port} is in use" in done.stderr
-    assert "waiting for the Temporal dev server" not in done.stdout
+def test_dev_up_refuses_when_its_port_is_taken() -> None:
+    # One test for both ports, one after the other: two tests holding the stack's ports at once
+    # (on two xdist workers) would trip each other. `xdist_group` cannot keep them together:
+    # pytest 9.2 silently ignores it (pytest-dev/pytest-xdist#1386).
+    for port in PORTS:
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            holder.bind(("127.0.0.1", port))
+        except OSError:
+            pytest.skip(f"port {port} is already in use on this machine")
+        holder.listen()
+        try:
+            done = subprocess.run(["bash", "dev", "up"], cwd=ROOT, capture_output=True,
+                                  text=True, timeout=120, check=False)
+        finally:
+            holder.close()
+        assert done.returncode == 1, port
+        assert f"port {port} is in use" in done.stderr
+        assert "waiting for the Temporal dev server" not in done.stdout

@@ -117,11 +117,9 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
                                                 system_id=c.system_id, claim_no=c.claim_no,
                                                 roof_leak=str(c.roof_leak).lower())
         c.claim_record_id = receipt.record_id if receipt else None
-        await self.effects.assign(self.key("claim", "case-manager"), CASE_MANAGER,
-                                  f"damage claim: {c.intake.reason}"
-                                  + (" (HAZARDOUS)" if c.hazardous else ""),
-                                  summary="assign the claim to a case manager",
-                                  priority="p1" if c.hazardous else "normal")
+        await self.effects.assign_case_manager(self.key("claim", "case-manager"),
+                                               f"damage claim: {c.intake.reason}",
+                                               summary="assign the claim to a case manager")
         self.enter_stage(CLAIM_CREATED)
         return None
 

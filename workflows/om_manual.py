@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.processes import RR
     from domain.rules.business_days import end_of_business_days
     from domain.rules.zones import calendar_zone
-    from workflows.case import CASE_MANAGER, Close, Ending, EventSpec, Series, events_table
+    from workflows.case import Close, Ending, EventSpec, Series, events_table
     from workflows.case.visits import text_opt_out_spec
     from workflows.om_case import ISSUE_REPORTED, OmCaseWorkflow
 
@@ -85,11 +85,9 @@ class OmManualWorkflow(OmCaseWorkflow):
         if c.hazardous and not c.hazard_handled:
             await self.hazard_first()
         why = c.escalation_reason or "; ".join(c.eligibility.reasons if c.eligibility else [])
-        await self.effects.assign(self.key("manual", "case-manager"), CASE_MANAGER,
-                                  f"manual O&M case: {why or 'manual track'}"
-                                  + (" (HAZARDOUS)" if c.hazardous else ""),
-                                  summary="assign the case to a case manager",
-                                  priority="p1" if c.hazardous else "normal")
+        await self.effects.assign_case_manager(self.key("manual", "case-manager"),
+                                               f"manual O&M case: {why or 'manual track'}",
+                                               summary="assign the case to a case manager")
         self.enter_stage(ROUTING)
         c.branch = "partner" if await self._dispatched_to_partner() else "company"
         if c.branch == "company":

@@ -97,10 +97,7 @@ def next_contact_instant(at: datetime, time_zone: str | None, hours: ContactHour
 
 
 def _within(at: datetime, time_zone: str, hours: ContactHours) -> bool:
-    tz = zone(time_zone)
-    local = at.astimezone(tz)
-    opening = datetime.combine(local.date(), hours.start, tzinfo=tz)
-    return opening <= local < hours.closing(local.date(), tz)
+    return _next_in(at, time_zone, hours) == at
 
 
 def is_within_contact_hours(at: datetime, time_zone: str | None, hours: ContactHours) -> bool:

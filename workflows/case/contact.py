@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.effects import FieldServiceActivities
-    from domain.effects import Channel, Notification
+    from domain.effects import Channel
     from domain.rules.contact_hours import next_contact_instant, send_by
     from workflows.case.effects import SendWindowClosed
 
@@ -63,13 +62,10 @@ class Contact:
                 send_by_at = send_by(workflow.now(), zone, hours)
             if unless is not None and unless():
                 return "skipped"
-            req = Notification(key=key, case_id=host.case.case_id, channel=channel,
-                               template=template, recipient=host.homeowner(), params=params,
-                               private=dict(private or {}), send_by=send_by_at)
             try:
-                receipt = await host.effects.run(
-                    FieldServiceActivities.notify_homeowner, req, what=f"{channel} {template}",
-                    summary=summary, send_by_at=send_by_at)
+                receipt = await host.effects.notify(channel, template, key, summary,
+                                                    params=params, private=private,
+                                                    send_by_at=send_by_at)
             except SendWindowClosed:
                 # Not delivered in this opening: the next one, never later tonight.
                 host.case.bump("sends_deferred")

@@ -24,9 +24,11 @@ with workflow.unsafe.imports_passed_through():
         SEND_WINDOW_CLOSED,
         AssigneeType,
         Assignment,
+        Channel,
         CrmRecordRequest,
         EffectReceipt,
         HolidayRequest,
+        Notification,
         PartyContact,
         PartyEmail,
         Priority,
@@ -98,6 +100,19 @@ class Effects:
                                       assign=activity is not FieldServiceActivities.assign)
             return None
 
+    async def notify(self, channel: Channel, template: str, key: str, summary: str, *,
+                     params: Mapping[str, str], private: Mapping[str, str] | None = None,
+                     send_by_at: datetime | None = None) -> EffectReceipt | None:
+        """Send the homeowner a named template (or queue a dialer call) once per key; with
+        `send_by_at`, one not delivered by then raises `SendWindowClosed`. The flows go
+        through `Contact.send` (the stage waits for contact hours) or `Outbox.tell`."""
+        req = Notification(key=key, case_id=self.host.case.case_id, channel=channel,
+                           template=template, recipient=self.host.homeowner(),
+                           params=dict(params), private=dict(private or {}), send_by=send_by_at)
+        return await self.run(FieldServiceActivities.notify_homeowner, req,
+                              what=f"{channel} {template}", summary=summary,
+                              send_by_at=send_by_at)
+
     async def record_failure(self, what: str, key: str, reason: str, *,
                              assign: bool = True) -> None:
         """Record a side effect that failed for good and give it to the case manager."""
@@ -124,6 +139,13 @@ class Effects:
                          assignee_type=assignee_type, reason=reason, priority=priority)
         return await self.run(FieldServiceActivities.assign, req, what=f"assign {assignee}",
                               summary=summary) is not None
+
+    async def assign_case_manager(self, key: str, reason: str, *, summary: str) -> bool:
+        """The case to its case manager: a hazardous case says so and comes first (p1)."""
+        hazardous = self.host.case.hazardous
+        return await self.assign(key, CASE_MANAGER,
+                                 reason + (" (HAZARDOUS)" if hazardous else ""),
+                                 summary=summary, priority="p1" if hazardous else "normal")
 
     async def crm_record(self, key: str, kind: RecordKind, summary: str,
                          close_with_case: bool | None = None, /,

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.effects import FieldServiceActivities
     from domain.case import keep_last
-    from domain.effects import Notification
     from domain.outbox import (
         MAX_DROPPED,
         DroppedMessage,
@@ -88,13 +86,10 @@ class Outbox:
         host = self.host
         send_by_at = (send_by(workflow.now(), host.case.time_zone, host.hours)
                       if msg.channel == "text" else None)
-        req = Notification(key=msg.key, case_id=host.case.case_id, channel=msg.channel,
-                           template=msg.template, recipient=host.homeowner(), params=msg.params,
-                           private=msg.private, send_by=send_by_at)
         try:
-            receipt = await host.effects.run(
-                FieldServiceActivities.notify_homeowner, req,
-                what=f"{msg.channel} {msg.template}", summary=msg.summary, send_by_at=send_by_at)
+            receipt = await host.effects.notify(msg.channel, msg.template, msg.key, msg.summary,
+                                                params=msg.params, private=msg.private,
+                                                send_by_at=send_by_at)
         except SendWindowClosed:
             host.case.bump("sends_deferred")
             msg.not_before = send_by_at or workflow.now()

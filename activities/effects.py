@@ -19,6 +19,7 @@ import structlog
 from temporalio import activity
 
 from activities.http_delivery import DeliveryRefused
+from activities.projects import add_repairs_to_open_project
 from activities.store import RecordStore, StoredRecord
 from domain.effects import (
     CONTACT_UNUSABLE,
@@ -33,11 +34,14 @@ from domain.effects import (
     MonitoringRequest,
     Notification,
     PartyEmail,
+    ProjectRepairsRequest,
+    ProjectRepairsResult,
 )
 from domain.homeowner import Homeowner, mask_phone
 from domain.rules.business_days import us_federal_holidays
 from domain.templates import TEMPLATES, render
 from infra import metric_names
+from starter.client import InvalidEvent
 
 log = structlog.get_logger("fieldservice.activities")
 
@@ -195,6 +199,17 @@ class FieldServiceActivities:
         return HealthCheckResult(healthy=None)
 
 
+    @activity.defn(name="add_repairs_to_open_project")
+    async def add_repairs_to_open_project(self, req: ProjectRepairsRequest
+                                          ) -> ProjectRepairsResult:
+        """A claim's damage repairs to the system's open R&R project (spec 2.3): through
+        Temporal, not the record store (`activities.projects`)."""
+        try:
+            return await add_repairs_to_open_project(req)
+        except InvalidEvent as bad:
+            raise activity_error(str(bad), "InvalidEvent") from None
+
+
 @activity.defn(name="resolve_holidays")
 async def resolve_holidays(req: HolidayRequest) -> HolidayCalendar:
     """The US federal holidays of the requested years, resolved outside workflow code so the
@@ -243,6 +258,7 @@ def all_activities(acts: FieldServiceActivities) -> list[Any]:
         acts.close_crm_records,
         acts.request_remote_fix,
         acts.check_system_health,
+        acts.add_repairs_to_open_project,
         resolve_holidays,
     ]
 

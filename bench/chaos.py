@@ -87,7 +87,7 @@ from temporalio.worker import Replayer  # noqa: E402
 
 from domain.om import OmCase, OmCaseInput  # noqa: E402
 from domain.processes import OM  # noqa: E402
-from workflows.search_attributes import CASE_STAGE, NEXT_DEADLINE, PROCESS_TYPE  # noqa: E402
+from workflows.search_attributes import CASE_STAGE, NEXT_DEADLINE, PROCESS_TYPE, TYPES  # noqa: E402
 from workers.registry import WORKFLOWS, workflow_runner  # noqa: E402
 from starter.client import (  # noqa: E402
     EventRejected,
@@ -98,9 +98,7 @@ from starter.client import (  # noqa: E402
     send_event,
 )
 
-SEARCH_ATTRIBUTES = ["CaseId=Keyword", "ProcessType=Keyword", "CaseStage=Keyword",
-                     "CaseOutcome=Keyword", "Market=Keyword", "Escalated=Bool", "Hazardous=Bool",
-                     "NextDeadline=Datetime"]
+SEARCH_ATTRIBUTES = [f"{name}={kind}" for name, kind in TYPES.items()]
 
 # stages / waiting_for strings of the project (workflows/*.py)
 PROBLEM, READY, TEXTS, CALLS = ("problem_identified", "ready_for_scheduling",

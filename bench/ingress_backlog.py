@@ -38,11 +38,10 @@ from infra.encryption import KeyRing, new_key_setting
 from infra.wire import data_converter
 from starter.client import ServerUnavailable, case_status, deliver_event, open_case
 from tests.workflows.harness import om_input
+from workflows.search_attributes import TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
-SEARCH_ATTRIBUTES = ["CaseId=Keyword", "ProcessType=Keyword", "CaseStage=Keyword",
-                     "CaseOutcome=Keyword", "Market=Keyword", "Escalated=Bool", "Hazardous=Bool",
-                     "NextDeadline=Datetime"]
+SEARCH_ATTRIBUTES = [f"{name}={kind}" for name, kind in TYPES.items()]
 QUEUE = "bench-ingress"
 
 

@@ -39,11 +39,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from bench.bare_workflow import BareCaseWorkflow, bare_effect
 from infra.wire import DATA_CONVERTER
+from workflows.search_attributes import TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
-SEARCH_ATTRIBUTES = ["CaseId=Keyword", "ProcessType=Keyword", "CaseStage=Keyword",
-                     "CaseOutcome=Keyword", "Market=Keyword", "Escalated=Bool", "Hazardous=Bool",
-                     "NextDeadline=Datetime"]
+SEARCH_ATTRIBUTES = [f"{name}={kind}" for name, kind in TYPES.items()]
 SECOND = timedelta(seconds=1)
 
 

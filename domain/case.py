@@ -106,8 +106,10 @@ class CaseState(StrictModel):
     # business days are first needed (None until then), then kept so replays never recompute it.
     holidays: list[date] | None = None
     hazardous: bool = False
-    # The safety notice and P1 dispatch of a hazardous case are done (spec 2.1).
+    # The safety notice and P1 dispatch of a hazardous case are done (spec 2.1), or the hazard
+    # was handed to the system's O&M case, which owns it (spec 2.3): that case's ID.
     hazard_handled: bool = False
+    hazard_case_id: str | None = None
     escalated: bool = False
     escalation_reason: str | None = None
     stage_history: list[StageEntry] = Field(default_factory=list)

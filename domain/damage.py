@@ -123,8 +123,10 @@ class DamageClaim(CaseState):
     investigation_result: str | None = None
     at_fault: AtFault | None = None
     liability: ClaimLiabilityDetermined | None = None
-    # The R&R project this claim started (`project_created`), or the one it came from.
+    # The R&R project this claim waits for (started, or the system's open project its repairs
+    # were added to), and the one the damage was found in.
     project_id: str | None = None
+    project_repairs_added: bool = False
     source_project_id: str | None = None
 
 

@@ -143,3 +143,25 @@ class HolidayCalendar(StrictModel):
     """A resolved holiday list, kept in the case so replays never recompute it."""
 
     holidays: list[date]
+
+
+class ProjectRepairsRequest(StrictModel):
+    """A claim's (or an O&M repair's) damage repairs, for the system's open R&R project, if
+    any (spec 2.3): the project the damage was found in is asked first, then any other open
+    project of the system. `key` is the event ID the project de-duplicates retries by."""
+
+    key: str
+    case_id: str
+    system_id: str
+    description: str = ""
+    source_project_id: str | None = None
+
+
+class ProjectRepairsResult(StrictModel):
+    """Where the repairs went: `added` to `project_id`; refused by the open `project_id` with
+    the `reason` (past its roofing step); or no open project (`project_id` None)."""
+
+    project_id: str | None = None
+    added: bool = False
+    reason: str = ""
+

@@ -19,7 +19,7 @@ from domain.followup import PARTY_NAMES
 from domain.homeowner import Homeowner
 from domain.om import CaseReason
 from domain.policy import CasePolicy
-from domain.rules.hazard import HazardFacts
+from domain.rules.hazard import HazardFacts, is_hazardous
 from domain.rules.inquiry_routing import (
     InquiryAgreement,
     InquiryRoute,
@@ -95,6 +95,9 @@ class SupportInquiry(StrictModel):
                 missing.append("details.concern")
             if route.party == "installer" and d.installer_email is None and not d.concert_beam:
                 missing.append("details.installer_email")
+        if is_hazardous(d.hazard) and d.market is None and "details.market" not in missing:
+            raise ValueError("details.market required: a hazard goes to the system's O&M case "
+                             "(spec 2.3), which needs the market")
         if missing:
             raise ValueError(f"{', '.join(missing)} required: this inquiry is routed to "
                              f"{route.action.replace('_', ' ')} ({route.why})")

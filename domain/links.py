@@ -67,12 +67,51 @@ def claim_for_damage_found(project: RemovalReinstallInput, project_case_id: str,
                            holidays=list(holidays) if holidays is not None else None))
 
 
+# ---- a hazard handed to the system's O&M case (spec 2.3) --------------------------------------
+
+
+def _om_policy(hours: ContactHours, holidays: list[date] | None) -> OmPolicy:
+    return OmPolicy(contact_hours=hours, holidays=list(holidays) if holidays is not None else None)
+
+
+def hazard_report_for_claim(claim: DamageClaimInput, claim_case_id: str,
+                            time_zone: str | None, holidays: list[date] | None) -> OmCaseInput:
+    """The report that opens (or joins) the system's O&M case with a claim's hazard: what the
+    claim knows of the installation; the agreement is not a claim's fact, so the O&M case
+    goes to its manual track."""
+    return OmCaseInput(
+        system_id=claim.system_id, case_reason="hazardous_situation", source="customer",
+        installer=claim.installer,
+        installer_accepting_service_work=claim.installer_accepting_service_work,
+        zip=claim.zip, market=claim.market, homeowner=_with_zone(claim.homeowner, time_zone),
+        description=claim.description, hazard=claim.hazard, referred_by=claim_case_id,
+        policy=_om_policy(claim.policy.contact_hours, holidays))
+
+
+def hazard_report_for_inquiry(inq: SupportInquiryInput, inquiry_case_id: str) -> OmCaseInput:
+    """The report that opens (or joins) the system's O&M case with an inquiry's hazard, from
+    whatever the agent gathered (the inquiry's validator requires the market)."""
+    d = inq.details
+    assert d.market is not None  # the inquiry's validator checks
+    return OmCaseInput(
+        system_id=inq.system_id, case_reason="hazardous_situation", source="customer",
+        installer=d.installer or "sunrun",
+        installer_accepting_service_work=bool(d.installer_accepting_service_work),
+        agreement_type=inq.agreement_type, protection_plus=d.protection_plus,
+        acquisition_channel=d.acquisition_channel, zip=d.zip, market=d.market,
+        homeowner=inq.homeowner, description=d.description, hazard=d.hazard,
+        referred_by=inquiry_case_id,
+        policy=_om_policy(inq.policy.contact_hours, inq.policy.holidays))
+
+
 # ---- a support inquiry's cases (spec 3.8) --------------------------------------------------
 
 
-def om_report_for_inquiry(inq: SupportInquiryInput) -> OmCaseInput:
+def om_report_for_inquiry(inq: SupportInquiryInput,
+                          referred_by: str | None = None) -> OmCaseInput:
     """The O&M case a maintenance request or an outage opens (or joins): reported by the
-    customer, about the inquiry's system."""
+    customer, about the inquiry's system; `referred_by` names the inquiry when the report
+    carries its hazard."""
     d = inq.details
     reason = d.case_reason or ("system_failure" if inq.inquiry == "outage"
                                else "system_under_performance")
@@ -83,6 +122,7 @@ def om_report_for_inquiry(inq: SupportInquiryInput) -> OmCaseInput:
         agreement_type=inq.agreement_type, protection_plus=d.protection_plus,
         acquisition_channel=d.acquisition_channel, zip=d.zip, market=d.market,
         homeowner=inq.homeowner, description=d.description, hazard=d.hazard,
+        referred_by=referred_by,
         policy=OmPolicy(contact_hours=inq.policy.contact_hours,
                         holidays=inq.policy.holidays))
 

@@ -73,14 +73,27 @@ class IssueReport(StrictModel):
     source: Source
     installer: Literal["sunrun", "partner"]
     installer_accepting_service_work: bool
-    agreement_type: AgreementType
+    # Required of every report but a hazard another case hands over (`referred_by`): a claim
+    # or a project may not know them, and the O&M case then goes to its manual track.
+    agreement_type: AgreementType | None = None
     protection_plus: bool = False
     acquisition_channel: str = Field(default="retail", max_length=100)
-    zip: str = Field(pattern=r"^\d{5}$")
+    zip: str | None = Field(default=None, pattern=r"^\d{5}$")
     market: MarketCode
     homeowner: Homeowner
     description: str = Field(default="", max_length=MAX_TEXT)
     hazard: HazardFacts | None = None
+    # The case that heard of this hazard and handed it over (spec 2.3): a claim, an inquiry.
+    referred_by: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _facts_of_a_report(self) -> IssueReport:
+        if self.referred_by is None:
+            missing = [f for f in ("agreement_type", "zip") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"{', '.join(missing)}: field required (only a hazard handed "
+                                 "over by another case may leave it out)")
+        return self
 
     @field_validator("case_reason", mode="before")
     @classmethod
@@ -246,13 +259,19 @@ class OmCase(CaseState):
     branch: Literal["partner", "company"] | None = None
     findings_summary: str | None = None
     liability: LiabilityDetermined | None = None
-    # The R&R project a repair that needs the system removed started.
+    # The R&R project a repair that needs the system removed started (or joined).
     project_id: str | None = None
+    project_repairs_added: bool = False
+    # The cases that handed a hazard to this case (spec 2.3): where its hazard came from.
+    hazard_referrals: list[str] = Field(default_factory=list)
 
 
 OmCaseInput.model_rebuild()
 
 
 def report_fingerprint(report: IssueReport) -> str:
-    """A digest that tells whether two reports are the same without keeping personal data."""
-    return hashlib.sha256(report.model_dump_json().encode()).hexdigest()[:16]
+    """A digest that tells whether two reports are the same without keeping personal data.
+    A report without a referral digests as it did before `referred_by` existed, so running
+    cases still recognise their opening report."""
+    unset = {"referred_by"} if report.referred_by is None else set()
+    return hashlib.sha256(report.model_dump_json(exclude=unset).encode()).hexdigest()[:16]

@@ -65,6 +65,13 @@ class ProcessSpec:
     # Input fields only the project sets (the case carried across continue-as-new, the R&R
     # project a claim came from): an integration's request carrying one is refused (spec 6.1).
     internal_fields: frozenset[str] = frozenset({"carried_case"})
+    # A case that runs once per ID (an inquiry, spec 2.3): a second opening answers with the
+    # first run's outcome instead of running again.
+    one_shot: bool = False
+    # The workflow ID joins the system ID with another key (`rr-{system_id}-{project_no}`), so
+    # two cases can read as one ID: an opening whose system differs from the open case's is
+    # refused (spec 2.3).
+    id_joins_keys: bool = False
 
     @property
     def prefix(self) -> str:
@@ -98,6 +105,7 @@ OM = ProcessSpec(
     input_model=OmCaseInput, status_model=OmCase,
     workflow_id=lambda inp: om_case_id(inp.system_id), start_type=_om_start_type,
     summary=_om_summary, join_event=_om_join,
+    internal_fields=frozenset({"carried_case", "referred_by"}),
 )
 
 
@@ -130,7 +138,7 @@ DAMAGE = ProcessSpec(
     name="damage", title="damage / roof-leak claim", workflow_types=("DamageClaimWorkflow",),
     input_model=DamageClaimInput, status_model=DamageClaim,
     workflow_id=lambda inp: damage_claim_id(inp.system_id, inp.claim_no),
-    start_type=lambda inp: "DamageClaimWorkflow", summary=_damage_summary,
+    start_type=lambda inp: "DamageClaimWorkflow", summary=_damage_summary, id_joins_keys=True,
     internal_fields=frozenset({"carried_case", "project_id"}),
 )
 
@@ -139,7 +147,7 @@ RR = ProcessSpec(
     workflow_types=("RemovalReinstallWorkflow",),
     input_model=RemovalReinstallInput, status_model=RrProject,
     workflow_id=lambda inp: rr_project_id(inp.system_id, inp.project_no),
-    start_type=lambda inp: "RemovalReinstallWorkflow", summary=_rr_summary,
+    start_type=lambda inp: "RemovalReinstallWorkflow", summary=_rr_summary, id_joins_keys=True,
 )
 
 
@@ -199,7 +207,7 @@ INQUIRY = ProcessSpec(
     name="inquiry", title="support inquiry", workflow_types=("SupportInquiryWorkflow",),
     input_model=SupportInquiryInput, status_model=InquiryCase,
     workflow_id=lambda inp: inquiry_case_id(inp.case_id),
-    start_type=lambda inp: "SupportInquiryWorkflow", summary=_inquiry_summary,
+    start_type=lambda inp: "SupportInquiryWorkflow", summary=_inquiry_summary, one_shot=True,
     time_zone=lambda inp: homeowner_zone(inp.homeowner.time_zone, inp.details.market,
                                          inp.details.zip, inp.homeowner.address),
     market=lambda inp: str(inp.details.market or ""),

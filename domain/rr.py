@@ -118,7 +118,41 @@ class DamageReported(Event):
     hazard: HazardFacts | None = None
 
 
+class DamageRepairsAdded(Event):
+    """A claim that needs R&R while this project is open on the system adds its damage repairs
+    to it (spec 2.3, 3.5): taken up to the roofing step, which then includes them; the claim
+    waits for this project's ending."""
+
+    EVENT: ClassVar[str] = "damage_repairs_added"
+
+    claim_id: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=MAX_TEXT)
+
+
+ProjectOutcome = Literal["completed", "cancelled"]
+
+
+class ProjectEnded(Event):
+    """An R&R project's ending, reported to the case that started it and to every claim that
+    added repairs to it (spec 2.3, 3.5): the parent waiting in `project_in_progress` acts on
+    it. Sent by the project itself (no integration is granted it)."""
+
+    EVENT: ClassVar[str] = "project_ended"
+
+    project_id: str = Field(min_length=1, max_length=200)
+    outcome: ProjectOutcome
+
+
 # ---- the project ----------------------------------------------------------------------------
+
+
+class AddedRepair(StrictModel):
+    """A claim's damage repairs done with this project's roofing step."""
+
+    claim_id: str
+    description: str = ""
+    added_at: Instant
+    stage: str
 
 
 class StepRecord(StrictModel):
@@ -148,6 +182,11 @@ class RrProject(CaseState):
     damage_claims: list[str] = Field(default_factory=list)
     # `damage_reported` events accepted and not yet turned into claims (started by the flow).
     claims_to_start: list[DamageReported] = Field(default_factory=list)
+    # Repairs of claims that joined this project instead of starting a second one (spec 2.3).
+    added_repairs: list[AddedRepair] = Field(default_factory=list)
+    # The cases told of this project's ending (its parent, the claims that added repairs),
+    # once it has ended.
+    ending_reported_to: list[str] = Field(default_factory=list)
 
 
 RemovalReinstallInput.model_rebuild()

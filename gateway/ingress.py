@@ -56,6 +56,8 @@ class Opened(BaseModel):
     workflow_type: str
     summary: str
     joined: bool | None
+    # An inquiry that has already run (spec 2.3): its outcome; nothing ran or was sent again.
+    outcome: str | None = None
 
 
 class DeliveredAsSignal(BaseModel):
@@ -236,7 +238,8 @@ class Ingress:
         return JSONResponse(content=Opened(case_id=opened.case_id,
                                            workflow_type=opened.workflow_type,
                                            summary=opened.summary,
-                                           joined=opened.joined).model_dump())
+                                           joined=opened.joined,
+                                           outcome=opened.outcome).model_dump())
 
     async def send(self, workflow_id: str, event: str, request: Request) -> Response:
         """Send an event or an ops command as the verified integration."""

@@ -6,7 +6,8 @@ while one rotates) and its permissions:
              "ops": ["add_note", "escalate"], "read": true},
      "dialer": {"secrets": ["..."], "events": ["call_attempt_result"]}}
 
-`open` lists process prefixes, `events` event names, `ops` ops commands (`"*"` allows all);
+`open` lists process prefixes, `events` event names, `ops` ops commands (`"*"` allows all but
+the events cases send each other, `project_ended`, which only naming grants);
 `read` allows `GET /v1/cases/{id}`. Anything else is 403 and reaches no workflow. A setting that
 does not parse is refused at start, naming the integration and the field, never a secret."""
 
@@ -20,11 +21,15 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 
 from domain.base import StrictModel, describe_fields
+from domain.rr import ProjectEnded
 
 INTEGRATIONS_ENV = "FIELD_SERVICE_INTEGRATIONS"
 # A webhook secret shorter than this is refused: it could be guessed offline from one request.
 MIN_SECRET = 16
 ALL = "*"
+# Events the cases send each other (an R&R project telling its parent it ended): `"*"` does not
+# grant them; an integration named for one (an operator's repair tool) may send it.
+CASE_TO_CASE_EVENTS = frozenset({ProjectEnded.EVENT})
 
 
 class IntegrationSettingError(ValueError):
@@ -53,6 +58,8 @@ class Integration(StrictModel):
 
     def may_send(self, event: str) -> bool:
         """Whether it may send the event `event`."""
+        if event in CASE_TO_CASE_EVENTS:
+            return event in self.events
         return ALL in self.events or event in self.events
 
     def may_run(self, command: str) -> bool:

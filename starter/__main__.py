@@ -30,6 +30,7 @@ from starter.client import (
     open_case,
     run_ops,
     send_event,
+    system_cases,
 )
 from starter.local_secrets import (
     LOCAL_SECRETS,
@@ -101,7 +102,22 @@ async def _open(args: argparse.Namespace, queue: str) -> None:
                        EXIT_BAD_INPUT) from None
     opened = await open_case(await _client(), process, inp, queue)
     _print({"case_id": opened.case_id, "workflow_type": opened.workflow_type,
-            "summary": opened.summary, "joined": opened.joined})
+            "summary": opened.summary, "joined": opened.joined,
+            **({"outcome": opened.outcome} if opened.outcome else {})})
+
+
+async def _list(args: argparse.Namespace) -> None:
+    rows = await system_cases(await _client(), args.system)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        print(f"no cases of system {args.system}")
+        return
+    print(f"{'case':<40} {'process':<18} {'stage':<32} {'next deadline / outcome'}")
+    for r in rows:
+        last = r["next_deadline"] or (f"closed: {r['outcome']}" if r["outcome"] else "-")
+        print(f"{r['case_id']:<40} {r['process'] or '-':<18} {r['stage'] or '-':<32} {last}")
 
 
 async def _event(args: argparse.Namespace) -> None:
@@ -201,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="print a case's status")
     p.add_argument("case_id")
 
+    p = sub.add_parser("list", help="list the cases of one system (SystemId): process, stage, "
+                                    "next deadline")
+    p.add_argument("--system", required=True, metavar="SYSTEM_ID", help="e.g. SYS-1001")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
     p = sub.add_parser("records", help="print the side effects recorded (store file)")
     p.add_argument("case_id", nargs="?")
 
@@ -247,6 +268,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             await _ops(args)
         elif args.cmd == "status":
             await _status(args)
+        elif args.cmd == "list":
+            await _list(args)
         elif args.cmd == "records":
             _records(args, settings)
         elif args.cmd == "demo":

@@ -27,13 +27,22 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import CaseSummary
 from domain.events import OPS_COMMANDS
 from domain.processes import ProcessSpec, process_of
-from workflows.search_attributes import CASE_STAGE
+from workflows.search_attributes import (
+    CASE_ID,
+    CASE_OUTCOME,
+    CASE_STAGE,
+    HAZARDOUS,
+    NEXT_DEADLINE,
+    PROCESS_TYPE,
+    SYSTEM_ID,
+)
 
 # How often, and for how long, a transient Update failure is retried with the same event_id.
 UPDATE_RETRIES = 6
@@ -54,6 +63,11 @@ class CaseClosed(EventRejected):
 
 class CaseNotFound(EventRejected):
     """There is no case with that ID."""
+
+
+class CaseIdConflict(EventRejected):
+    """The case ID is taken by an open case of other business keys (`rr-A-B-C` of system
+    `A-B` and project `C`, and of system `A` and project `B-C`): refused, never joined."""
 
 
 class ServerUnavailable(Exception):
@@ -77,6 +91,8 @@ class OpenedCase:
     # opening was a signal-with-start (O&M), which reaches the case either way and does not
     # say which it did.
     joined: bool | None = False
+    # A one-shot case (an inquiry) that has already run: its outcome, and nothing ran again.
+    outcome: str | None = None
 
 
 async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
@@ -84,26 +100,82 @@ async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
     """Open the case for `inp`, or join the open one: with a join event (O&M's
     `issue_reported`), by signal-with-start, so a second report never creates a second case;
     without one (a reactivation for the same contract), the open case is the answer
-    (`joined`)."""
+    (`joined`). A one-shot process (an inquiry) that has already run answers with that run's
+    outcome and runs nothing again; an ID taken by an open case of other business keys raises
+    `CaseIdConflict` (spec 2.3)."""
     case_id = process.workflow_id(inp)
     workflow_type = process.start_type(inp)
     summary = process.summary(inp)
+    system_id = getattr(inp, "system_id", None)
     kwargs: dict[str, Any] = {}
     if process.join_event is not None:
         name, payload = process.join_event(inp)
         kwargs = {"start_signal": name, "start_signal_args": [payload]}
+    if process.one_shot:
+        kwargs["id_reuse_policy"] = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+    # Set at start, so a second opening can tell whose case holds the ID before the case's
+    # first workflow task has run.
+    attrs = [SearchAttributePair(CASE_ID, case_id),
+             *([SearchAttributePair(SYSTEM_ID, system_id)] if system_id else [])]
     try:
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
-            **kwargs)
+            search_attributes=TypedSearchAttributes(attrs), **kwargs)
     except WorkflowAlreadyStartedError:
-        return OpenedCase(case_id=case_id, workflow_type=workflow_type, run_id=None,
-                          summary=summary, joined=True)
+        return await _already_started(client, process, case_id, workflow_type, summary,
+                                      system_id)
     except RPCError as err:
         raise _transport(err) from None
     return OpenedCase(case_id=case_id, workflow_type=workflow_type,
                       run_id=handle.result_run_id, summary=summary,
-                      joined=None if kwargs else False)
+                      joined=None if process.join_event is not None else False)
+
+
+async def _already_started(client: Client, process: ProcessSpec, case_id: str,
+                           workflow_type: str, summary: str,
+                           system_id: str | None) -> OpenedCase:
+    """An opening whose ID is taken: the open case joined (unless its keys differ), or the
+    one-shot case's earlier outcome."""
+    try:
+        desc = await client.get_workflow_handle(case_id).describe()
+    except RPCError as err:
+        raise _transport(err) from None
+    running = desc.status == WorkflowExecutionStatus.RUNNING
+    theirs = desc.typed_search_attributes.get(SYSTEM_ID)
+    if process.id_joins_keys and running and system_id and theirs and theirs != system_id:
+        raise CaseIdConflict(
+            f"{case_id} is the ID of an open case of system {theirs}; this request is about "
+            f"system {system_id}, and the two read as one ID: refused, not joined (give one of "
+            "them another number)")
+    outcome = None
+    if process.one_shot and not running:
+        done = await closed_case(client, case_id)
+        if done is None:
+            raise ClosedCaseUnreadable(f"{case_id} has already run and its outcome cannot be "
+                                       "read now; retry later")
+        outcome = done.outcome
+    return OpenedCase(case_id=case_id, workflow_type=workflow_type, run_id=None,
+                      summary=summary, joined=True, outcome=outcome)
+
+
+async def system_cases(client: Client, system_id: str) -> list[dict[str, Any]]:
+    """Every case of one system that the visibility store knows (`SystemId`), open ones first,
+    newest first: process, stage, outcome and next deadline, from search attributes alone."""
+    rows: list[dict[str, Any]] = []
+    try:
+        async for wf in client.list_workflows(f'SystemId = "{system_id}"'):
+            sa = wf.typed_search_attributes
+            deadline = sa.get(NEXT_DEADLINE)
+            rows.append({
+                "case_id": wf.id, "process": sa.get(PROCESS_TYPE), "stage": sa.get(CASE_STAGE),
+                "outcome": sa.get(CASE_OUTCOME), "status": wf.status.name if wf.status else None,
+                "next_deadline": deadline.isoformat() if deadline else None,
+                "hazardous": sa.get(HAZARDOUS), "started": wf.start_time.isoformat()})
+    except RPCError as err:
+        raise _transport(err) from None
+    rows.sort(key=lambda r: r["started"], reverse=True)
+    rows.sort(key=lambda r: r["status"] != "RUNNING")
+    return rows
 
 
 def _transport(err: RPCError) -> Exception:

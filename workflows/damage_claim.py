@@ -1,7 +1,9 @@
 """`DamageClaimWorkflow`: a property-damage or roof-leak claim (spec 3.4), read like the seed's
 "Roof Leak Response" map: hazard first, intake (the roof-leak tree, or the non-leak path),
 claim creation and assignment recommendation, the partner path or the investigation visit (the
-visit part the O&M case uses, under the claim's own stage name), liability, resolution.
+visit part the O&M case uses, under the claim's own stage name), liability, resolution: a
+repair with R&R goes to the system's open project or a new one, and the claim waits for it
+(spec 2.3).
 
 The flow is a loop over the claim's stage, so a run continued for a fresh history (a claim
 waiting weeks for a person) resumes where it stood."""
@@ -20,10 +22,11 @@ with workflow.unsafe.imports_passed_through():
         FieldAssessment,
         PartnerFindings,
     )
-    from domain.links import rr_request_for_claim
-    from domain.om import RepairCompleted, SettlementAccepted, SettlementDeclined
+    from domain.links import hazard_report_for_claim, rr_request_for_claim
+    from domain.om import OmCaseInput, RepairCompleted, SettlementAccepted, SettlementDeclined
     from domain.outbox import Holds
     from domain.processes import DAMAGE, RR
+    from domain.rr import RemovalReinstallInput
     from domain.rules.hazard import hazard_reasons
     from domain.rules.warranty import claim_intake
     from workflows.case import (
@@ -36,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Series,
         events_table,
     )
+    from workflows.case.projects import PARENT_WAITS, PROJECT, PROJECT_ENDED, ProjectParent
     from workflows.case.visits import VisitScheduling, VisitStages, visit_event_specs
 
 INTAKE = "intake"
@@ -70,6 +74,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         EventSpec(RepairCompleted, stages=_stage(RESOLUTION)),
         EventSpec(SettlementAccepted, stages=_stage(SETTLEMENT)),
         EventSpec(SettlementDeclined, stages=_stage(SETTLEMENT)),
+        PROJECT_ENDED,
     )
 
     @workflow.init
@@ -84,6 +89,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         self.visits = VisitScheduling(self, state=self.case.visit, policy=inp.policy,
                                       outcome=FieldAssessment, stages=INVESTIGATION_STAGES,
                                       case_manager=CASE_MANAGER)
+        self.projects = ProjectParent(self, liability_stage=LIABILITY, key_prefix="claim")
 
     @workflow.run
     async def run(self, inp: DamageClaimInput) -> DamageClaim:
@@ -92,7 +98,8 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         return await self.run_case(lambda: self.run_stages({
             "created": self._intake, INTAKE: self._intake, CLAIM_CREATED: self._assignment,
             PARTNER: self._partner_findings, INVESTIGATION: self._investigation,
-            LIABILITY: self._liability, RESOLUTION: self._repair, SETTLEMENT: self._settlement}))
+            LIABILITY: self._liability, RESOLUTION: self._repair, SETTLEMENT: self._settlement,
+            PROJECT: self.projects.wait}))
 
     def _reminder(self, what: str, series: str) -> Series:
         """The reminder to the case manager of a wait for a person or a party."""
@@ -101,7 +108,8 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     # ---- 1-2: intake, claim, assignment ----------------------------------------------------
 
     async def _intake(self) -> Ending | None:
-        """Hazard first; the intake tree; the claim record and the case manager."""
+        """Hazard first (handed to the system's O&M case); the intake tree; the claim record
+        and the case manager."""
         c = self.case
         self.enter_stage(INTAKE)
         if c.hazardous and not c.hazard_handled:
@@ -221,9 +229,15 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             self.enter_stage(SETTLEMENT)
             return None
         if liability.rr_required:
-            c.project_id = await self.links.start_case(RR, rr_request_for_claim(
-                self.inp, c.case_id, c.time_zone, c.holidays))
-            return Close("project_created")
+            def own_project() -> RemovalReinstallInput:
+                return rr_request_for_claim(self.inp, c.case_id, c.time_zone, c.holidays)
+
+            if not workflow.patched(PARENT_WAITS):  # recorded before spec 2.3
+                c.project_id = await self.links.start_case(RR, own_project())
+                return Close("project_created")
+            await self.projects.to_project(own_project, description=self.inp.description,
+                                           source_project_id=c.source_project_id)
+            return None
         if liability.repair_by == "service_partner":
             await self.effects.crm_record(self.key("claim", "repair", n), "dispatch",
                                           "dispatch the repair to a service partner", None,
@@ -253,6 +267,11 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
 
     # ---- what the base asks of a process ----------------------------------------------------
 
+    def hazard_report(self) -> OmCaseInput:
+        """The claim's hazard, for the system's O&M case (spec 2.3)."""
+        c = self.case
+        return hazard_report_for_claim(self.inp, c.case_id, c.time_zone, c.holidays)
+
     def dispatch_fields(self) -> dict[str, str]:
         """Dispatches name the system and the claim."""
         return {"system_id": self.case.system_id, "claim_no": self.case.claim_no}
@@ -271,7 +290,9 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             lines.append(f"**Liability:** {c.liability.decision}"
                          + (" (R&R required)" if c.liability.rr_required else ""))
         if c.project_id:
-            lines.append(f"**R&R project:** {c.project_id}")
+            lines.append(f"**R&R project:** {c.project_id}"
+                         + (" (repairs added to the system's open project)"
+                            if c.project_repairs_added else ""))
         if c.source_project_id:
             lines.append(f"**Found during R&R project:** {c.source_project_id}")
         if c.hazard_reasons:

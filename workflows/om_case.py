@@ -21,6 +21,8 @@ def _join_report(case: OmCase, event: IssueReported) -> None:
         case.opening_report_seen = True
         return
     case.related_reports += 1
+    if report.referred_by and report.referred_by not in case.hazard_referrals:
+        case.hazard_referrals.append(report.referred_by)
     reasons = report_hazard(report)
     if reasons and not case.hazardous:
         # Spec 2.1: a hazardous report makes an open case hazardous from then on; the case's
@@ -36,6 +38,7 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
     """Base of `OmSimplifiedWorkflow` and `OmManualWorkflow`."""
 
     SPEC = OM
+    OWNS_HAZARDS = True
     inp: OmCaseInput
 
     def _setup(self, inp: OmCaseInput) -> None:
@@ -43,7 +46,8 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
             decision = intake_decision(inp.report(), inp.policy)
             return OmCase(**common, system_id=inp.system_id, hazardous=decision.hazardous,
                           hazard_reasons=decision.hazard_reasons, eligibility=decision,
-                          opening_report=report_fingerprint(inp.report()))
+                          opening_report=report_fingerprint(inp.report()),
+                          hazard_referrals=[inp.referred_by] if inp.referred_by else [])
 
         self.init_case(inp, new_case)
 
@@ -64,6 +68,8 @@ class OmCaseWorkflow(CaseWorkflow[OmCase]):
             lines.append(f"**Escalated because:** {c.escalation_reason}")
         if c.hazard_reasons:
             lines.append(f"**Hazard:** {'; '.join(c.hazard_reasons)}")
+        if c.hazard_referrals:
+            lines.append(f"**Hazard reported through:** {', '.join(c.hazard_referrals)}")
         if c.related_reports:
             lines.append(f"**Further reports joined:** {c.related_reports}")
         return lines

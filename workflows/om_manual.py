@@ -22,9 +22,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.outbox import Holds
     from domain.processes import RR
+    from domain.rr import RemovalReinstallInput
     from domain.rules.business_days import end_of_business_days
     from domain.rules.zones import calendar_zone
     from workflows.case import Close, Ending, EventSpec, Series, events_table
+    from workflows.case.projects import PARENT_WAITS, PROJECT, PROJECT_ENDED, ProjectParent
     from workflows.case.visits import text_opt_out_spec
     from workflows.om_case import ISSUE_REPORTED, OmCaseWorkflow
 
@@ -59,11 +61,13 @@ class OmManualWorkflow(OmCaseWorkflow):
         EventSpec(RepairCompleted, stages=_stage(RESOLUTION)),
         EventSpec(SettlementAccepted, stages=_stage(RESOLUTION)),
         EventSpec(SettlementDeclined, stages=_stage(RESOLUTION)),
+        PROJECT_ENDED,
     )
 
     @workflow.init
     def __init__(self, inp: OmCaseInput) -> None:
         self._setup(inp)
+        self.projects = ProjectParent(self, liability_stage=LIABILITY, key_prefix="manual")
 
     @workflow.run
     async def run(self, inp: OmCaseInput) -> OmCase:
@@ -73,7 +77,7 @@ class OmManualWorkflow(OmCaseWorkflow):
         return await self.run_case(lambda: self.run_stages({
             **dict.fromkeys(("created", "closed", ROUTING, TO_PARTNER, TO_BRANCH), self._start),
             FINDINGS: self._findings, LIABILITY: self._liability,
-            RESOLUTION: self._resolution}))
+            RESOLUTION: self._resolution, PROJECT: self.projects.wait}))
 
     def _reminder(self, what: str, series: str) -> Series:
         """The weekly reminder to the case manager of a wait for a person."""
@@ -152,7 +156,14 @@ class OmManualWorkflow(OmCaseWorkflow):
         if liability.decision == "deny":
             return Close("denied")
         if liability.decision == "repair" and liability.rr_required:
-            if workflow.patched(RR_CHILD_PATCH):
+            if workflow.patched(PARENT_WAITS):
+                def own_project() -> RemovalReinstallInput:
+                    return rr_request_for_om(self.inp, c.case_id, c.instance, c.time_zone,
+                                             c.holidays)
+
+                await self.projects.to_project(own_project, description=self.inp.description)
+                return None
+            if workflow.patched(RR_CHILD_PATCH):  # recorded before spec 2.3
                 c.project_id = await self.links.start_case(RR, rr_request_for_om(
                     self.inp, c.case_id, c.instance, c.time_zone, c.holidays))
             else:  # cases that decided before R&R was a workflow: the CRM project record

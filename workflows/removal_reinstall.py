@@ -5,8 +5,11 @@ Each step that waits for the field has an expected duration; past it, the projec
 check-in task and (company-managed only: on a Remi project Remi is the homeowner's one voice,
 spec 2.2) the homeowner a status update through the outbox, weekly, on the durable reminder
 piece (`overrun-{stage}` series). `step_blocked` pauses that series and `step_unblocked`
-resumes it with the time that was left. `damage_reported` starts a linked damage claim. A long
-project continues as new at its step, with its series' counts and due instants intact."""
+resumes it with the time that was left. `damage_reported` starts a linked damage claim; a
+claim that needs R&R adds its repairs here (`damage_repairs_added`) instead of starting a
+second project, and the project reports its ending to its parent and those claims (spec 2.3).
+A long project continues as new at its step, with its series' counts and due instants
+intact."""
 
 from __future__ import annotations
 
@@ -23,10 +26,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.links import claim_for_damage_found
     from domain.outbox import Holds
-    from domain.processes import DAMAGE, RR
+    from domain.processes import DAMAGE, RR, om_case_id
     from domain.reminders import Cadence
     from domain.rr import (
+        AddedRepair,
+        DamageRepairsAdded,
         DamageReported,
+        ProjectEnded,
         ReinstallCompleted,
         ReinstallVerified,
         RemovalCompleted,
@@ -40,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         StepRecord,
         StepUnblocked,
     )
+    from domain.rules.hazard import is_hazardous
     from domain.rules.market_routing import rr_management
     from domain.rules.zones import calendar_zone
     from workflows.case import (
@@ -81,9 +88,11 @@ class Step:
     # repairs are done with the roof work).
     damage_title: str | None = None
 
-    def title_for(self, variant: str) -> str:
-        """What operators and the homeowner read for this step."""
-        return self.damage_title if variant == "damage" and self.damage_title else self.title
+    def title_for(self, variant: str, repairs_added: bool = False) -> str:
+        """What operators and the homeowner read for this step (the damage repairs claims
+        added are done with the roofing)."""
+        damage = variant == "damage" or repairs_added
+        return self.damage_title if damage and self.damage_title else self.title
 
 
 COMPANY_STEPS = (
@@ -101,6 +110,11 @@ REMI_STEPS = (
 )
 STEP_STAGES = frozenset(s.stage for s in (*COMPANY_STEPS, *REMI_STEPS))
 OPEN_STAGES = STEP_STAGES | {PROJECT_CREATION, REMI_INTAKE}
+# A claim's damage repairs join a project up to its roofing step (spec 2.3, 3.5): on a Remi
+# project, until the removal is verified (the roofer works after it).
+REPAIRS_STAGES = frozenset({PROJECT_CREATION, REMOVAL, ROOFING, REMI_INTAKE, VERIFY_REMOVAL})
+# Runs recorded before spec 2.3 told nobody of their ending.
+REPORTS_ENDING = "rr-reports-ending"
 
 
 def overrun_series(stage: str) -> str:
@@ -133,6 +147,17 @@ def _damage_found(case: RrProject, event: DamageReported) -> None:
     case.claims_to_start.append(event)
 
 
+def _repairs_fit(case: RrProject, event: DamageRepairsAdded) -> str | None:
+    if any(r.claim_id == event.claim_id for r in case.added_repairs):
+        return f"the repairs of {event.claim_id} are already part of this project"
+    return None
+
+
+def _add_repairs(case: RrProject, event: DamageRepairsAdded) -> None:
+    case.added_repairs.append(AddedRepair(claim_id=event.claim_id, description=event.description,
+                                          added_at=workflow.now(), stage=case.stage))
+
+
 @workflow.defn(name="RemovalReinstallWorkflow")
 class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
     """One execution per project (`rr-{system_id}-{project_no}`)."""
@@ -148,6 +173,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
         EventSpec(StepUnblocked, stages=STEP_STAGES, check=_unblocked_fits,
                   apply=_unblock, flow=False),
         EventSpec(DamageReported, stages=OPEN_STAGES, apply=_damage_found, flow=False),
+        EventSpec(DamageRepairsAdded, stages=REPAIRS_STAGES, check=_repairs_fit,
+                  apply=_add_repairs, flow=False),
     )
 
     @workflow.init
@@ -231,7 +258,7 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             record = StepRecord(stage=step.stage, started_at=workflow.now(),
                                 due_at=workflow.now() + step.expected(p))
             c.steps.append(record)
-        title = step.title_for(c.variant)
+        title = step.title_for(c.variant, bool(c.added_repairs))
         late = f"past its expected {describe_span(step.expected(p))}"
 
         async def overrun(n: int) -> None:
@@ -283,11 +310,39 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
                                    "tell the homeowner the project is complete")
         return Close("completed")
 
+    async def on_closed(self, outcome: str) -> None:
+        """Report the project's ending to the case that started it and to every claim that
+        added repairs (spec 2.3): they wait for it in `project_in_progress`. A case that has
+        closed meanwhile (one recorded before spec 2.3 closed `project_created`) is skipped."""
+        c = self.case
+        if not workflow.patched(REPORTS_ENDING):
+            return
+        told = [c.parent_claim_id] if c.parent_claim_id else []
+        told += [r.claim_id for r in c.added_repairs if r.claim_id not in told]
+        for case_id in told:
+            if case_id in c.ending_reported_to:
+                continue
+            ended = {"event_id": f"{c.case_id}/{c.instance}/ended", "project_id": c.case_id,
+                     "outcome": "completed" if outcome == "completed" else "cancelled",
+                     "actor": "fieldservice"}
+            try:
+                await workflow.get_external_workflow_handle(case_id).signal(
+                    ProjectEnded.EVENT, ended)
+            except Exception as err:  # the case is closed or gone: nobody waits any more
+                workflow.logger.info("project ending not delivered",
+                                     extra={"case_id": c.case_id, "to": case_id,
+                                            "why": type(err).__name__})
+            c.ending_reported_to.append(case_id)
+        self.view.refresh()
+
     async def _start_claims(self) -> None:
-        """A linked damage claim for each `damage_reported` taken since the last time."""
+        """A linked damage claim for each `damage_reported` taken since the last time; a
+        hazardous one goes to the system's O&M case through its claim (spec 2.3)."""
         c = self.case
         while c.claims_to_start:
             found = c.claims_to_start[0]
+            if is_hazardous(found.hazard):
+                c.hazard_case_id = om_case_id(c.system_id)
             n = len(c.damage_claims) + 1
             claim = claim_for_damage_found(self.inp, c.case_id, n, found, self._today(),
                                            c.time_zone, c.holidays)
@@ -321,4 +376,7 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             lines.append(f"**Started by:** {c.parent_claim_id}")
         if c.damage_claims:
             lines.append(f"**Damage claims:** {', '.join(c.damage_claims)}")
+        if c.added_repairs:
+            lines.append("**Repairs added by:** "
+                         + ", ".join(r.claim_id for r in c.added_repairs))
         return lines

@@ -15,9 +15,13 @@ MARKET = SearchAttributeKey.for_keyword("Market")
 ESCALATED = SearchAttributeKey.for_bool("Escalated")
 HAZARDOUS = SearchAttributeKey.for_bool("Hazardous")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+# The system a case is about, where its process knows it: `SystemId="SYS-1001"` lists every
+# case of one system (spec 2, 2.3).
+SYSTEM_ID = SearchAttributeKey.for_keyword("SystemId")
 
 ALL_KEYS: list[SearchAttributeKey[Any]] = [
     CASE_ID, PROCESS_TYPE, CASE_STAGE, CASE_OUTCOME, MARKET, ESCALATED, HAZARDOUS, NEXT_DEADLINE,
+    SYSTEM_ID,
 ]
 
 # The indexed type of each, for registration (`temporal server start-dev --search-attribute`
@@ -25,5 +29,5 @@ ALL_KEYS: list[SearchAttributeKey[Any]] = [
 TYPES: dict[str, str] = {
     "CaseId": "Keyword", "ProcessType": "Keyword", "CaseStage": "Keyword",
     "CaseOutcome": "Keyword", "Market": "Keyword", "Escalated": "Bool", "Hazardous": "Bool",
-    "NextDeadline": "Datetime",
+    "NextDeadline": "Datetime", "SystemId": "Keyword",
 }

@@ -6,8 +6,8 @@ It gives the standard reply, refuses cleaning, warm-transfers to the service dep
 starts the process the inquiry needs by that process's workflow ID: an O&M case (joined, with
 the report as `issue_reported`, when one is open for the system), a follow-up with the
 installer or Omnidian, or a reactivation (joined, not duplicated, when open). It ends with the
-disposition notes. Hazard first (spec 2.1): hazardous facts on an inquiry that does not open an
-O&M case get the safety notice and P1 dispatch here; an O&M case does that itself."""
+disposition notes. Hazard first (spec 2.1, 2.3): hazardous facts go to the system's O&M case,
+which sends the safety notice and P1 dispatch; the inquiry shows that case's ID."""
 
 from __future__ import annotations
 
@@ -21,7 +21,13 @@ with workflow.unsafe.imports_passed_through():
         reply_params,
         route_of,
     )
-    from domain.links import followup_for_inquiry, om_report_for_inquiry, reactivation_for_inquiry
+    from domain.links import (
+        followup_for_inquiry,
+        hazard_report_for_inquiry,
+        om_report_for_inquiry,
+        reactivation_for_inquiry,
+    )
+    from domain.om import OmCaseInput
     from domain.processes import FOLLOWUP, INQUIRY, OM, REACTIVATION
     from domain.rules.hazard import is_hazardous
     from domain.rules.inquiry_routing import InquiryRoute
@@ -39,6 +45,9 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
     PROCESS = "support_inquiry"
     SPEC = INQUIRY
     ESCALATE_TO = SUPPORT
+    # One inquiry is answered once (spec 2.3): its effects are keyed by the inquiry alone, so
+    # a second run of the same inquiry sends nothing again.
+    KEYS_NAME_THE_RUN = False
     inp: SupportInquiryInput
     # An inquiry is routed at once; it takes no events (ops commands only).
     EVENTS = events_table()
@@ -66,6 +75,10 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
         if c.hazardous and route.action != "om_case" and not c.hazard_handled:
             await self.hazard_first()
         await self._act(route)
+        if c.hazardous and route.action == "om_case":
+            # The O&M case the inquiry opened (or joined) took the hazard with the report.
+            c.hazard_handled = True
+            c.hazard_case_id = c.linked_case_id
         if route.reply is not None:
             await self.outbox.tell(route.reply, self.key("reply"),
                                    f"standard reply to the homeowner ({route.reply})",
@@ -87,7 +100,7 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
         c, inp = self.case, self.inp
         if route.action == "om_case":
             c.linked_case_id, c.joined_open_case = await self.links.open_or_join(
-                OM, om_report_for_inquiry(inp))
+                OM, om_report_for_inquiry(inp, c.case_id if c.hazardous else None))
         elif route.action == "followup":
             assert route.party is not None
             c.linked_case_id, c.joined_open_case = await self.links.open_or_join(
@@ -102,6 +115,10 @@ class SupportInquiryWorkflow(CaseWorkflow[InquiryCase]):
                                       summary="warm transfer to the service department")
 
     # ---- what the base asks of a process ----------------------------------------------------
+
+    def hazard_report(self) -> OmCaseInput:
+        """The inquiry's hazard, for the system's O&M case (spec 2.3)."""
+        return hazard_report_for_inquiry(self.inp, self.case.case_id)
 
     def dispatch_fields(self) -> dict[str, str]:
         """A hazardous inquiry's P1 dispatch names the system."""

@@ -16,6 +16,10 @@ def simplified_track_eligibility(report: IssueReport, policy: OmPolicy) -> Eligi
     territory = policy.service_territory
     if report.market not in territory.markets or report.zip in territory.excluded_zips:
         reasons.append("out of market: ZIP not in the O&M service territory")
+    elif report.zip is None:
+        reasons.append("ZIP unknown (hazard handed over by another case)")
+    if report.agreement_type is None:
+        reasons.append("agreement type unknown (hazard handed over by another case)")
     if report.agreement_type == "customer_owned" and not report.protection_plus:
         reasons.append("customer-owned without Protection Plus")
     if report.acquisition_channel in policy.ineligible_channels:

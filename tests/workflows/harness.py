@@ -312,6 +312,8 @@ class CaseDriver(Generic[S]):
         every = self.records()
         if not every:
             return []
+        if self.case_id.startswith("inquiry-"):  # keyed by the inquiry alone (spec 2.3)
+            return [r.key.split("/", 1)[1] for r in self.records(kind)]
         newest = every[-1].key.split("/")[1] if not all_instances else None
         return [r.key.split("/", 2)[2] for r in self.records(kind)
                 if newest is None or r.key.split("/")[1] == newest]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain.damage import DamageClaim
+from domain.om import OmCase
 from domain.rr import RrProject
 from starter.client import EventRejected, InvalidEvent, run_ops
 from tests.workflows.harness import CaseDriver, CaseHarness, claim_input, stages
@@ -116,19 +117,43 @@ async def test_damage_that_is_not_a_roof_leak_skips_the_warranty_check(om: CaseH
 # ---- hazard first ------------------------------------------------------------------------------
 
 
-async def test_hazardous_claim_sends_the_safety_notice_before_any_other_side_effect(
+async def test_a_hazardous_claim_hands_the_hazard_to_the_om_case_before_anything_else(
         om: CaseHarness) -> None:
+    """Spec 2.3: the system's O&M case owns the safety notice and the P1 dispatch; the claim
+    shows that case, sends neither, and goes on with its intake (calls, not texts)."""
     async with om.worker():
         case = await _investigating(om, hazard=HAZARD)
-        kinds = [r.kind for r in case.records()]
-        assert kinds[:3] == ["text", "dispatch", "claim"]
-        assert case.records()[0].payload["template"] == "safety_notice"
-        assert case.records("dispatch")[0].payload["priority"] == "P1"
         st = await case.status()
+        assert st.hazard_case_id == f"om-{st.system_id}" and st.hazard_handled
         assert st.hazardous and (await case.search_attributes())["Hazardous"] is True
+        assert [r.kind for r in case.records()][:2] == ["claim", "assignment"]
+        assert case.records("dispatch") == [] and case.notices("safety_notice") == []
+        owner = om.driver(st.hazard_case_id, OmCase)
+        o = await owner.settle(lambda s: bool(s.crm_records))
+        assert o.hazardous and o.hazard_referrals == [case.case_id]
+        assert o.process == "om_manual"  # the agreement is not a claim's fact
+        assert [r.payload["template"] for r in owner.notices()][:1] == ["safety_notice"]
+        assert owner.records("dispatch")[0].payload["priority"] == "P1"
         # No self-scheduling texts on a hazardous claim: calls, the first at once.
         st = await case.settle(lambda s: s.attempts.get("calls", 0) == 1)
-        assert templates(case, "text") == ["safety_notice"]
+        assert templates(case, "text") == []
+
+
+async def test_a_hazardous_claim_denied_at_intake_leaves_the_p1_dispatch_open(
+        om: CaseHarness) -> None:
+    """Defect: the claim closed `denied` and closed the P1 dispatch it had just created with
+    it; now the dispatch is the O&M case's, open until that case closes."""
+    async with om.worker():
+        case = await om.open_claim(claim_input(hazard=HAZARD, entitlements=[]))
+        st = await case.until(lambda s: s.outcome is not None)
+        assert st.outcome == "denied" and st.hazard_case_id
+        closed = [r.payload for r in case.records("crm_close")]
+        owner = om.driver(st.hazard_case_id, OmCase)
+        o = await owner.settle(lambda s: bool(s.crm_records))
+        dispatch = owner.records("dispatch")[0]
+        assert all(dispatch.record_id not in c["record_ids"] for c in closed)
+        assert owner.records("crm_close") == [] and o.outcome is None
+        assert await owner.run_status() == "RUNNING"
 
 
 async def test_hazardous_claim_nobody_reaches_is_escalated_never_failed(om: CaseHarness) -> None:
@@ -248,23 +273,58 @@ async def test_settlement_declined_goes_back_to_liability(om: CaseHarness) -> No
                                           "claim/liability-notice/2"]
 
 
-async def test_rr_required_starts_the_damage_project_which_outlives_the_claim(
+async def _project_started(om: CaseHarness) -> tuple[ClaimDriver, CaseDriver[RrProject]]:
+    case = await _at_liability(om)
+    st = await case.send("liability_determined", liable_party="company", decision="repair",
+                         rr_required=True)
+    project_id = f"rr-{st.system_id}-CLM-1"
+    assert st.stage == "project_in_progress" and st.project_id == project_id
+    assert st.outcome is None and not st.project_repairs_added
+    project = om.driver(project_id, RrProject)
+    pst = await project.stage("removal")
+    assert pst.variant == "damage" and pst.management == "company"
+    assert pst.parent_claim_id == case.case_id
+    sa = await project.search_attributes()
+    assert sa["ProcessType"] == "removal_reinstall" and sa["SystemId"] == st.system_id
+    return case, project
+
+
+async def test_rr_required_starts_the_project_and_the_claim_waits_for_it(
         om: CaseHarness) -> None:
+    """Spec 2.3: the claim stays open in `project_in_progress` until the project ends, then
+    closes `repaired` (it used to close `project_created` at once)."""
     async with om.worker():
-        case = await _at_liability(om)
-        st = await case.send("liability_determined", liable_party="company", decision="repair",
-                             rr_required=True)
-        assert st.outcome == "project_created"
-        project_id = f"rr-{st.system_id}-CLM-1"
-        assert st.project_id == project_id
-        assert await case.run_status() == "COMPLETED"
-        project = om.driver(project_id, RrProject)
-        pst = await project.stage("removal")
-        assert pst.variant == "damage" and pst.management == "company"
-        assert pst.parent_claim_id == case.case_id
-        assert await project.run_status() == "RUNNING"
-        sa = await project.search_attributes()
-        assert sa["ProcessType"] == "removal_reinstall" and sa["CaseStage"] == "removal"
+        case, project = await _project_started(om)
+        assert await case.run_status() == "RUNNING"
+        assert (await case.search_attributes())["CaseStage"] == "project_in_progress"
+        for step in ("removal_completed", "roofing_completed", "reinstall_completed"):
+            assert (await case.status()).stage == "project_in_progress"
+            await project.send(step)
+        assert (await project.result()).outcome == "completed"
+        st = await case.result()
+        assert st.outcome == "repaired"
+        assert (await case.search_attributes())["CaseOutcome"] == "repaired"
+        assert st.events[-1].name == "project_ended"
+
+
+@pytest.mark.parametrize("how", ["cancel_case", "temporal_cancel"])
+async def test_a_cancelled_project_sends_the_claim_back_to_liability(
+        om: CaseHarness, how: str) -> None:
+    """Defect: a cancelled project left accepted liability with nobody told. Now the claim
+    goes back to liability with the case manager assigned, and can decide again."""
+    async with om.worker():
+        case, project = await _project_started(om)
+        if how == "cancel_case":
+            await run_ops(om.client, project.case_id, "cancel_case", {"reason": "homeowner moved"})
+        else:
+            await project.handle.cancel()
+        assert (await project.result()).outcome == "cancelled"
+        st = await case.until(lambda s: s.stage == "liability_determination")
+        assert st.outcome is None and st.project_id is None
+        told = [r.payload["reason"] for r in case.records("assignment")]
+        assert any(f"{project.case_id} was cancelled" in r for r in told)
+        st = await case.send("liability_determined", liable_party="company", decision="settle")
+        assert st.stage == "settlement_quoting"
 
 
 async def test_liability_wait_reminds_the_case_manager_weekly(om: CaseHarness) -> None:

@@ -98,7 +98,7 @@ async def test_a_claim_needing_rr_at_night_starts_the_project_at_once(om: CaseHa
         await move_to(om.env, "tue", time(22))
         st = await case.send("liability_determined", liable_party="company", decision="repair",
                              rr_required=True)
-        assert st.outcome == "project_created" and st.project_id
+        assert st.stage == "project_in_progress" and st.project_id
         project = om.driver(st.project_id, RrProject)
         pst = await project.stage("removal")  # the project's first step, tonight
         assert pst.outbox and pst.outbox[0].template == "rr_started"

@@ -150,21 +150,38 @@ async def test_repair_waits_for_completion(om: CaseHarness) -> None:
         assert st.outcome == "repaired"
 
 
-async def test_repair_needing_removal_creates_an_rr_project(om: CaseHarness) -> None:
+async def test_repair_needing_removal_waits_for_its_rr_project(om: CaseHarness) -> None:
+    """Spec 2.3 / 3.3: the case waits in `project_in_progress` for the project it started and
+    closes `repaired` when the project completes."""
     async with om.worker():
         case = await _to_liability(om)
         st = await case.send("liability_determined", liable_party="company",
                              decision="repair", rr_required=True)
-        assert st.outcome == "project_created"
+        assert st.stage == "project_in_progress" and st.outcome is None
         full = await case.status()
         assert full.project_id is not None and full.project_id.startswith(
             f"rr-{full.system_id}-om")
-        # The project is a workflow of its own that outlives the O&M case.
         project = om.driver(full.project_id, RrProject)
         pst = await project.stage("removal")
         assert pst.variant == "damage" and pst.parent_claim_id == case.case_id
-        assert await project.run_status() == "RUNNING"
-        assert await case.run_status() == "COMPLETED"
+        for step in ("removal_completed", "roofing_completed", "reinstall_completed"):
+            await project.send(step)
+        assert (await case.result()).outcome == "repaired"
+
+
+async def test_a_cancelled_project_sends_the_case_back_to_liability(om: CaseHarness) -> None:
+    """Defect: the O&M case had closed `project_created`; a cancelled project then left the
+    repair undone with nobody told."""
+    async with om.worker():
+        case = await _to_liability(om)
+        st = await case.send("liability_determined", liable_party="company",
+                             decision="repair", rr_required=True)
+        project = om.driver(st.project_id or "", RrProject)
+        await project.stage("removal")
+        await project.handle.cancel()
+        st = await case.until(lambda s: s.stage == "liability_determination")
+        assert st.outcome is None and await case.run_status() == "RUNNING"
+        assert any("was cancelled" in r.payload["reason"] for r in case.records("assignment"))
 
 
 async def test_settlement_accepted(om: CaseHarness) -> None:

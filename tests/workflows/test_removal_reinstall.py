@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from domain.damage import DamageClaim
+from domain.om import OmCase
 from domain.rr import RrProject
 from starter.client import EventRejected, InvalidEvent
 from tests.workflows.harness import CaseDriver, CaseHarness, rr_input, stages
@@ -219,9 +220,18 @@ async def test_damage_reported_starts_a_linked_claim(om: CaseHarness) -> None:
                              hazard={"sparks_smoke_fire": True})
         st = await case.settle(lambda s: len(s.damage_claims) == 2)
         assert st.damage_claims[1].endswith("-P1-D2")
+        assert st.hazard_case_id == f"om-{st.system_id}"
         hazardous = om.driver(st.damage_claims[1], DamageClaim)
-        await hazardous.stage("investigation")
-        assert hazardous.records()[0].payload["template"] == "safety_notice"
+        hst = await hazardous.stage("investigation")
+        # Spec 2.3: the hazard went to the system's O&M case (through the claim); neither the
+        # project nor the claim sends a safety notice or a dispatch of its own.
+        assert hst.hazard_case_id == st.hazard_case_id and hst.hazardous
+        assert hazardous.notices("safety_notice") == [] and hazardous.records("dispatch") == []
+        assert case.notices("safety_notice") == [] and case.records("dispatch") == []
+        owner = om.driver(st.hazard_case_id, OmCase)
+        o = await owner.settle(lambda s: bool(owner.records("dispatch")))
+        assert o.hazard_referrals == [hazardous.case_id]
+        assert [r.payload["template"] for r in owner.notices()][:1] == ["safety_notice"]
 
 
 async def test_no_phone_records_the_failure_and_the_project_goes_on(om: CaseHarness) -> None:

@@ -167,18 +167,31 @@ async def test_reactivation_starts_and_a_second_inquiry_joins_it(om: CaseHarness
         assert len(child.records("support_case")) == 1
 
 
-async def test_a_hazardous_inquiry_not_opening_an_om_case_gets_hazard_first(
-        om: CaseHarness) -> None:
+async def test_a_hazardous_inquiry_hands_the_hazard_to_the_om_case(om: CaseHarness) -> None:
+    """Defect: the inquiry sent the safety notice and created the P1 dispatch itself, then
+    closed it with its own outcome at once: nobody went out. Now the system's O&M case owns
+    the hazard, and its dispatch stays open after the inquiry closes."""
     async with om.worker():
         hazard = {"sparks_smoke_fire": True}
         case = await _route(om, inquiry="damage_report", agreement_type="ric",
                             details={"hazard": hazard, "market": "CA"})
-        st = await case.status()
+        st = await case.until(lambda s: s.outcome is not None)
         assert st.hazardous and (await case.search_attributes())["Hazardous"] is True
-        first = case.records()[0]
-        assert first.kind == "text" and first.payload["template"] == "safety_notice"
-        assert case.records("dispatch")[0].payload["priority"] == "P1"
+        assert st.hazard_case_id == f"om-{st.system_id}"
+        assert case.notices("safety_notice") == [] and case.records("dispatch") == []
         assert "HAZARDOUS" in _disposition(case)["notes"]
+        owner = om.driver(st.hazard_case_id, OmCase)
+        o = await owner.settle(lambda s: bool(owner.records("dispatch")))
+        assert o.hazardous and o.hazard_referrals == [case.case_id] and o.outcome is None
+        assert owner.notices()[0].payload["template"] == "safety_notice"
+        assert owner.records("dispatch")[0].payload["priority"] == "P1"
+        assert owner.records("crm_close") == []
+
+
+def test_a_hazardous_inquiry_must_name_the_market_of_its_om_case() -> None:
+    with pytest.raises(ValueError, match=r"details\.market required: a hazard goes"):
+        inquiry_input(inquiry="damage_report", agreement_type="ric",
+                      details={"hazard": {"sparks_smoke_fire": True}})
 
 
 def test_a_routed_inquiry_without_what_its_process_needs_is_refused_naming_the_field() -> None:

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Escalate, Event
     from domain.homeowner import Homeowner
     from domain.policy import CasePolicy
-    from domain.processes import ProcessSpec
+    from domain.processes import OM, ProcessSpec
     from domain.reminders import Cadence
     from domain.rules.contact_hours import ContactHours
     from infra import metric_names
@@ -59,6 +59,9 @@ CANCELLED = "cancelled"
 # reminder wait replay without them (v3). Every new run records the v3 marker only.
 BASE_V2 = "case-base-v2"
 BASE_V3 = "case-base-v3"
+# Runs of claims and inquiries recorded before spec 2.3 sent a hazard's safety notice and P1
+# dispatch themselves; new runs hand the hazard to the system's O&M case.
+HAZARD_TO_OM = "hazard-to-om-case"
 
 Block = Callable[[], Awaitable[Ending | None]]
 
@@ -110,6 +113,11 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
     EVENTS: ClassVar[Mapping[str, EventSpec]]
     # Who an ops `escalate` goes to when it does not take the case off its path.
     ESCALATE_TO: ClassVar[str] = CASE_MANAGER
+    # The O&M case owns a system's hazards (spec 2.3); every other process hands them over.
+    OWNS_HAZARDS: ClassVar[bool] = False
+    # Idempotency keys name the case instance (one workflow ID serves a system's cases for
+    # years); a process whose ID names one business event only (an inquiry) keys by the ID.
+    KEYS_NAME_THE_RUN: ClassVar[bool] = True
 
     inp: Any
     case: S
@@ -171,6 +179,10 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
     def dispatch_fields(self) -> dict[str, str]:
         """Fields a process adds to its dispatches (the system ID, say)."""
         return {}
+
+    async def on_closed(self, outcome: str) -> None:
+        """What a process does once closed, before its last messages go (an R&R project tells
+        the cases waiting for it)."""
 
     async def on_escalate(self, cmd: Escalate) -> Ending | None:
         """What the ops `escalate` command does: an `Ending` takes the case off its path (the
@@ -269,6 +281,7 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
             await self._continue(ending)
             raise AssertionError("continue-as-new returned")  # pragma: no cover
         await self.close(ending.outcome)
+        await self.on_closed(ending.outcome)
         await self._send_the_rest()
         await self.finish()
         return self.case
@@ -368,10 +381,37 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
 
     # ---- hazard first ----------------------------------------------------------------------
 
+    def hazard_report(self) -> BaseModel | None:
+        """The report that hands this case's hazard to the system's O&M case (spec 2.3); None
+        for a process that never hears of one."""
+        return None
+
     async def hazard_first(self) -> None:
-        """Spec 2.1 "hazard first": a safety notice to the homeowner at once (not held for
-        contact hours; by text, else e-mail) and the priority (P1) dispatch, before anything
-        else; the Hazardous flag. Done once per case, whichever run gets there first."""
+        """Spec 2.1 "hazard first", spec 2.3 "one owner for a hazard": the O&M case sends the
+        safety notice and the P1 dispatch itself; any other case hands the hazard to the
+        system's O&M case (opening or joining it) and goes on with its own job. Runs recorded
+        before the hand-over did both themselves and still do."""
+        report = None if self.OWNS_HAZARDS else self.hazard_report()
+        if report is not None and workflow.patched(HAZARD_TO_OM):
+            await self.hand_over_hazard(report)
+        else:
+            await self.own_hazard()
+
+    async def hand_over_hazard(self, report: BaseModel) -> None:
+        """Open or join `om-{system_id}` with the hazard; this case shows that case's ID and
+        never sends a safety notice or a dispatch of its own."""
+        c = self.case
+        c.hazard_handled = True
+        self.view.mark(hazardous=True)
+        c.hazard_case_id, _ = await self.links.open_or_join(OM, report)
+        workflow.logger.info("hazard handed to the O&M case",
+                             extra={"case_id": c.case_id, "owner": c.hazard_case_id})
+        self.view.refresh()
+
+    async def own_hazard(self) -> None:
+        """The owner's part: a safety notice to the homeowner at once (not held for contact
+        hours; by text, else e-mail) and the priority (P1) dispatch, before anything else; the
+        Hazardous flag. Done once per case, whichever run gets there first."""
         c = self.case
         c.hazard_handled = True
         self.view.mark(hazardous=True)

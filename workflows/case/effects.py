@@ -68,7 +68,8 @@ class Effects:
         """An idempotency key naming a business action of this case instance: stable across
         retries, replays and continue-as-new, distinct for a later case of the same system."""
         c = self.host.case
-        return "/".join([c.case_id, c.instance, *(str(p) for p in parts)])
+        instance = [c.instance] if self.host.KEYS_NAME_THE_RUN else []
+        return "/".join([c.case_id, *instance, *(str(p) for p in parts)])
 
     async def run(
         self, activity: Callable[[FieldServiceActivities, A], Awaitable[R]], arg: A, *,

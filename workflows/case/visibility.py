@@ -47,11 +47,14 @@ class Visibility:
         """Every search attribute at the start of a run (a run continued from a closed one
         starts open again)."""
         c = self.case
+        # One write, as runs recorded before `SystemId` made (one upsert command).
+        system_id = getattr(c, "system_id", None)
         self.set(
             sa.CASE_ID.value_set(c.case_id), sa.PROCESS_TYPE.value_set(self.process),
             sa.CASE_STAGE.value_set(c.stage), sa.MARKET.value_set(c.market or "-"),
             sa.ESCALATED.value_set(c.escalated), sa.HAZARDOUS.value_set(c.hazardous),
             sa.CASE_OUTCOME.value_unset(), sa.NEXT_DEADLINE.value_unset(),
+            *([sa.SYSTEM_ID.value_set(system_id)] if system_id else []),
         )
         self.refresh()
 
@@ -119,6 +122,9 @@ class Visibility:
             last = c.dropped_messages[-1]
             lines.append(f"**Messages dropped:** {c.dropped_total} "
                          f"(last: {last.summary}: {last.reason})")
+        if c.hazard_case_id:
+            lines.append(f"**Hazard owned by:** {c.hazard_case_id} (safety notice, P1 dispatch "
+                         "and calls)")
         if c.failures:
             lines.append(f"**Failed side effects:** {len(c.failures)} "
                          f"(last: {c.failures[-1].effect}: {c.failures[-1].reason})")

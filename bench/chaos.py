@@ -89,6 +89,7 @@ from domain.om import OmCase, OmCaseInput  # noqa: E402
 from domain.processes import OM  # noqa: E402
 from workflows.search_attributes import CASE_STAGE, NEXT_DEADLINE, PROCESS_TYPE, TYPES  # noqa: E402
 from workers.registry import WORKFLOWS, workflow_runner  # noqa: E402
+from bench.cross_cases import CrossCases  # noqa: E402
 from starter.client import (  # noqa: E402
     EventRejected,
     ServerUnavailable,
@@ -337,6 +338,7 @@ class Run:
         self.dir = base
         self.db = base / "temporal.db"
         self.store = base / "records.db"
+        self.cross = CrossCases(self, self.tag, args.cross, args.step_timeout)
         self.task_queue = f"chaos-{self.tag.lower()}"
         self.stats: dict[str, Counter[str]] = defaultdict(Counter)
         self.samples: dict[str, list[str]] = defaultdict(list)
@@ -1373,6 +1375,7 @@ class Run:
         restart = asyncio.create_task(self.server_restart()) if a.server_restart else None
         probes = asyncio.create_task(self.probes_task())
         fuzzers = [asyncio.create_task(self.fuzz_case(c)) for c in self.cases if c.fuzz]
+        cross = asyncio.create_task(self.cross.run())
         t_load = time.monotonic()
         drivers = []
         for c in self.cases:
@@ -1385,6 +1388,7 @@ class Run:
                   f"{sum(c.driver_ok for c in self.cases)} ok, "
                   f"{sum(not c.driver_ok for c in self.cases)} failed")
         await asyncio.gather(*fuzzers)
+        await cross
         await probes
         self.load_done.set()
         if restart is not None:
@@ -1545,6 +1549,10 @@ class Run:
             ch.pop("histories", None)
         self.mark(f"replayed {replayed} histories in {time.monotonic() - t_rep:.0f}s: "
                   f"{len(replay_fail)} do not replay")
+        cross_report = await self.cross.verify(replayer)
+        self.mark(f"cross-case paths: {cross_report['driven']} of {cross_report['paths']} driven, "
+                  f"{len(cross_report['wrong'])} wrong, {cross_report['replayed']} histories "
+                  f"replayed, {len(cross_report['replay_failures'])} do not replay")
         # store
         con = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True)
         rows = con.execute("SELECT key, record_id, case_id, kind, payload, created_at, delivered_at"
@@ -1761,6 +1769,7 @@ class Run:
                 "fuzzed_cases": dict(fuzz_cases_finished),
             },
             "probes": probe_scans,
+            "cross_cases": cross_report,
             "driver": dict(self.stats["driver"]),
             "load": dict(self.stats["load"]),
             "retries": dict(self.stats["retries"]),
@@ -1852,6 +1861,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--flood", type=int, default=1200, help="signals in the flood probe")
     p.add_argument("--flood-name-len", type=int, default=950)
     p.add_argument("--no-probes", action="store_true")
+    p.add_argument("--cross", type=int, default=3,
+                   help="runs of each cross-case path (claim to R&R, R&R damage to claim to the "
+                        "same project, hazardous inquiry to the O&M case)")
     p.add_argument("--step-timeout", type=float, default=300.0)
     p.add_argument("--max-load-s", type=float, default=480.0,
                    help="drivers give up after this many seconds of load")

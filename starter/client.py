@@ -11,6 +11,7 @@ An Update the server aborted because a signal raced it is retried here with the 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -137,11 +138,16 @@ async def _already_started(client: Client, process: ProcessSpec, case_id: str,
     """An opening whose ID is taken: the open case joined (unless its keys differ), or the
     one-shot case's earlier outcome."""
     try:
-        desc = await client.get_workflow_handle(case_id).describe()
+        desc = await client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=client.namespace,
+                                             execution=WorkflowExecution(workflow_id=case_id)))
     except RPCError as err:
         raise _transport(err) from None
-    running = desc.status == WorkflowExecutionStatus.RUNNING
-    theirs = desc.typed_search_attributes.get(SYSTEM_ID)
+    info = desc.workflow_execution_info
+    running = WorkflowExecutionStatus(info.status) == WorkflowExecutionStatus.RUNNING
+    # Read raw: the one attribute needed, whatever the others hold.
+    raw = info.search_attributes.indexed_fields.get(SYSTEM_ID.name)
+    theirs = json.loads(raw.data) if raw is not None and raw.data else None
     if process.id_joins_keys and running and system_id and theirs and theirs != system_id:
         raise CaseIdConflict(
             f"{case_id} is the ID of an open case of system {theirs}; this request is about "

@@ -258,10 +258,11 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             record = StepRecord(stage=step.stage, started_at=workflow.now(),
                                 due_at=workflow.now() + step.expected(p))
             c.steps.append(record)
-        title = step.title_for(c.variant, bool(c.added_repairs))
         late = f"past its expected {describe_span(step.expected(p))}"
 
         async def overrun(n: int) -> None:
+            # Read when due: a claim may have added its repairs to this step meanwhile.
+            title = step.title_for(c.variant, bool(c.added_repairs))
             await self._overrun_update(step, n, f"{title} {late}")
             c.bump("check_ins")
             await self.effects.assign(self.key("step", step.stage, "check-in", n), self._owner,

@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
+from domain.inquiry import InquiryCase
 from domain.reactivation import Reactivation
+from domain.rr import RrProject
 from tests.gateway.helpers import BASE, TOKEN, Signed, gateway_app, public
-from tests.workflows.harness import CaseHarness, reactivation_input
+from tests.workflows.harness import CaseHarness, inquiry_input, reactivation_input, rr_input
 
 
 @pytest_asyncio.fixture
@@ -162,3 +164,29 @@ async def test_the_openapi_document_shows_public_requests_and_every_answer(
         assert codec["security"] == [{"codecToken": []}]
     opened = doc["paths"]["/v1/cases/om"]["post"]
     assert set(opened["responses"]) >= {"200", "401", "403", "413", "422", "503"}
+
+
+async def test_cases_of_one_system_at_the_gateway(gw: Signed, om: CaseHarness) -> None:
+    """Spec 2.3 at the ingress: one ID for two cases is 409 naming the conflict; an inquiry
+    opened twice answers with the first run's outcome; `project_ended` is the projects' own
+    event, which `"*"` does not grant."""
+    async with om.worker():
+        r = await gw.post("/v1/cases/rr", public(rr_input("A-B", project_no="C")))
+        assert r.status_code == 200 and r.json()["case_id"] == "rr-A-B-C"
+        await om.driver("rr-A-B-C", RrProject).stage("removal")
+        r = await gw.post("/v1/cases/rr", public(rr_input("A", project_no="B-C")))
+        assert r.status_code == 409
+        assert "system A-B" in r.json()["error"] and "system A" in r.json()["error"]
+        r = await gw.post("/v1/cases/rr-A-B-C/events/project_ended",
+                          {"event_id": "pe-1", "project_id": "rr-X", "outcome": "completed"})
+        assert r.status_code == 403
+
+        body = public(inquiry_input(inquiry="monitoring_access", m3_approved=False))
+        first = await gw.post("/v1/cases/inquiry", body)
+        assert first.status_code == 200 and first.json()["outcome"] is None
+        case = om.driver(first.json()["case_id"], InquiryCase)
+        st = await case.until(lambda s: s.outcome is not None and not s.outbox)
+        again = await gw.post("/v1/cases/inquiry", body)
+        assert again.status_code == 200
+        assert again.json()["joined"] is True and again.json()["outcome"] == st.outcome
+        assert len(case.records("disposition")) == 1

@@ -15,11 +15,13 @@ from typing import Any
 
 from temporalio.client import WorkflowHistory
 
+from domain.damage import DamageClaim
 from domain.followup import PartnerFollowUp
 from domain.inquiry import InquiryCase
-from domain.om import OmCaseInput
+from domain.om import OmCase, OmCaseInput
 from domain.processes import FOLLOWUP, INQUIRY, REACTIVATION
 from domain.reactivation import Reactivation
+from domain.rr import RrProject
 from starter.client import run_ops
 from tests.clock import move_to
 from tests.workflows.harness import (
@@ -362,7 +364,75 @@ async def night_inquiry_reply(om: CaseHarness) -> list[WorkflowHistory]:
         return await _histories(case)
 
 
+async def _claim_to_rr(claim: CaseDriver[DamageClaim]) -> None:
+    await claim.stage("investigation")
+    await claim.book()
+    await claim.send("field_assessment", follow_up_required=False, at_fault="company")
+    await claim.stage("liability_determination")
+    await claim.send("liability_determined", liable_party="company", decision="repair",
+                     rr_required=True)
+    await claim.stage("project_in_progress")
+
+
+async def _complete(project: CaseDriver[RrProject]) -> None:
+    for step in ("removal_completed", "roofing_completed", "reinstall_completed"):
+        await project.send(step)
+    await project.settle(lambda s: s.outcome == "completed")
+
+
+async def claim_waits_for_its_project(om: CaseHarness) -> list[WorkflowHistory]:
+    """Spec 2.3: a hazardous claim hands its hazard to the O&M case; its repair needs R&R, it
+    starts the project and waits in `project_in_progress`; the project completes and tells it;
+    the claim closes `repaired`. The claim's and the project's histories."""
+    async with om.worker():
+        claim = await om.open_claim(claim_input(hazard={"burning_smell": True}))
+        await _claim_to_rr(claim)
+        project = om.driver((await claim.status()).project_id or "", RrProject)
+        await project.stage("removal")
+        await _complete(project)
+        await claim.settle(lambda s: s.outcome == "repaired")
+        await project.settle(lambda s: s.stage == "closed")
+        return [*await _histories(claim), *await _histories(project)]
+
+
+async def rr_damage_repairs_added(om: CaseHarness) -> list[WorkflowHistory]:
+    """Spec 2.3: damage found during a damage R&R opens a claim whose repairs join that project
+    (`damage_repairs_added`); a second claim is cancelled; the project completes and the claim
+    closes `repaired`."""
+    async with om.worker():
+        project = await om.open_project(rr_input(variant="damage"))
+        await project.stage("removal")
+        await project.send("damage_reported", description="cracked rafter", roof_leak=True)
+        st = await project.settle(lambda s: len(s.damage_claims) == 1)
+        claim = om.driver(st.damage_claims[0], DamageClaim)
+        await _claim_to_rr(claim)
+        await _complete(project)
+        await claim.settle(lambda s: s.outcome == "repaired")
+        await project.settle(lambda s: s.stage == "closed")
+        return [*await _histories(project), *await _histories(claim)]
+
+
+async def inquiry_hazard_to_om_case(om: CaseHarness) -> list[WorkflowHistory]:
+    """Spec 2.3: a RIC inquiry reporting sparks hands the hazard to the O&M case (opened on the
+    manual track's routing) and closes; the O&M case is cancelled later."""
+    async with om.worker():
+        inquiry = await om.open_process(INQUIRY, inquiry_input(
+            case_id="INQ-HAZARD", inquiry="damage_report", agreement_type="ric",
+            details={"market": "CA", "zip": "94103", "hazard": {"sparks_smoke_fire": True}}),
+            InquiryCase)
+        st = await inquiry.until(lambda s: s.outcome is not None and not s.outbox)
+        owner = om.driver(st.hazard_case_id or "", OmCase)
+        await owner.settle(lambda s: bool(owner.records("dispatch")))
+        await run_ops(om.client, owner.case_id, "cancel_case",
+                      {"event_id": "cancel-1", "reason": "recorded scenario"})
+        await owner.settle(lambda s: s.outcome == "cancelled")
+        return [*await _histories(inquiry), *await _histories(owner)]
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "claim_waits_for_its_project": claim_waits_for_its_project,
+    "rr_damage_repairs_added": rr_damage_repairs_added,
+    "inquiry_hazard_to_om_case": inquiry_hazard_to_om_case,
     "om_simplified_to_manual_repaired": simplified_to_manual_to_repaired,
     "om_simplified_resolved": simplified_resolved,
     "om_manual_hazardous_cancelled": manual_hazardous_cancelled,

@@ -173,6 +173,13 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(
     # The worker registered the search attributes at start; the stage is queryable.
     ids = await stack.find('CaseStage = "problem_identified" AND ProcessType = "om_simplified"')
     assert ids == ["om-SYS-E2E-1"]
+    # Every case of one system (spec 2, 2.3): `SystemId`, and the starter's list of them.
+    assert await stack.find('SystemId = "SYS-E2E-1"') == ["om-SYS-E2E-1"]
+    code, rows, err = await stack.starter("list", "--system", "SYS-E2E-1", "--json")
+    assert code == 0, err
+    assert [(r["case_id"], r["process"], r["stage"], r["status"]) for r in rows] == [
+        ("om-SYS-E2E-1", "om_simplified", "problem_identified", "RUNNING")]
+    assert rows[0]["next_deadline"] is not None  # the remote fix's wait
 
     code, status, err = await stack.starter(
         "event", "om-SYS-E2E-1", "remote_fix_result", '{"event_id": "mon-1", "resolved": false}')

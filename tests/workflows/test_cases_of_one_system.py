@@ -237,7 +237,7 @@ async def test_one_system_through_an_inquiry_a_claim_a_project_and_its_om_case(
         assert (await found.result()).outcome == "repaired"
         assert (await project.result()).outcome == "completed"
 
-        every = [inquiry, owner, claim, project, found]
+        every: list[CaseDriver[Any]] = [inquiry, owner, claim, project, found]
         records = [r for case in every for r in case.records()]
         safety = [r for r in records if r.payload.get("template") == "safety_notice"]
         dispatches = [r for r in records if r.kind == "dispatch"]

@@ -86,8 +86,8 @@ async def test_damage_found_during_an_rr_joins_that_project_never_a_second_one(
         assert not await _exists(om, f"rr-{st.system_id}-{st.claim_no}")
         for step in COMPANY_STEPS:
             await project.send(step)
-        assert (await project.result()).outcome == "completed"
-        cst = await claim.result()
+        assert (await project.settle(lambda s: s.outcome is not None)).outcome == "completed"
+        cst = await claim.settle(lambda s: s.outcome is not None)
         assert cst.outcome == "repaired" and cst.stage == "closed"
         assert (await project.status()).ending_reported_to == [claim.case_id]
         # The project's own overrun texts never mention a second removal: there was none.
@@ -234,8 +234,8 @@ async def test_one_system_through_an_inquiry_a_claim_a_project_and_its_om_case(
         assert fst.project_id == project.case_id and fst.stage == "project_in_progress"
         for step in COMPANY_STEPS:
             await project.send(step)
-        assert (await found.result()).outcome == "repaired"
-        assert (await project.result()).outcome == "completed"
+        assert (await found.settle(lambda s: s.outcome is not None)).outcome == "repaired"
+        assert (await project.settle(lambda s: s.outcome is not None)).outcome == "completed"
 
         every: list[CaseDriver[Any]] = [inquiry, owner, claim, project, found]
         records = [r for case in every for r in case.records()]

@@ -222,7 +222,8 @@ class Ingress:
         data = json_object(caller.body)
         if isinstance(data, Response):
             return data
-        internal = sorted(set(data) & process.internal_fields)
+        # Null is what a client that serialises every field sends: nothing is set.
+        internal = sorted(k for k in set(data) & process.internal_fields if data[k] is not None)
         if internal:
             return problem(422, f"{request_name(process)}: {', '.join(internal)}: set by the "
                                 "project only, not accepted from integrations")

@@ -119,9 +119,19 @@ async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
     attrs = [SearchAttributePair(CASE_ID, case_id),
              *([SearchAttributePair(SYSTEM_ID, system_id)] if system_id else [])]
     try:
-        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-            workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
-            search_attributes=TypedSearchAttributes(attrs), **kwargs)
+        try:
+            handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+                workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
+                search_attributes=TypedSearchAttributes(attrs), **kwargs)
+        except RPCError as err:
+            # A namespace whose attributes no worker has registered yet (a fresh server, the
+            # case opened before any worker started): the case sets them itself once a
+            # worker runs it; only the ID-conflict check of a second opening waits for that.
+            if err.status != RPCStatusCode.INVALID_ARGUMENT or "search attribute" not in str(err):
+                raise
+            handle = await client.start_workflow(
+                workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
+                **kwargs)
     except WorkflowAlreadyStartedError:
         return await _already_started(client, process, case_id, workflow_type, summary,
                                       system_id)

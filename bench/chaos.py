@@ -693,10 +693,16 @@ class Run:
                         "settle_accept": "settle", "settle_decline": "settle"}[d]
             await self.send(c, "liability_determined", {
                 "liable_party": "company", "decision": decision, "rr_required": d == "rr"},
-                f"liability{i + 1}", final=d in ("deny", "rr"))
+                f"liability{i + 1}", final=d == "deny")
             c.exp(f"manual/liability-notice/{i + 1}")
-            if d == "rr":  # the R&R project workflow the case starts, and its first steps
-                c.project_keys.update(["project", "owner", "started-notice"])
+            if d == "rr":  # spec 2.3: the case waits for the project it starts, to its end
+                c.project_keys.update(["project", "owner", "started-notice",
+                                       "completed-notice", "close-records"])
+                await self.wait(c, lambda p: p.stage == "project_in_progress",
+                                "the R&R project")
+                project_id = (await self.status(c)).project_id
+                assert project_id is not None
+                await self.cross.complete_project(project_id)
             if d == "repair":
                 await self.wait(c, lambda p: p.stage == M_RESOLUTION and p.deadline is not None,
                                 "repair")
@@ -1344,7 +1350,7 @@ class Run:
             "a3_health_check": "resolved", "a4_asset_update": "resolved",
             "a5_resolved_remotely": "resolved_remotely", "a6_hazard_phone": "resolved",
             "b1_nc_nc_deny": "denied", "b2_nc_unhealthy_repair": "repaired",
-            "b3_unhealthy_nc_rr": "project_created", "b4_partner_accept_settle": "settled",
+            "b3_unhealthy_nc_rr": "repaired", "b4_partner_accept_settle": "settled",
             "b5_partner_decline_settle_decline_deny": "denied", "b6_ops_escalate_deny": "denied",
             "c1_texts": "unreachable_pg_void", "c2_opt_out": "unreachable_pg_void",
             "d1_problem": "cancelled", "d2_texts": "cancelled", "d3_appointment": "cancelled",

@@ -172,7 +172,8 @@ class CrossCases:
                          decision="repair", rr_required=True)
         await self._stage(claim_id, "project_in_progress")
 
-    async def _complete_project(self, project_id: str) -> None:
+    async def complete_project(self, project_id: str) -> None:
+        """Drive a company-managed project through its steps to `closed`."""
         for stage, event in STEPS:
             await self._stage(project_id, stage)
             await self._send(project_id, event, event)
@@ -185,7 +186,7 @@ class CrossCases:
         await self._claim_to_rr(claim_id)
         project_id = f"rr-{p.system_id}-C1"
         p.case_ids.append(project_id)
-        await self._complete_project(project_id)
+        await self.complete_project(project_id)
         await self._stage(claim_id, "closed")
 
     async def _rr_damage(self, p: CrossPath) -> None:
@@ -196,7 +197,7 @@ class CrossCases:
         claim_id = f"damage-{p.system_id}-P1-D1"
         p.case_ids.append(claim_id)
         await self._claim_to_rr(claim_id)
-        await self._complete_project(project_id)
+        await self.complete_project(project_id)
         await self._stage(claim_id, "closed")
 
     async def _hazard_inquiry(self, p: CrossPath) -> None:

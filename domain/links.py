@@ -95,8 +95,7 @@ def hazard_report_for_inquiry(inq: SupportInquiryInput, inquiry_case_id: str) ->
     assert d.market is not None  # the inquiry's validator checks
     return OmCaseInput(
         system_id=inq.system_id, case_reason="hazardous_situation", source="customer",
-        installer=d.installer or "sunrun",
-        installer_accepting_service_work=bool(d.installer_accepting_service_work),
+        installer=d.installer, installer_accepting_service_work=d.installer_accepting_service_work,
         agreement_type=inq.agreement_type, protection_plus=d.protection_plus,
         acquisition_channel=d.acquisition_channel, zip=d.zip, market=d.market,
         homeowner=inq.homeowner, description=d.description, hazard=d.hazard,

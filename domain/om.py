@@ -71,10 +71,10 @@ class IssueReport(StrictModel):
     system_id: BusinessKey
     case_reason: CaseReason
     source: Source
-    installer: Literal["sunrun", "partner"]
-    installer_accepting_service_work: bool
     # Required of every report but a hazard another case hands over (`referred_by`): a claim
-    # or a project may not know them, and the O&M case then goes to its manual track.
+    # or an inquiry may not know them, and the O&M case then goes to its manual track.
+    installer: Literal["sunrun", "partner"] | None = None
+    installer_accepting_service_work: bool | None = None
     agreement_type: AgreementType | None = None
     protection_plus: bool = False
     acquisition_channel: str = Field(default="retail", max_length=100)
@@ -89,7 +89,8 @@ class IssueReport(StrictModel):
     @model_validator(mode="after")
     def _facts_of_a_report(self) -> IssueReport:
         if self.referred_by is None:
-            missing = [f for f in ("agreement_type", "zip") if getattr(self, f) is None]
+            missing = [f for f in ("installer", "installer_accepting_service_work",
+                                   "agreement_type", "zip") if getattr(self, f) is None]
             if missing:
                 raise ValueError(f"{', '.join(missing)}: field required (only a hazard handed "
                                  "over by another case may leave it out)")

@@ -10,7 +10,10 @@ from domain.rules.hazard import hazard_reasons
 def simplified_track_eligibility(report: IssueReport, policy: OmPolicy) -> Eligibility:
     """The track for a report and every reason it is not simplified (empty when it is)."""
     reasons: list[str] = []
-    if not report.installer_accepting_service_work:
+    if report.installer is None or report.installer_accepting_service_work is None:
+        reasons.append("installer, or whether it takes service work, unknown (hazard handed "
+                       "over by another case)")
+    elif not report.installer_accepting_service_work:
         who = "the company" if report.installer == "sunrun" else "the install partner"
         reasons.append(f"installer not accepting service work ({who})")
     territory = policy.service_territory

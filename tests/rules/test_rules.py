@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from domain.om import OmPolicy
+from domain.homeowner import Homeowner
+from domain.om import IssueReport, OmPolicy
 from domain.rules.business_days import (
     add_business_days,
     end_of_business_days,
@@ -35,6 +38,31 @@ zones = st.sampled_from(sorted(set(MARKET_ZONES.values())))
 def test_eligible_report_takes_the_simplified_track() -> None:
     d = intake_decision(om_input().report(), OmPolicy())
     assert (d.track, d.reasons, d.hazardous) == ("simplified", [], False)
+
+
+def test_a_referred_hazard_with_unknown_facts_goes_manual_saying_what_is_unknown() -> None:
+    """Spec 2.3: a claim or an inquiry hands over what it knows; what it does not know is a
+    reason for the manual track, never an invented value."""
+    report = IssueReport(system_id="SYS-1", case_reason="hazardous_situation",
+                         source="customer", market="CA", homeowner=Homeowner(name="A"),
+                         referred_by="damage-SYS-1-C1")
+    d = intake_decision(report, OmPolicy())
+    assert d.track == "manual" and d.hazardous
+    assert d.reasons == [
+        "installer, or whether it takes service work, unknown (hazard handed over by another "
+        "case)",
+        "ZIP unknown (hazard handed over by another case)",
+        "agreement type unknown (hazard handed over by another case)",
+    ]
+
+
+@pytest.mark.parametrize("missing", ["installer", "installer_accepting_service_work",
+                                     "agreement_type", "zip"])
+def test_a_report_not_handed_over_must_name_its_facts(missing: str) -> None:
+    data = om_input().report().model_dump()
+    del data[missing]
+    with pytest.raises(ValidationError, match=f"{missing}: field required"):
+        IssueReport.model_validate(data)
 
 
 def test_each_ineligibility_reason_is_named() -> None:

@@ -4,7 +4,9 @@ joined, not duplicated), disposition notes, hazard first, and bad input."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +16,7 @@ from domain.om import OmCase, OmCaseInput
 from domain.processes import INQUIRY, REACTIVATION
 from domain.reactivation import Reactivation
 from starter.client import EventRejected, open_case
+from tests.clock import move_to
 from tests.workflows.harness import (
     CaseDriver,
     CaseHarness,
@@ -36,6 +39,9 @@ async def _route(om: CaseHarness, **changes: Any) -> InqDriver:
 def _reply(case: InqDriver) -> str | None:
     replies = [r for r in case.notices() if r.key.endswith("/reply")]
     return replies[0].payload["template"] if replies else None
+
+
+LA = ZoneInfo("America/Los_Angeles")
 
 
 def _disposition(case: InqDriver) -> dict[str, Any]:
@@ -167,23 +173,38 @@ async def test_reactivation_starts_and_a_second_inquiry_joins_it(om: CaseHarness
         assert len(child.records("support_case")) == 1
 
 
-async def test_a_hazardous_inquiry_hands_the_hazard_to_the_om_case(om: CaseHarness) -> None:
+@pytest.mark.parametrize("at", [time(9, 30), time(23, 0)], ids=["morning", "night"])
+async def test_a_hazardous_inquiry_hands_the_hazard_to_the_om_case(om: CaseHarness,
+                                                                  at: time) -> None:
     """Defect: the inquiry sent the safety notice and created the P1 dispatch itself, then
     closed it with its own outcome at once: nobody went out. Now the system's O&M case owns
-    the hazard, and its dispatch stays open after the inquiry closes."""
+    the hazard, and its dispatch stays open after the inquiry closes. At night the safety
+    notice still goes at once (spec 2.1); the inquiry's reply waits for 08:00."""
+    await move_to(om.env, "tue", at)
     async with om.worker():
         hazard = {"sparks_smoke_fire": True}
-        case = await _route(om, inquiry="damage_report", agreement_type="ric",
-                            details={"hazard": hazard, "market": "CA"})
-        st = await case.until(lambda s: s.outcome is not None)
+        case = await om.open_process(INQUIRY, inquiry_input(
+            inquiry="damage_report", agreement_type="ric",
+            details={"hazard": hazard, "market": "CA"}), InquiryCase)
+        owner = om.driver(f"om-{(await case.status()).system_id}", OmCase)
+        o = await owner.settle(lambda s: bool(owner.records("dispatch")))
+        sent = owner.notices()[0]
+        assert sent.payload["template"] == "safety_notice"
+        now = await om.env.get_current_time()
+        assert abs(datetime.fromisoformat(sent.created_at) - now) < timedelta(minutes=5)
+        st = await case.until(lambda s: s.outcome is not None and not s.outbox)
+        replies = case.notices()
+        assert replies and all(
+            time(8) <= datetime.fromisoformat(r.created_at).astimezone(LA).time() < time(20)
+            for r in replies)
         assert st.hazardous and (await case.search_attributes())["Hazardous"] is True
-        assert st.hazard_case_id == f"om-{st.system_id}"
+        assert st.hazard_case_id == owner.case_id
         assert case.notices("safety_notice") == [] and case.records("dispatch") == []
         assert "HAZARDOUS" in _disposition(case)["notes"]
-        owner = om.driver(st.hazard_case_id, OmCase)
-        o = await owner.settle(lambda s: bool(owner.records("dispatch")))
+        o = await owner.status()
         assert o.hazardous and o.hazard_referrals == [case.case_id] and o.outcome is None
-        assert owner.notices()[0].payload["template"] == "safety_notice"
+        assert o.process == "om_manual" and o.eligibility is not None
+        assert any("unknown (hazard handed over" in r for r in o.eligibility.reasons)
         assert owner.records("dispatch")[0].payload["priority"] == "P1"
         assert owner.records("crm_close") == []
 

@@ -16,6 +16,7 @@ class StrictModel(BaseModel):
 
 
 # Business keys end up in workflow IDs and idempotency keys: keep them to a safe alphabet.
+MAX_KEY = 64
 BusinessKey = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", strip_whitespace=True)
 ]

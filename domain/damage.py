@@ -6,17 +6,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from domain.base import BusinessKey, MarketCode, StrictModel
+from domain.base import BusinessKey, Instant, MarketCode, StrictModel
 from domain.case import CaseState
 from domain.events import MAX_TEXT, Event
 from domain.homeowner import Homeowner
-from domain.om import LiabilityDetermined
+from domain.om import REPAIR_DECISIONS, LiabilityDetermined
 from domain.rules.hazard import HazardFacts
 from domain.visits import VisitPolicy, VisitState
 
 AtFault = Literal["company", "not_company", "undetermined"]
+# What the install partner found about its own work (spec 3.4): it is liable and repairs, the
+# company is, or nobody (the damage was not caused by the installation).
+PartnerAtFault = Literal["partner", "company", "none"]
+ClaimDecision = Literal["deny", "repair", "settle", "repair_and_settle"]
+SettlementState = Literal["offered", "accepted", "declined"]
 EntitlementKind = Literal["workmanship", "roof_penetration"]
 RepairBy = Literal["internal_work", "service_partner"]
 Recommendation = Literal["company", "partner"]
@@ -38,6 +43,8 @@ class ClaimPolicy(VisitPolicy):
     reminder_interval: timedelta = timedelta(days=7)
     # Investigation visits (the first and its follow-ups) before the case manager takes over.
     investigation_visits_max: int = Field(default=3, ge=1, le=10)
+    # The partner's answer to a dispatched claim, before the company investigates instead.
+    partner_decision_business_days: int = Field(default=3, ge=1, le=30)
 
 
 class DamageReport(StrictModel):
@@ -83,18 +90,41 @@ class FieldAssessment(Event):
 
 
 class PartnerFindings(Event):
-    """The install partner's findings on a claim assigned to it."""
+    """The install partner's findings on a claim it accepted (spec 3.4)."""
 
     EVENT: ClassVar[str] = "partner_findings"
 
-    at_fault: AtFault
+    at_fault: PartnerAtFault
 
 
 class ClaimLiabilityDetermined(LiabilityDetermined):
-    """The case manager's liability determination on a claim; `repair_by` says who repairs
-    (spec 3.4: internal work or a service partner)."""
+    """The case manager's liability determination on a claim (spec 3.4: "Denial, Repair,
+    and/or Settlement"): `rr_required` only with a repair, `repair_by` (internal work or a
+    service partner; internal work when not given) only with a repair that needs no R&R (the
+    project does those repairs). An inconsistent combination is refused naming the conflict."""
 
-    repair_by: RepairBy = "internal_work"
+    decision: ClaimDecision  # type: ignore[assignment]
+    repair_by: RepairBy | None = None
+
+    @model_validator(mode="after")
+    def _repair_by_only_for_a_repair_without_rr(self) -> ClaimLiabilityDetermined:
+        if self.repair_by is not None and self.decision not in REPAIR_DECISIONS:
+            raise ValueError(f"repair_by is allowed only with a repair (decision repair or "
+                             f"repair_and_settle), not with {self.decision}")
+        if self.repair_by is not None and self.rr_required:
+            raise ValueError("repair_by is for a repair without R&R: with rr_required the R&R "
+                             "project does the repairs")
+        return self
+
+    @property
+    def repairs(self) -> bool:
+        """Whether the decision includes a repair."""
+        return self.decision in REPAIR_DECISIONS
+
+    @property
+    def settles(self) -> bool:
+        """Whether the decision includes a settlement offer."""
+        return self.decision in ("settle", "repair_and_settle")
 
 
 # ---- the claim ------------------------------------------------------------------------------
@@ -122,7 +152,15 @@ class DamageClaim(CaseState):
     visit: VisitState = Field(default_factory=VisitState)
     investigation_result: str | None = None
     at_fault: AtFault | None = None
+    # The partner path (spec 3.4): when its answer is due, what it answered, what it found.
+    partner_decision_due: Instant | None = None
+    partner_accepted: bool | None = None
+    partner_at_fault: PartnerAtFault | None = None
+    partner_fallback: str | None = None
     liability: ClaimLiabilityDetermined | None = None
+    # A decision with a settlement: the offer and the homeowner's answer; a repair's end.
+    settlement: SettlementState | None = None
+    repair_done: bool = False
     # The R&R project this claim waits for (started, or the system's open project its repairs
     # were added to), and the one the damage was found in.
     project_id: str | None = None

@@ -5,8 +5,10 @@ Pure functions of the parent's data, so a replay builds the same child input."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
+from domain.base import MAX_KEY
 from domain.damage import ClaimPolicy, DamageClaimInput
 from domain.effects import PartyRole
 from domain.followup import FollowUpInput, FollowUpPolicy
@@ -52,13 +54,26 @@ def rr_request_for_om(case: OmCaseInput, om_case_id: str, instance: str, time_zo
         policy=_rr_policy(case.policy.contact_hours, holidays))
 
 
+def damage_claim_no(project_no: str, n: int) -> str:
+    """`{project_no}-D{n}`, the claim number of a project's `n`th damage report; a project
+    number too long for that (claim numbers are business keys of at most 64 characters) is
+    cut and given a digest of the whole, so the number is valid and still unique: an input
+    built inside a workflow must never fail validation (spec 2.1)."""
+    suffix = f"-D{n}"
+    claim_no = f"{project_no}{suffix}"
+    if len(claim_no) <= MAX_KEY:
+        return claim_no
+    digest = hashlib.sha256(project_no.encode()).hexdigest()[:10]
+    return f"{project_no[:MAX_KEY - len(suffix) - len(digest) - 1]}-{digest}{suffix}"
+
+
 def claim_for_damage_found(project: RemovalReinstallInput, project_case_id: str, n: int,
                            found: DamageReported, reported_on: date, time_zone: str | None,
                            holidays: list[date] | None) -> DamageClaimInput:
     """The claim for the `n`th damage report of a project: claim number `{project_no}-D{n}`,
     company-installed, linked to the project (intake: the company's own work)."""
     return DamageClaimInput(
-        system_id=project.system_id, claim_no=f"{project.project_no}-D{n}",
+        system_id=project.system_id, claim_no=damage_claim_no(project.project_no, n),
         roof_leak=found.roof_leak, hazard=found.hazard, installer="sunrun", reported_on=reported_on,
         market=project.market, zip=project.zip,
         homeowner=_with_zone(project.homeowner, time_zone),

@@ -204,6 +204,10 @@ class FindingsSubmitted(Event):
     at_fault_party: str | None = Field(default=None, max_length=200)
 
 
+# The liability decisions that include a repair (spec 3.3, 3.4).
+REPAIR_DECISIONS = frozenset({"repair", "repair_and_settle"})
+
+
 class LiabilityDetermined(Event):
     """The case manager's liability decision."""
 
@@ -212,6 +216,15 @@ class LiabilityDetermined(Event):
     liable_party: str = Field(max_length=200)
     decision: Literal["deny", "repair", "settle"]
     rr_required: bool = False
+
+    @model_validator(mode="after")
+    def _rr_only_with_a_repair(self) -> LiabilityDetermined:
+        # A denial or a settlement alone removes nothing from the roof: a decision that says
+        # otherwise is a mistake the case manager must see, not a silently dropped flag.
+        if self.rr_required and self.decision not in REPAIR_DECISIONS:
+            raise ValueError(f"rr_required is allowed only with a repair (decision repair or "
+                             f"repair_and_settle), not with {self.decision}")
+        return self
 
 
 class RepairCompleted(Event):

@@ -78,6 +78,11 @@ class ProcessSpec:
         """The workflow-ID prefix (`om` in `om-SYS-1`), also the contract folder's name."""
         return self.name
 
+    def internal_fields_in(self, data: dict[str, Any]) -> list[str]:
+        """The internal fields a request sets (null is what a client serialising every field
+        sends: not set); an opening from outside the project with any is refused."""
+        return sorted(k for k in set(data) & self.internal_fields if data[k] is not None)
+
     def owns(self, workflow_id: str) -> bool:
         """Whether a workflow ID is one of this process's cases."""
         return workflow_id.startswith(self.prefix + "-")

@@ -223,7 +223,7 @@ class Ingress:
         if isinstance(data, Response):
             return data
         # Null is what a client that serialises every field sends: nothing is set.
-        internal = sorted(k for k in set(data) & process.internal_fields if data[k] is not None)
+        internal = process.internal_fields_in(data)
         if internal:
             return problem(422, f"{request_name(process)}: {', '.join(internal)}: set by the "
                                 "project only, not accepted from integrations")

@@ -95,6 +95,10 @@ async def _client() -> Any:
 async def _open(args: argparse.Namespace, queue: str) -> None:
     process = PROCESSES[args.process]
     raw = _read_json(args.file)
+    internal = process.internal_fields_in(raw) if isinstance(raw, dict) else []
+    if internal:
+        raise CliError(f"{process.input_model.__name__} rejected: {', '.join(internal)}: set "
+                       "by the project only, not accepted in an opening", EXIT_BAD_INPUT)
     try:
         inp = process.input_model.model_validate(raw)
     except ValidationError as exc:

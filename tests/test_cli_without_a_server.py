@@ -32,3 +32,20 @@ def test_worker_retries_then_gives_up_with_a_clear_message() -> None:
     assert "Temporal server not reachable yet; retrying" in done.stderr
     assert "cannot reach the Temporal server at 127.0.0.1:1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_opening_that_sets_an_internal_field_is_refused_before_any_server(
+        tmp_path: Path) -> None:
+    """Spec 3.4: only the R&R project says a claim is damage found on its job (`project_id`,
+    which skips the intake tree); the CLI refuses it like the gateway does (422)."""
+    import json
+
+    from tests.workflows.harness import claim_input
+
+    body = claim_input(entitlements=[]).model_dump(mode="json") | {"project_id": "rr-SYS-1-P1"}
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps(body))
+    done = _run("starter", "open", "damage", str(path))
+    assert done.returncode == 2, done.stderr
+    assert "project_id: set by the project only" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -22,13 +22,22 @@ with workflow.unsafe.imports_passed_through():
         FieldAssessment,
         PartnerFindings,
     )
+    from domain.events import Event
     from domain.links import hazard_report_for_claim, rr_request_for_claim
-    from domain.om import OmCaseInput, RepairCompleted, SettlementAccepted, SettlementDeclined
+    from domain.om import (
+        OmCaseInput,
+        PartnerDecision,
+        RepairCompleted,
+        SettlementAccepted,
+        SettlementDeclined,
+    )
     from domain.outbox import Holds
     from domain.processes import DAMAGE, RR
     from domain.rr import RemovalReinstallInput
+    from domain.rules.business_days import end_of_business_days
     from domain.rules.hazard import hazard_reasons
     from domain.rules.warranty import claim_intake
+    from domain.rules.zones import calendar_zone
     from workflows.case import (
         CASE_MANAGER,
         CaseCommon,
@@ -44,11 +53,20 @@ with workflow.unsafe.imports_passed_through():
 
 INTAKE = "intake"
 CLAIM_CREATED = "claim_created"
+TO_PARTNER = "dispatched_to_partner"
 PARTNER = "partner_in_progress"
+PARTNER_REPAIR = "partner_repair"
 INVESTIGATION = "investigation"
 LIABILITY = "liability_determination"
 RESOLUTION = "resolution"
 SETTLEMENT = "settlement_quoting"
+# The settlement answer of a repair-and-settle decision may come while the repair is going on.
+SETTLEMENT_ANSWERS = frozenset({SETTLEMENT, RESOLUTION, PROJECT})
+
+# Claims recorded before spec 3.4's revision: the partner took the claim without a decision
+# step, and damage that is not a roof leak was not checked against the workmanship warranty.
+PARTNER_DECISION = "claim-partner-decision"
+INTAKE_V2 = "claim-intake-v2"
 
 # The investigation visit shows one stage, `investigation`, however far its booking has got
 # (texts, calls, booked, waiting for the assessment): `waiting_for` and the counters say more.
@@ -60,6 +78,12 @@ def _stage(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _settlement_answer_fits(case: DamageClaim, _: Event) -> str | None:
+    if case.stage != SETTLEMENT and case.settlement != "offered":
+        return "no settlement offer is waiting for the homeowner's answer"
+    return None
+
+
 @workflow.defn(name="DamageClaimWorkflow")
 class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     """One execution per claim (`damage-{system_id}-{claim_no}`)."""
@@ -69,11 +93,12 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     inp: DamageClaimInput
     EVENTS = events_table(
         *visit_event_specs(FieldAssessment, lambda c: c.visit, INVESTIGATION_STAGES),
+        EventSpec(PartnerDecision, stages=_stage(TO_PARTNER)),
         EventSpec(PartnerFindings, stages=_stage(PARTNER)),
         EventSpec(ClaimLiabilityDetermined, stages=_stage(LIABILITY)),
-        EventSpec(RepairCompleted, stages=_stage(RESOLUTION)),
-        EventSpec(SettlementAccepted, stages=_stage(SETTLEMENT)),
-        EventSpec(SettlementDeclined, stages=_stage(SETTLEMENT)),
+        EventSpec(RepairCompleted, stages=_stage(RESOLUTION, PARTNER_REPAIR)),
+        EventSpec(SettlementAccepted, stages=SETTLEMENT_ANSWERS, check=_settlement_answer_fits),
+        EventSpec(SettlementDeclined, stages=SETTLEMENT_ANSWERS, check=_settlement_answer_fits),
         PROJECT_ENDED,
     )
 
@@ -89,7 +114,10 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         self.visits = VisitScheduling(self, state=self.case.visit, policy=inp.policy,
                                       outcome=FieldAssessment, stages=INVESTIGATION_STAGES,
                                       case_manager=CASE_MANAGER)
-        self.projects = ProjectParent(self, liability_stage=LIABILITY, key_prefix="claim")
+        self.projects = ProjectParent(self, liability_stage=LIABILITY, key_prefix="claim",
+                                      after_repair=self._after_repair,
+                                      side_events=(SettlementAccepted, SettlementDeclined),
+                                      on_side_event=self._settlement_answered)
 
     @workflow.run
     async def run(self, inp: DamageClaimInput) -> DamageClaim:
@@ -97,7 +125,8 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         self.start_run()
         return await self.run_case(lambda: self.run_stages({
             "created": self._intake, INTAKE: self._intake, CLAIM_CREATED: self._assignment,
-            PARTNER: self._partner_findings, INVESTIGATION: self._investigation,
+            TO_PARTNER: self._partner_decision, PARTNER: self._partner_findings,
+            PARTNER_REPAIR: self._partner_repair, INVESTIGATION: self._investigation,
             LIABILITY: self._liability, RESOLUTION: self._repair, SETTLEMENT: self._settlement,
             PROJECT: self.projects.wait}))
 
@@ -114,7 +143,16 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         self.enter_stage(INTAKE)
         if c.hazardous and not c.hazard_handled:
             await self.hazard_first()
-        c.intake = claim_intake(self.inp)
+        v2 = workflow.patched(INTAKE_V2)
+        report = self.inp
+        if v2 and c.source_project_id is not None and not self._started_by_project():
+            # Only the project itself may say the damage is its own work (spec 3.4): a start
+            # that merely names a project goes through the intake tree like any report.
+            workflow.logger.warning("project_id ignored: the claim was not started by it",
+                                    extra={"case_id": c.case_id})
+            c.source_project_id = None
+            report = self.inp.model_copy(update={"project_id": None})
+        c.intake = claim_intake(report, non_leak_warranty=v2)
         if c.intake.decision == "denied":
             await self.outbox.tell("claim_denied", self.key("claim", "denied-notice"),
                                    "tell the homeowner the claim is denied, and why",
@@ -138,17 +176,63 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             await self.effects.crm_record(self.key("claim", "partner-dispatch"), "dispatch",
                                           "create the field-service dispatch to the partner",
                                           None, system_id=c.system_id, claim_no=c.claim_no)
-            self.enter_stage(PARTNER)
+            self.enter_stage(TO_PARTNER if workflow.patched(PARTNER_DECISION) else PARTNER)
         else:
             self.enter_stage(INVESTIGATION)
         return None
 
+    async def _partner_decision(self) -> Ending | None:
+        """The partner accepts the dispatched claim within 3 business days (default); a
+        decline or no answer in time: the company investigates instead (spec 3.4)."""
+        c, p = self.case, self.inp.policy
+        if c.partner_decision_due is None:
+            c.partner_decision_due = end_of_business_days(
+                workflow.now(), p.partner_decision_business_days, calendar_zone(c.time_zone),
+                await self.business_calendar())
+        got = await self.wait_for(
+            PartnerDecision, deadline=c.partner_decision_due,
+            waiting_for="the partner's decision",
+            summary=f"wait {p.partner_decision_business_days} business days for the partner")
+        if got is not None and got.accepted:
+            c.partner_accepted = True
+            self.enter_stage(PARTNER)
+            return None
+        c.partner_accepted = False
+        c.bump("partner_declines" if got is not None else "partner_timeouts")
+        c.partner_fallback = ("the partner declined the claim" if got is not None else
+                             f"no answer from the partner in {p.partner_decision_business_days}"
+                             " business days")
+        self.enter_stage(INVESTIGATION)
+        return None
+
     async def _partner_findings(self) -> Ending | None:
+        """The partner's findings on its own work: it repairs (`partner`), the company decides
+        liability (`company`), or the damage was not caused by the installation (`none`)."""
+        c = self.case
         got = await self.wait_for(
             PartnerFindings, waiting_for="the partner's findings",
             reminders=[self._reminder("the partner's findings", "partner-findings")])
-        self.case.investigation_result = "partner_findings"
-        return await self._at_fault(got.at_fault)
+        c.investigation_result = "partner_findings"
+        c.partner_at_fault = got.at_fault
+        if got.at_fault == "partner":
+            await self.outbox.tell("claim_partner_repair", self.key("claim", "partner-repair"),
+                                   "tell the homeowner the partner will repair the damage",
+                                   holds=Holds(in_stage=PARTNER_REPAIR))
+            self.enter_stage(PARTNER_REPAIR)
+            return None
+        if got.at_fault == "none":
+            await self.outbox.tell("claim_denied", self.key("claim", "denied-notice"),
+                                   "tell the homeowner the claim is denied, and why",
+                                   reason="the damage was not caused by the installation")
+            return Close("denied")
+        return await self._at_fault("company")
+
+    async def _partner_repair(self) -> Ending | None:
+        await self.wait_for(RepairCompleted, waiting_for="the partner's repair",
+                            reminders=[self._reminder("the partner's repair", "partner-repair")])
+        c = self.case
+        c.repair_done = True
+        return Close("repaired")
 
     # ---- 3: the investigation ---------------------------------------------------------------
 
@@ -210,8 +294,10 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     # ---- 4-5: liability and resolution --------------------------------------------------------
 
     async def _liability(self) -> Ending | None:
-        """The decision: the homeowner told (never holding the stage), then the resolution:
-        denied, a settlement offer, an R&R project, or a repair."""
+        """The decision (spec 3.4: "Denial, Repair, and/or Settlement"): the homeowner told
+        (never holding the stage), then the resolution: denied; a settlement offer; a repair
+        through an R&R project or a work order; or both, the case closing when both are
+        done."""
         c = self.case
         liability = await self.wait_for(
             ClaimLiabilityDetermined, waiting_for="liability determination",
@@ -225,7 +311,9 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
                                decision=liability.decision)
         if liability.decision == "deny":
             return Close("denied")
-        if liability.decision == "settle":
+        c.settlement = "offered" if liability.settles else None
+        c.repair_done = False
+        if not liability.repairs:
             self.enter_stage(SETTLEMENT)
             return None
         if liability.rr_required:
@@ -250,20 +338,66 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         return None
 
     async def _repair(self) -> Ending | None:
-        await self.wait_for(RepairCompleted, waiting_for="repair",
-                            reminders=[self._reminder("repair", "repair")])
-        return Close("repaired")
+        """The repair work order until `repair_completed`; a settlement answer meanwhile is
+        recorded and the wait goes on."""
+        got = await self.wait_for(RepairCompleted, SettlementAccepted, SettlementDeclined,
+                                  waiting_for="repair",
+                                  reminders=[self._reminder("repair", "repair")])
+        if not isinstance(got, RepairCompleted):
+            await self._settlement_answered(got)
+            return None
+        return await self._after_repair()
+
+    async def _settlement_answered(self, answer: Event) -> None:
+        """The homeowner answered the settlement offer while the repair goes on: recorded; a
+        decline goes to the case manager (the repair is not held)."""
+        c = self.case
+        if isinstance(answer, SettlementAccepted):
+            c.settlement = "accepted"
+            return
+        c.settlement = "declined"
+        n = c.bump("settlements_declined")
+        await self.effects.assign_case_manager(
+            self.key("claim", "settlement-declined", n),
+            "the homeowner declined the settlement; the repair goes on",
+            summary="tell the case manager the settlement was declined")
+
+    async def _after_repair(self) -> Ending | None:
+        """The repair is done: the case closes, or waits for the settlement answer of a
+        repair-and-settle decision."""
+        c = self.case
+        c.repair_done = True
+        if c.settlement is None:
+            return Close("repaired")
+        if c.settlement == "accepted":
+            return Close("repaired_and_settled")
+        if c.settlement == "declined":
+            return Close("settlement_declined")
+        self.enter_stage(SETTLEMENT)
+        return None
 
     async def _settlement(self) -> Ending | None:
+        c = self.case
         got = await self.wait_for(
             SettlementAccepted, SettlementDeclined, waiting_for="settlement answer",
             reminders=[self._reminder("settlement answer", "settlement")])
+        if c.repair_done:  # repair and settle: the repair is done, this was the last part
+            c.settlement = "accepted" if isinstance(got, SettlementAccepted) else "declined"
+            return Close("repaired_and_settled" if c.settlement == "accepted"
+                         else "settlement_declined")
         if isinstance(got, SettlementAccepted):
+            c.settlement = "accepted"
             return Close("settled")
         # Declined: the case manager decides again (a new offer, a repair, or a denial).
-        self.case.bump("settlements_declined")
+        c.settlement = "declined"
+        c.bump("settlements_declined")
         self.enter_stage(LIABILITY)
         return None
+
+    def _started_by_project(self) -> bool:
+        """Whether this claim's run was started by the R&R project its input names."""
+        parent = workflow.info().parent
+        return parent is not None and parent.workflow_id == self.inp.project_id
 
     # ---- what the base asks of a process ----------------------------------------------------
 
@@ -286,9 +420,16 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             lines.append(f"**Intake:** {c.intake.decision}: {c.intake.reason}")
         if c.at_fault:
             lines.append(f"**At fault:** {c.at_fault}")
+        if c.partner_accepted is not None:
+            lines.append("**Partner:** " + (
+                f"accepted; found {c.partner_at_fault or '-'} at fault" if c.partner_accepted
+                else f"the company investigates ({c.partner_fallback})"))
         if c.liability:
-            lines.append(f"**Liability:** {c.liability.decision}"
+            lines.append(f"**Liability:** {c.liability.decision.replace('_', ' ')}"
                          + (" (R&R required)" if c.liability.rr_required else ""))
+        if c.settlement:
+            lines.append(f"**Settlement:** {c.settlement}"
+                         + ("; repair done" if c.repair_done else ""))
         if c.project_id:
             lines.append(f"**R&R project:** {c.project_id}"
                          + (" (repairs added to the system's open project)"

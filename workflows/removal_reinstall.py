@@ -23,6 +23,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
 
     from domain.base import describe_span
+    from domain.damage import DamageClaimInput
     from domain.events import Event
     from domain.links import claim_for_damage_found
     from domain.outbox import Holds
@@ -345,10 +346,14 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             if is_hazardous(found.hazard):
                 c.hazard_case_id = om_case_id(c.system_id)
             n = len(c.damage_claims) + 1
-            claim = claim_for_damage_found(self.inp, c.case_id, n, found, self._today(),
-                                           c.time_zone, c.holidays)
+            today = self._today()
+
+            def claim(found: DamageReported = found, n: int = n) -> DamageClaimInput:
+                return claim_for_damage_found(self.inp, c.case_id, n, found, today,
+                                              c.time_zone, c.holidays)
+
             claim_id = await self.links.start_case(DAMAGE, claim)
-            c.damage_claims.append(claim_id)
+            c.damage_claims.append(claim_id or f"(claim {n} not started: see failures)")
             c.claims_to_start.pop(0)
             self.view.refresh()
 

@@ -26,30 +26,40 @@ def under_warranty(entitlements: Iterable[Entitlement], on: date) -> bool:
     return bool(covering_entitlements(entitlements, on))
 
 
-def claim_intake(report: DamageReport) -> IntakeResult:
-    """The intake decision for a damage report.
+# Damage that is not a roof leak is covered by the workmanship warranty only (seed 000:
+# "Property Damage Intake: Under warranty?"; spec 3.4: no roof-penetration check).
+NON_LEAK_COVER: frozenset[EntitlementKind] = frozenset({"workmanship"})
 
-    Roof leak (seed tree): company-installed: under warranty creates the claim, else denied.
+
+def claim_intake(report: DamageReport, *, non_leak_warranty: bool = True) -> IntakeResult:
+    """The intake decision for a damage report (spec 3.4).
+
+    Company-installed: an active entitlement on the report date creates the claim, else
+    denied (a roof leak: roof-penetration or workmanship; other damage: workmanship only).
     Partner-installed: a partner accepting work takes the claim (partner assignment); else
-    the company as warrantor creates the claim; else denied. Not a roof leak: the claim is
-    created with no roof-penetration warranty check (spec 3.4). Damage found in an R&R project
-    is the company's own work: the claim is created and investigated by the company."""
+    the company as warrantor creates the claim; else denied. Damage found in the company's
+    own R&R project (`project_id`, set only when the project started the claim) is the
+    company's work: the claim is created and investigated by the company.
+    `non_leak_warranty=False` is the rule of claims recorded before non-leak damage was
+    checked against the workmanship warranty (they created the claim unchecked)."""
     if report.project_id is not None:
         return IntakeResult(decision="create_claim", recommendation="company",
                             reason=f"damage found during R&R project {report.project_id}")
-    if not report.roof_leak:
+    if not report.roof_leak and not non_leak_warranty:
         return IntakeResult(decision="create_claim",
                             recommendation=report.assignment_recommendation or "company",
                             reason="damage not related to a roof leak")
+    kinds = ROOF_LEAK_COVER if report.roof_leak else NON_LEAK_COVER
+    warranties = ("workmanship or roof-penetration warranty" if report.roof_leak
+                  else "workmanship warranty (damage that is not a roof leak)")
     if report.installer == "sunrun":
-        covered = under_warranty(report.entitlements, report.reported_on)
-        if covered:
+        if covering_entitlements(report.entitlements, report.reported_on, kinds):
             return IntakeResult(decision="create_claim", under_warranty=True,
                                 recommendation=report.assignment_recommendation or "company",
                                 reason="company-installed, under warranty on the report date")
         return IntakeResult(decision="denied", under_warranty=False,
-                            reason="company-installed, no workmanship or roof-penetration "
-                                   f"warranty active on {report.reported_on.isoformat()}")
+                            reason=f"company-installed, no {warranties} active on "
+                                   f"{report.reported_on.isoformat()}")
     if report.installer_accepting_service_work:
         return IntakeResult(decision="create_claim",
                             recommendation=report.assignment_recommendation or "partner",

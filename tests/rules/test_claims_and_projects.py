@@ -44,7 +44,17 @@ def test_an_entitlement_with_a_start_covers_only_its_span(start: date, length: i
     ({"installer": "partner", "company_is_warrantor": True, "entitlements": []},
      "create_claim", "company"),
     ({"installer": "partner", "entitlements": []}, "denied", None),
-    ({"roof_leak": False, "entitlements": []}, "create_claim", "company"),
+    # Damage that is not a roof leak: the workmanship warranty only (seed 000: "Under
+    # warranty?" of all property damage).
+    ({"roof_leak": False, "entitlements": []}, "denied", None),
+    ({"roof_leak": False}, "denied", None),  # a roof-penetration warranty does not cover it
+    ({"roof_leak": False, "entitlements": [{"kind": "workmanship",
+                                            "active_until": "2030-01-01"}]},
+     "create_claim", "company"),
+    ({"roof_leak": False, "installer": "partner", "installer_accepting_service_work": True,
+      "entitlements": []}, "create_claim", "partner"),
+    ({"roof_leak": False, "installer": "partner", "company_is_warrantor": True,
+      "entitlements": []}, "create_claim", "company"),
     ({"project_id": "rr-SYS-1-P1", "entitlements": []}, "create_claim", "company"),
     ({"assignment_recommendation": "partner"}, "create_claim", "partner"),
 ])
@@ -53,6 +63,22 @@ def test_the_intake_tree(changes: dict[str, Any], decision: str,
     result = claim_intake(claim_input(**changes))
     assert (result.decision, result.recommendation) == (decision, recommendation)
     assert result.reason
+
+
+def test_claims_recorded_before_the_non_leak_check_keep_their_intake() -> None:
+    result = claim_intake(claim_input(roof_leak=False, entitlements=[]),
+                          non_leak_warranty=False)
+    assert result.decision == "create_claim" and result.under_warranty is None
+
+
+@given(until=dates, reported=dates)
+def test_non_leak_damage_is_covered_by_workmanship_up_to_its_last_day(until: date,
+                                                                      reported: date) -> None:
+    result = claim_intake(claim_input(
+        roof_leak=False, reported_on=reported,
+        entitlements=[{"kind": "workmanship", "active_until": until},
+                      {"kind": "roof_penetration", "active_until": date(2045, 12, 31)}]))
+    assert result.decision == ("create_claim" if reported <= until else "denied")
 
 
 def test_a_warranty_that_ended_the_day_before_the_report_denies() -> None:
@@ -77,3 +103,20 @@ def test_market_routing(market: str, option: Any) -> None:
 def test_the_remi_market_list_is_policy() -> None:
     assert rr_management("elective", "CA", None, ["CA"])[0] == "company"
     assert rr_management("elective", "NJ", None, [])[0] == "remi_full_service"
+
+
+@given(project_no=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fullmatch=True),
+       n=st.integers(1, 999))
+def test_a_damage_claim_number_is_always_a_valid_key_and_names_its_project(
+        project_no: str, n: int) -> None:
+    """Spec 2.1: a child input built in a workflow must not fail validation."""
+    from domain.links import damage_claim_no
+
+    claim_no = damage_claim_no(project_no, n)
+    assert claim_input(claim_no=claim_no).claim_no == claim_no  # a valid business key
+    assert claim_no.endswith(f"-D{n}")
+    if len(project_no) + len(f"-D{n}") <= 64:
+        assert claim_no == f"{project_no}-D{n}"
+    else:  # cut, with a digest of the whole: two long numbers sharing a prefix stay apart
+        assert damage_claim_no(project_no[:-1] + ("x" if project_no[-1] != "x" else "y"),
+                               n) != claim_no

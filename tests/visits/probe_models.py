@@ -82,6 +82,8 @@ class StarterProbeInput(StrictModel):
 
     om: OmCaseInput
     twice: bool = False
+    # Build the case's input from data that cannot make a valid one (a key too long).
+    unbuildable: bool = False
     policy: CasePolicy = Field(default_factory=lambda: CasePolicy(holidays=[]))
     homeowner: Homeowner = Field(default_factory=lambda: Homeowner(name="nobody"))
     carried_case: ProbeCase | None = None

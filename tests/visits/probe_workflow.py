@@ -9,6 +9,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.homeowner import Homeowner
+    from domain.om import OmCaseInput
     from domain.processes import OM
     from tests.visits.probe_models import (
         PROBE,
@@ -140,6 +141,14 @@ class StarterProbeWorkflow(CaseWorkflow[ProbeCase]):
         return await self.run_case(self._flow)
 
     async def _flow(self) -> Ending:
+        if self.inp.unbuildable:
+            om = self.inp.om
+
+            def too_long() -> OmCaseInput:
+                return OmCaseInput.model_validate(om.model_dump() | {"system_id":
+                                                                     om.system_id * 20})
+
+            return Close(f"started {await self.links.start_case(OM, too_long)}")
         started = await self.links.start_case(OM, self.inp.om)
         if self.inp.twice:
             await self.links.start_case(OM, self.inp.om.model_copy(

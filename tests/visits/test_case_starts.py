@@ -27,3 +27,21 @@ async def test_a_started_case_outlives_its_starter_and_a_second_start_joins(
         st = await child.settle(lambda s: s.related_reports == 1)
         assert st.outcome is None and st.stage != "closed"
         assert await child.run_status() == "RUNNING"
+
+
+async def test_an_input_that_cannot_be_built_is_a_failure_for_a_person(om: CaseHarness) -> None:
+    """Spec 2.1: business data that makes a child's input invalid is recorded and given to the
+    case manager; the starting case goes on (it used to fail its workflow task for ever)."""
+    async with om.worker():
+        system_id = f"SYS-BAD-{uuid.uuid4().hex[:6]}"
+        inp = StarterProbeInput(om=om_input(system_id), unbuildable=True)
+        starter = await om.start("StarterProbeWorkflow", inp, f"starter-{uuid.uuid4()}",
+                                 ProbeCase)
+        done = await starter.result()
+        assert done.outcome == "started None"
+        assert len(done.failures) == 1
+        assert "input could not be built" in done.failures[0].reason
+        assert "system_id" in done.failures[0].reason
+        assert done.failures[0].assigned_to == "case_manager"
+        asked = starter.records("assignment")[-1].payload
+        assert asked["assignee"] == "case_manager" and "O&M case" in asked["reason"]

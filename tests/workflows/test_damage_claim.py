@@ -5,8 +5,9 @@ child that outlives the claim."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -76,16 +77,89 @@ async def test_company_installed_out_of_warranty_is_denied_with_the_reason(
         assert (await case.search_attributes())["CaseOutcome"] == "denied"
 
 
-async def test_partner_accepting_work_takes_the_partner_path(om: CaseHarness) -> None:
+async def _partner_dispatched(om: CaseHarness, **changes: Any) -> ClaimDriver:
+    case = await om.open_claim(claim_input(installer="partner", entitlements=[],
+                                           installer_accepting_service_work=True, **changes))
+    st = await case.stage("dispatched_to_partner")
+    assert st.intake is not None and st.intake.recommendation == "partner"
+    assert st.waiting_for == "the partner's decision" and st.next_deadline is not None
+    assert case.keys("dispatch") == ["claim/partner-dispatch"]
+    return case
+
+
+async def _partner_accepted(om: CaseHarness) -> ClaimDriver:
+    case = await _partner_dispatched(om)
+    st = await case.send("partner_decision", accepted=True)
+    assert st.stage == "partner_in_progress" and st.partner_accepted is True
+    assert st.waiting_for == "the partner's findings"
+    return case
+
+
+async def test_a_partner_finding_the_company_at_fault_goes_to_liability(om: CaseHarness) -> None:
     async with om.worker():
-        case = await om.open_claim(claim_input(installer="partner", entitlements=[],
-                                               installer_accepting_service_work=True))
-        st = await case.stage("partner_in_progress")
-        assert st.intake is not None and st.intake.recommendation == "partner"
-        assert st.waiting_for == "the partner's findings"
-        assert case.keys("dispatch") == ["claim/partner-dispatch"]
+        case = await _partner_accepted(om)
         st = await case.send("partner_findings", at_fault="company")
         assert st.stage == "liability_determination" and st.at_fault == "company"
+        assert st.partner_at_fault == "company"
+
+
+async def test_a_partner_finding_itself_at_fault_repairs(om: CaseHarness) -> None:
+    """Defect: a partner that found itself at fault made the claim `denied`, and the homeowner
+    was told the company was not at fault. Now the partner repairs, the homeowner is told so."""
+    async with om.worker():
+        case = await _partner_accepted(om)
+        st = await case.send("partner_findings", at_fault="partner")
+        assert st.stage == "partner_repair" and st.outcome is None
+        assert st.waiting_for == "the partner's repair"
+        st = await case.settle(lambda s: bool(case.notices()))
+        assert [n.payload["template"] for n in case.notices()] == ["claim_partner_repair"]
+        assert (await case.search_attributes())["CaseStage"] == "partner_repair"
+        st = await case.send("repair_completed")
+        assert st.outcome == "repaired"
+        assert (await case.search_attributes())["CaseOutcome"] == "repaired"
+
+
+async def test_a_partner_finding_nobody_at_fault_denies_with_that_reason(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _partner_accepted(om)
+        st = await case.send("partner_findings", at_fault="none")
+        assert st.outcome == "denied"
+        reason = case.notices()[-1].payload["params"]["reason"]
+        assert reason == "the damage was not caused by the installation"
+
+
+async def test_a_partner_decline_sends_the_claim_to_the_company_investigation(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _partner_dispatched(om)
+        st = await case.send("partner_decision", accepted=False)
+        assert st.stage == "investigation" and st.partner_accepted is False
+        assert st.attempts["partner_declines"] == 1
+        st = await case.settle(lambda s: s.attempts.get("texts", 0) == 1)
+        assert templates(case, "text") == ["self_scheduling_link"]
+
+
+async def test_a_silent_partner_falls_back_after_three_business_days(om: CaseHarness) -> None:
+    """The production holiday calendar, the homeowner's zone: the deadline is the end of the
+    third business day after the dispatch."""
+    from domain.rules.business_days import add_business_days, us_federal_holidays
+
+    async with om.worker():
+        case = await _partner_dispatched(om)
+        st = await case.status()
+        assert st.holidays  # resolved by the activity (no list in the policy)
+        tz = ZoneInfo(st.time_zone or "UTC")
+        dispatched = st.stage_history[-1].entered_at.astimezone(tz)
+        holidays = us_federal_holidays(range(dispatched.year, dispatched.year + 2))
+        last = add_business_days(dispatched.date(), 3, holidays)
+        assert st.next_deadline is not None
+        assert st.next_deadline.astimezone(tz) == datetime.combine(
+            last + timedelta(days=1), time(0), tzinfo=tz)
+        st = await case.fire_next_timer()
+        st = await case.stage("investigation")
+        assert st.attempts["partner_timeouts"] == 1 and st.partner_accepted is False
+        assert "no answer from the partner in 3 business days" in (st.partner_fallback or "")
 
 
 async def test_partner_not_accepting_with_the_company_as_warrantor_creates_the_claim(
@@ -106,12 +180,21 @@ async def test_partner_not_accepting_without_a_warrantor_is_denied(om: CaseHarne
         assert "not the warrantor" in case.notices()[0].payload["params"]["reason"]
 
 
-async def test_damage_that_is_not_a_roof_leak_skips_the_warranty_check(om: CaseHarness) -> None:
+async def test_damage_that_is_not_a_roof_leak_needs_the_workmanship_warranty(
+        om: CaseHarness) -> None:
+    """Seed 000 asks "Under warranty?" of all property damage: the workmanship warranty (the
+    roof-penetration one is for leaks)."""
     async with om.worker():
-        case = await _investigating(om, roof_leak=False, entitlements=EXPIRED)
-        st = await case.status()
-        assert st.intake is not None and st.intake.under_warranty is None
-        assert st.intake.decision == "create_claim"
+        case = await om.open_claim(claim_input(roof_leak=False))
+        st = await case.result()
+        assert st.outcome == "denied" and st.intake is not None
+        assert st.intake.under_warranty is False
+        assert "no workmanship warranty" in case.notices()[0].payload["params"]["reason"]
+        covered = await _investigating(om, system_id=f"{st.system_id}-B", roof_leak=False,
+                                       entitlements=[{"kind": "workmanship",
+                                                      "active_until": "2030-01-01"}])
+        st = await covered.status()
+        assert st.intake is not None and st.intake.under_warranty is True
 
 
 # ---- hazard first ------------------------------------------------------------------------------
@@ -273,6 +356,102 @@ async def test_settlement_declined_goes_back_to_liability(om: CaseHarness) -> No
                                           "claim/liability-notice/2"]
 
 
+@pytest.mark.parametrize(("decision", "changes", "conflict"), [
+    ("deny", {"rr_required": True}, "rr_required is allowed only with a repair"),
+    ("settle", {"rr_required": True}, "rr_required is allowed only with a repair"),
+    ("deny", {"repair_by": "internal_work"}, "repair_by is allowed only with a repair"),
+    ("settle", {"repair_by": "service_partner"}, "repair_by is allowed only with a repair"),
+    ("repair", {"rr_required": True, "repair_by": "service_partner"},
+     "with rr_required the R&R project does the repairs"),
+])
+async def test_an_inconsistent_liability_decision_is_refused_naming_the_conflict(
+        om: CaseHarness, decision: str, changes: dict[str, Any], conflict: str) -> None:
+    """Defect: `deny` with `rr_required` was taken without comment, and `settle` with it
+    gave no project."""
+    async with om.worker():
+        case = await _at_liability(om)
+        with pytest.raises(InvalidEvent, match=conflict):
+            await case.send("liability_determined", liable_party="company", decision=decision,
+                            **changes)
+        st = await case.status()
+        assert st.stage == "liability_determination" and st.liability is None
+        assert st.outcome is None
+        assert not [n for n in case.notices() if n.payload["template"].startswith("liability")]
+
+
+async def _repair_and_settle(om: CaseHarness) -> ClaimDriver:
+    case = await _at_liability(om)
+    st = await case.send("liability_determined", liable_party="company",
+                         decision="repair_and_settle", repair_by="service_partner")
+    assert st.stage == "resolution" and st.settlement == "offered"
+    assert case.keys("dispatch") == ["claim/repair/1"]
+    await case.settle(lambda s: bool(case.notices()))
+    assert case.notices()[-1].payload["template"] == "liability_repair_and_settle"
+    return case
+
+
+async def test_repair_and_settle_accepted_during_the_repair_closes_when_both_are_done(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _repair_and_settle(om)
+        st = await case.send("settlement_accepted")
+        assert st.stage == "resolution" and st.settlement == "accepted" and st.outcome is None
+        st = await case.send("repair_completed")
+        assert st.outcome == "repaired_and_settled"
+        assert (await case.search_attributes())["CaseOutcome"] == "repaired_and_settled"
+
+
+async def test_repair_and_settle_waits_for_the_answer_after_the_repair(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _repair_and_settle(om)
+        st = await case.send("repair_completed")
+        assert st.stage == "settlement_quoting" and st.repair_done and st.outcome is None
+        assert st.waiting_for == "settlement answer"
+        st = await case.send("settlement_declined")
+        assert st.outcome == "settlement_declined"
+
+
+async def test_repair_and_settle_declined_during_the_repair_tells_the_case_manager(
+        om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _repair_and_settle(om)
+        st = await case.send("settlement_declined")
+        assert st.stage == "resolution" and st.settlement == "declined"
+        assert "declined the settlement" in case.records("assignment")[-1].payload["reason"]
+        with pytest.raises(EventRejected, match="no settlement offer is waiting"):
+            await case.send("settlement_accepted")
+        st = await case.send("repair_completed")
+        assert st.outcome == "settlement_declined"
+
+
+async def test_a_settlement_answer_without_an_offer_is_refused(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _at_liability(om)
+        await case.send("liability_determined", liable_party="company", decision="repair")
+        with pytest.raises(EventRejected, match="no settlement offer is waiting"):
+            await case.send("settlement_accepted")
+        st = await case.status()
+        assert st.stage == "resolution" and st.settlement is None and st.outcome is None
+
+
+async def test_repair_and_settle_with_rr_waits_for_the_project_and_the_answer(
+        om: CaseHarness) -> None:
+    """A settled claim that needs the system removed gets its project (it used to get none)."""
+    async with om.worker():
+        case = await _at_liability(om)
+        st = await case.send("liability_determined", liable_party="company",
+                             decision="repair_and_settle", rr_required=True)
+        assert st.stage == "project_in_progress" and st.settlement == "offered"
+        project = om.driver(f"rr-{st.system_id}-CLM-1", RrProject)
+        await project.stage("removal")
+        st = await case.send("settlement_accepted")
+        assert st.stage == "project_in_progress" and st.settlement == "accepted"
+        for step in ("removal_completed", "roofing_completed", "reinstall_completed"):
+            await project.send(step)
+        st = await case.until(lambda s: s.outcome is not None)
+        assert st.outcome == "repaired_and_settled"
+
+
 async def _project_started(om: CaseHarness) -> tuple[ClaimDriver, CaseDriver[RrProject]]:
     case = await _at_liability(om)
     st = await case.send("liability_determined", liable_party="company", decision="repair",
@@ -349,6 +528,39 @@ async def test_no_phone_goes_to_the_case_manager_never_failed(om: CaseHarness) -
         assert (await case.search_attributes())["Escalated"] is True
         assert st.failures and "no usable phone" in st.failures[0].reason
         assert await case.run_status() == "RUNNING"
+
+
+async def test_a_routine_claim_nobody_books_goes_to_the_case_manager(om: CaseHarness) -> None:
+    """Texts, then calls, nobody answers (a phone-only homeowner, real contact hours): the
+    claim is never closed `unreachable_pg_void` (an O&M outcome, forbidden for claims), it goes
+    to the case manager to decide liability, not escalated, and stays open."""
+    async with om.worker():
+        case = await _investigating(om)
+        st = await case.until(lambda s: s.stage == "liability_determination", max_timers=60)
+        assert st.outcome is None and st.investigation_result == "unreachable"
+        assert st.attempts["texts"] == 3 and st.attempts["calls"] == 3
+        assert not st.escalated
+        asked = [r.payload for r in case.records("assignment")
+                 if "investigation not booked" in r.payload["reason"]]
+        assert len(asked) == 1 and asked[0]["assignee"] == "case_manager"
+        assert asked[0]["priority"] == "high"
+        assert await case.run_status() == "RUNNING"
+        sa = await case.search_attributes()
+        assert sa["CaseStage"] == "liability_determination" and "CaseOutcome" not in sa
+        st = await case.send("liability_determined", liable_party="company", decision="deny")
+        assert st.outcome == "denied"
+
+
+async def test_a_project_id_in_a_start_the_project_did_not_make_is_ignored(
+        om: CaseHarness) -> None:
+    """Only the R&R project may say the damage is its own work: a claim started by anyone
+    else with `project_id` goes through the intake tree (here: out of warranty, denied)."""
+    async with om.worker():
+        case = await om.open_claim(claim_input(entitlements=EXPIRED,
+                                               project_id="rr-SYS-1-P1"))
+        st = await case.result()
+        assert st.outcome == "denied" and st.source_project_id is None
+        assert st.intake is not None and "R&R" not in st.intake.reason
 
 
 async def test_temporal_cancel_closes_the_claim(om: CaseHarness) -> None:

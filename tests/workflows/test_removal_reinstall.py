@@ -285,3 +285,22 @@ async def test_a_months_long_project_continues_as_new_with_its_reminders_intact(
         assert await case.run_status(first_run) == "CONTINUED_AS_NEW"
         st = await case.send("removal_completed")
         assert st.stage == "roofing_work"
+
+
+async def test_damage_on_a_project_with_a_long_number_starts_its_claim(om: CaseHarness) -> None:
+    """Spec 2.1: a 62-character project number made the claim number `{project_no}-D1` too
+    long; the claim input failed validation inside the workflow and its task failed in a loop
+    (status queries timing out). Now the claim number is cut and given a digest."""
+    async with om.worker():
+        project_no = "P" + "7" * 61
+        case = await om.open_project(rr_input(project_no=project_no))
+        await case.stage("removal")
+        st = await case.send("damage_reported", description="cracked tiles", roof_leak=True)
+        st = await case.settle(lambda s: len(s.damage_claims) == 1)
+        assert st.failures == [] and st.claims_to_start == []
+        claim_id = st.damage_claims[0]
+        claim = om.driver(claim_id, DamageClaim)
+        cst = await claim.stage("investigation")
+        assert len(cst.claim_no) <= 64 and cst.claim_no.endswith("-D1")
+        assert cst.source_project_id == case.case_id
+        assert (await case.status()).stage == "removal"

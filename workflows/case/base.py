@@ -404,6 +404,11 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
         c.hazard_handled = True
         self.view.mark(hazardous=True)
         c.hazard_case_id, _ = await self.links.open_or_join(OM, report)
+        if c.hazard_case_id is None:
+            # The hazard could not be handed over (a failure recorded for a person): safety
+            # does not wait for that, the case sends the notice and the dispatch itself.
+            await self.own_hazard()
+            return
         workflow.logger.info("hazard handed to the O&M case",
                              extra={"case_id": c.case_id, "owner": c.hazard_case_id})
         self.view.refresh()

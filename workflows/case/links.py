@@ -5,6 +5,7 @@ under that ID is joined (with the process's join event) instead of duplicated.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -12,7 +13,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
+
+    from domain.base import describe_fields
 
     from domain.processes import ProcessSpec
 
@@ -26,19 +29,34 @@ class Links:
     def __init__(self, host: CaseWorkflow[Any]) -> None:
         self.host = host
 
-    async def start_case(self, process: ProcessSpec, inp: BaseModel, *,
-                         outlive: bool = True) -> str:
+    async def start_case(self, process: ProcessSpec,
+                         inp: BaseModel | Callable[[], BaseModel], *,
+                         outlive: bool = True) -> str | None:
         """Start another process's case by its workflow ID, as a child that outlives this case
         when `outlive` (a project runs on after the claim closes), or join the open one.
-        Returns the case's workflow ID."""
+        Returns the case's workflow ID; None when its input could not be built from this
+        case's data (recorded as a failure and given to a person, spec 2.1)."""
         case_id, _ = await self.open_or_join(process, inp, outlive=outlive)
         return case_id
 
-    async def open_or_join(self, process: ProcessSpec, inp: BaseModel, *,
-                           outlive: bool = True) -> tuple[str, bool]:
+    async def open_or_join(self, process: ProcessSpec,
+                           inp: BaseModel | Callable[[], BaseModel], *,
+                           outlive: bool = True) -> tuple[str | None, bool]:
         """`start_case`, also saying whether an open case was joined (True) rather than
-        started."""
+        started. `inp` may be a function building the input: business data that makes it
+        invalid (a key too long once joined with another) is then a failure for a person,
+        never a workflow task failing in a loop (spec 2.1)."""
         host = self.host
+        if not isinstance(inp, BaseModel):
+            try:
+                inp = inp()
+            except (ValidationError, ValueError) as exc:
+                why = describe_fields(exc) if isinstance(exc, ValidationError) else str(exc)
+                n = host.case.bump("cases_not_started")
+                await host.effects.record_failure(
+                    f"start the {process.title}", host.key("start", process.name, n),
+                    f"its input could not be built from this case's data: {why}")
+                return None, False
         case_id = process.workflow_id(inp)
         host.check_interrupt()
         host.view.flush()

@@ -6,7 +6,7 @@ project's ending, which the project reports (`project_ended`): completed, the ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -14,6 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.effects import FieldServiceActivities
     from domain.effects import ProjectRepairsRequest
+    from domain.events import Event
     from domain.processes import RR
     from domain.rr import ProjectEnded, RemovalReinstallInput
     from workflows.case.admission import EventSpec
@@ -43,10 +44,19 @@ PROJECT_ENDED = EventSpec(ProjectEnded, check=_this_project)
 class ProjectParent:
     """The R&R part of a case that resolves through a project."""
 
-    def __init__(self, host: CaseWorkflow[Any], *, liability_stage: str, key_prefix: str) -> None:
+    def __init__(self, host: CaseWorkflow[Any], *, liability_stage: str, key_prefix: str,
+                 after_repair: Callable[[], Awaitable[Ending | None]] | None = None,
+                 side_events: Sequence[type[Event]] = (),
+                 on_side_event: Callable[[Event], Awaitable[None]] | None = None) -> None:
+        """`after_repair`: what a completed project leads to (default: close `repaired`);
+        `side_events`: events the case takes while the project runs (a claim's settlement
+        answer), handed to `on_side_event`."""
         self.host = host
         self.liability_stage = liability_stage
         self.prefix = key_prefix
+        self.after_repair = after_repair
+        self.side_events = tuple(side_events)
+        self.on_side_event = on_side_event
 
     async def to_project(self, new_project: Callable[[], RemovalReinstallInput], *,
                          description: str, source_project_id: str | None = None) -> None:
@@ -65,12 +75,12 @@ class ProjectParent:
             summary="add the damage repairs to the system's open R&R project, if any")
         if result is not None and result.added:
             c.project_id, c.project_repairs_added = result.project_id, True
-        elif result is not None and result.project_id is None:
-            c.project_id, c.project_repairs_added = await host.links.start_case(
-                RR, new_project()), False
+        elif result is not None and result.project_id is None and (
+                started := await host.links.start_case(RR, new_project)) is not None:
+            c.project_id, c.project_repairs_added = started, False
         else:
             why = (f"the system's R&R project {result.project_id} cannot take the repairs "
-                   f"({result.reason})" if result is not None
+                   f"({result.reason})" if result is not None and result.project_id
                    else "the repairs could not be given to an R&R project")
             await host.effects.assign_case_manager(
                 host.key(self.prefix, "project-refused", n),
@@ -83,9 +93,18 @@ class ProjectParent:
     async def wait(self) -> Ending | None:
         """`project_in_progress`: until the project reports its ending."""
         host, c = self.host, self.host.case
-        ended = await host.wait_for(ProjectEnded, waiting_for=f"R&R project {c.project_id}")
+        what = f"R&R project {c.project_id}"
+        if self.side_events:
+            got = await host.wait_for(ProjectEnded, *self.side_events, waiting_for=what)
+        else:
+            got = await host.wait_for(ProjectEnded, waiting_for=what)
+        if not isinstance(got, ProjectEnded):
+            assert self.on_side_event is not None
+            await self.on_side_event(got)
+            return None
+        ended = got
         if ended.outcome == "completed":
-            return Close("repaired")
+            return await self.after_repair() if self.after_repair else Close("repaired")
         n = c.bump("projects_cancelled")
         await host.effects.assign_case_manager(
             host.key(self.prefix, "project-cancelled", n),

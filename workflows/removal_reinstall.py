@@ -348,7 +348,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             n = len(c.damage_claims) + 1
             today = self._today()
 
-            def claim(found: DamageReported = found, n: int = n) -> DamageClaimInput:
+            def claim(found: DamageReported = found, n: int = n,
+                      today: date = today) -> DamageClaimInput:
                 return claim_for_damage_found(self.inp, c.case_id, n, found, today,
                                               c.time_zone, c.holidays)
 

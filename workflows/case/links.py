@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from domain.base import describe_fields
-
     from domain.processes import ProcessSpec
 
 if TYPE_CHECKING:

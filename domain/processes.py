@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +19,7 @@ from domain.damage import DamageClaim, DamageClaimInput
 from domain.followup import PARTY_NAMES, FollowUpInput, PartnerFollowUp
 from domain.inquiry import InquiryCase, SupportInquiryInput
 from domain.om import OmCase, OmCaseInput, report_fingerprint
-from domain.reactivation import Reactivation, ReactivationInput
+from domain.reactivation import Reactivation, ReactivationInput, future_payment
 from domain.rr import RemovalReinstallInput, RrProject
 from domain.rules.eligibility import intake_decision
 from domain.rules.hazard import is_hazardous
@@ -68,6 +69,9 @@ class ProcessSpec:
     # A case that runs once per ID (an inquiry, spec 2.3): a second opening answers with the
     # first run's outcome instead of running again.
     one_shot: bool = False
+    # Data that cannot be right on the day a case is opened (a payment made in the future):
+    # the opening is refused naming the field; (input, the UTC instant of the opening).
+    refuse_at_start: Callable[[Any, datetime], str | None] | None = None
     # The workflow ID joins the system ID with another key (`rr-{system_id}-{project_no}`), so
     # two cases can read as one ID: an opening whose system differs from the open case's is
     # refused (spec 2.3).
@@ -199,6 +203,7 @@ REACTIVATION = ProcessSpec(
     workflow_types=("ReactivationWorkflow",), input_model=ReactivationInput,
     status_model=Reactivation, workflow_id=lambda inp: reactivation_case_id(inp.contract_id),
     start_type=lambda inp: "ReactivationWorkflow", summary=_reactivation_summary,
+    refuse_at_start=lambda inp, now: future_payment(inp.payment_date, now),
 )
 
 FOLLOWUP = ProcessSpec(
@@ -213,6 +218,9 @@ INQUIRY = ProcessSpec(
     input_model=SupportInquiryInput, status_model=InquiryCase,
     workflow_id=lambda inp: inquiry_case_id(inp.case_id),
     start_type=lambda inp: "SupportInquiryWorkflow", summary=_inquiry_summary, one_shot=True,
+    refuse_at_start=lambda inp, now: (
+        future_payment(inp.details.payment_date, now)
+        if inp.inquiry == "reactivation" and inp.details.payment_date else None),
     time_zone=lambda inp: homeowner_zone(inp.homeowner.time_zone, inp.details.market,
                                          inp.details.zip, inp.homeowner.address),
     market=lambda inp: str(inp.details.market or ""),

@@ -3,7 +3,7 @@ the back office's and O&M's events, and the case state the status query returns.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import ClassVar
 
 from pydantic import Field
@@ -31,6 +31,23 @@ class ReactivationPolicy(CasePolicy):
     clearing_check_time: time = time(9, 0)
     verification_reminder_business_days: int = Field(default=2, ge=1)
     om_reminder_business_days: int = Field(default=2, ge=1)
+
+
+# The earliest local date anywhere (UTC-12) is at most this far behind UTC, the latest (UTC+14)
+# this far ahead: a payment date after the latest local date is in the future everywhere.
+_LATEST_OFFSET = timedelta(hours=14)
+
+
+def future_payment(payment_date: date, now: datetime) -> str | None:
+    """Why a payment date cannot be right on `now` (a typo a year or three months ahead
+    would park the case and tell the homeowner a date months away), or None. Lenient by a
+    day: a date that is today somewhere on earth is taken."""
+    latest_today = (now.astimezone(UTC) + _LATEST_OFFSET).date()
+    if payment_date > latest_today:
+        return (f"payment_date: {payment_date.isoformat()} is in the future (today is "
+                f"{now.astimezone(UTC).date().isoformat()} UTC): check the date on the "
+                "proof of payment")
+    return None
 
 
 class ReactivationRequest(StrictModel):
@@ -87,6 +104,8 @@ class Reactivation(CaseState):
     # When the payment is taken to have cleared (None until computed).
     clears_at: Instant | None = None
     payment_approved: bool | None = None
+    # Why the payment date could not be right when the case opened (a person checks it).
+    payment_date_refused: str | None = None
     # The back office may verify during the clearing wait (spec 3.6); runs recorded before
     # that took no verification there.
     verifies_while_clearing: bool = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -66,6 +66,11 @@ class CaseNotFound(EventRejected):
     """There is no case with that ID."""
 
 
+class InvalidRequest(InvalidEvent):
+    """An opening whose data cannot be right today (a payment date in the future): refused
+    before any case starts, naming the field."""
+
+
 class CaseIdConflict(EventRejected):
     """The case ID is taken by an open case of other business keys (`rr-A-B-C` of system
     `A-B` and project `C`, and of system `A` and project `B-C`): refused, never joined."""
@@ -97,13 +102,18 @@ class OpenedCase:
 
 
 async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
-                    task_queue: str) -> OpenedCase:
+                    task_queue: str, *, now: datetime | None = None) -> OpenedCase:
     """Open the case for `inp`, or join the open one: with a join event (O&M's
     `issue_reported`), by signal-with-start, so a second report never creates a second case;
     without one (a reactivation for the same contract), the open case is the answer
     (`joined`). A one-shot process (an inquiry) that has already run answers with that run's
     outcome and runs nothing again; an ID taken by an open case of other business keys raises
     `CaseIdConflict` (spec 2.3)."""
+    if process.refuse_at_start is not None:
+        # `now`: the clock the cases run on when it is not the wall clock (a test server).
+        reason = process.refuse_at_start(inp, now or datetime.now(UTC))
+        if reason:
+            raise InvalidRequest(f"{process.input_model.__name__} rejected: {reason}")
     case_id = process.workflow_id(inp)
     workflow_type = process.start_type(inp)
     summary = process.summary(inp)

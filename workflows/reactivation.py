@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         Reactivation,
         ReactivationCompleted,
         ReactivationInput,
+        future_payment,
     )
     from domain.reminders import Cadence
     from domain.rules.payment_clearing import payment_clears_at, payment_clears_on
@@ -32,6 +33,10 @@ CASE_CREATED = "case_created"
 CLEARING = "waiting_for_payment_to_clear"
 VERIFICATION = "back_office_verification"
 OM_REACTIVATION = "om_reactivation"
+
+# A payment date in the future is refused at the start (spec 3.6); a case opened around that
+# check goes to the back office (runs recorded before this waited for it).
+FUTURE_PAYMENT = "reactivation-future-payment"
 
 BACK_OFFICE = "back_office_tier2"
 OM_TEAM = "om"
@@ -94,7 +99,14 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         c.crm_case_number = receipt.record_id if receipt else None
         await self.outbox.tell("reactivation_case_created", self.key("case-number-notice"),
                                "tell the homeowner the case number", case_number=self._number())
-        holidays = await self.business_calendar()
+        if workflow.patched(FUTURE_PAYMENT):
+            c.payment_date_refused = future_payment(inp.payment_date, workflow.now())
+        if c.payment_date_refused:
+            # Opened around the starter's check (from the Web UI or the Temporal CLI): a person
+            # checks the date; the homeowner is not told a clearing date months away.
+            await self._to_back_office(c.payment_date_refused)
+            return None
+        holidays = await self.business_calendar(since=inp.payment_date)
         clears_on = payment_clears_on(inp.payment_date, p.clearing_business_days, holidays)
         c.clears_at = payment_clears_at(clears_on, p.clearing_check_time, c.time_zone)
         if workflow.now() < c.clears_at:
@@ -123,11 +135,11 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         await self._to_back_office()
         return None
 
-    async def _to_back_office(self) -> None:
+    async def _to_back_office(self, check: str | None = None) -> None:
         await self.effects.assign(self.key("verify-payment"), BACK_OFFICE,
                                   f"verify the payment (proof {self.inp.payment_proof}) for "
                                   f"contract {self.inp.contract_id} and approve the "
-                                  "reactivation",
+                                  "reactivation" + (f"; {check}" if check else ""),
                                   summary="assign the payment verification to the back office")
         self.enter_stage(VERIFICATION)
 
@@ -189,6 +201,8 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
             lines.append(f"**CRM case:** {c.crm_case_number}")
         if c.clears_at:
             lines.append(f"**Payment clears:** {c.clears_at.isoformat(timespec='minutes')}")
+        if c.payment_date_refused:
+            lines.append(f"**Payment date to check:** {c.payment_date_refused}")
         if c.payment_approved is not None:
             lines.append(f"**Payment verified:** {'approved' if c.payment_approved else 'no'}")
         return lines

@@ -366,7 +366,8 @@ class CaseHarness:
     async def open_process(self, process: ProcessSpec, inp: BaseModel,
                            model: type[S]) -> CaseDriver[S]:
         """Open a case of any process through the starter's client."""
-        opened = await open_case(self.client, process, inp, self.task_queue)
+        opened = await open_case(self.client, process, inp, self.task_queue,
+                                 now=await self.env.get_current_time())
         return CaseDriver(self.env, self.client, self.client.get_workflow_handle(opened.case_id),
                           self.store, model)
 

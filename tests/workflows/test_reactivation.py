@@ -217,3 +217,64 @@ async def test_ops_escalate_goes_to_the_back_office_and_a_note_is_kept(
         assert st.escalated and [o.command for o in st.ops] == ["escalate", "add_note"]
         assert case.records("assignment")[-1].payload["assignee"] == "back_office_tier2"
         assert (await case.search_attributes())["Escalated"] is True
+
+
+async def test_a_payment_date_in_the_future_is_refused_at_the_start(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    """Spec 3.6: a typo 90 days ahead used to park the case until then, with the homeowner
+    told a date months away. The opening is refused naming `payment_date`; no case starts."""
+    from starter.client import InvalidRequest
+
+    today = (await env.get_current_time()).date()
+    inp = reactivation_input(payment_date=(today + timedelta(days=90)).isoformat())
+    async with om.worker():
+        with pytest.raises(InvalidRequest, match="payment_date: .* is in the future"):
+            await om.open_process(REACTIVATION, inp, Reactivation)
+        assert om.store.records(f"reactivation-{inp.contract_id}") == []
+        # A date that is today somewhere on earth is taken.
+        case = await _open(om, payment_date=(today + timedelta(days=1)).isoformat())
+        st = await case.stage("waiting_for_payment_to_clear")
+        assert st.payment_date_refused is None
+
+
+async def test_a_future_payment_started_around_the_check_goes_to_the_back_office(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    """A case started without the starter (the Web UI, the Temporal CLI): nobody waits for
+    March; the back office is asked to check the date, the homeowner hears no clearing date."""
+    today = (await env.get_current_time()).date()
+    inp = reactivation_input(payment_date=(today + timedelta(days=90)).isoformat())
+    async with om.worker():
+        case = await om.start("ReactivationWorkflow", inp, f"reactivation-{inp.contract_id}",
+                              Reactivation)
+        st = await case.stage("back_office_verification")
+        assert stages(st) == ["case_created", "back_office_verification"]
+        assert st.clears_at is None and "payment_date" in (st.payment_date_refused or "")
+        asked = case.records("assignment")[0].payload
+        assert asked["assignee"] == "back_office_tier2" and "in the future" in asked["reason"]
+        st = await case.settle(lambda s: not s.outbox)
+        assert [r.payload["template"] for r in case.notices()] == ["reactivation_case_created"]
+
+
+async def test_last_years_holidays_count_for_a_payment_made_in_december(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    """Spec 3.6, on the production calendar (no list in the policy): a payment of 22 December
+    opened on 5 January skips Christmas and New Year. The calendar used to be resolved from
+    the current year only, so Christmas counted as a business day and the payment cleared a
+    day early."""
+    from domain.rules.business_days import add_business_days, us_federal_holidays
+
+    now = await env.get_current_time()
+    year = now.year + 1
+    opened = datetime(year, 1, 5, 15, 0, tzinfo=UTC)
+    await env.sleep(opened - now)
+    paid = datetime(year - 1, 12, 22).date()
+    expected = add_business_days(paid, 10, us_federal_holidays(range(year - 1, year + 2)))
+    this_year_only = add_business_days(paid, 10, us_federal_holidays(range(year, year + 3)))
+    assert expected != this_year_only  # the test can tell the two calendars apart
+    async with om.worker():
+        case = await _open(om, payment_date=paid.isoformat())
+        st = await case.stage("waiting_for_payment_to_clear")
+        assert st.holidays is not None and datetime(year - 1, 12, 25).date() in st.holidays
+        la = ZoneInfo("America/Los_Angeles")  # the homeowner's zone (from the address)
+        assert st.clears_at == datetime.combine(expected, time(9), tzinfo=la)
+        assert [m.params.get("clears_on") for m in st.outbox][-1] == expected.isoformat()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar, cast
 
 from temporalio import workflow
@@ -237,9 +237,9 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
         cadence = every if isinstance(every, Cadence) else Cadence(every=every)
         return Series(series, cadence, remind)
 
-    async def business_calendar(self) -> list[Any]:
+    async def business_calendar(self, since: date | None = None) -> list[Any]:
         """The case's holiday list (`Effects.business_calendar`)."""
-        return await self.effects.business_calendar()
+        return await self.effects.business_calendar(since)
 
     # ---- status --------------------------------------------------------------------------
 

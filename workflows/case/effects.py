@@ -192,16 +192,19 @@ class Effects:
         return await self.run(FieldServiceActivities.email_party, req,
                               what=f"e-mail {to.role} {template}", summary=summary) is not None
 
-    async def business_calendar(self) -> list[date]:
+    async def business_calendar(self, since: date | None = None) -> list[date]:
         """The case's holiday list: from the policy, or resolved once by an activity when
         business days are first needed (a case that never counts business days never asks),
-        then kept in the case so a replay after a library upgrade sees the same calendar."""
+        then kept in the case so a replay after a library upgrade sees the same calendar.
+        It covers this year and the next two, and from the year of `since` (a date business
+        days are counted from, such as a payment made last December) when that is earlier."""
         case: CaseState = self.host.case
         if case.holidays is None:
             self.host.check_interrupt()
             year = workflow.now().year
+            first = min(year, since.year) if since is not None else year
             cal = await workflow.execute_activity(
-                resolve_holidays, HolidayRequest(years=list(range(year, year + 3))),
+                resolve_holidays, HolidayRequest(years=list(range(first, year + 3))),
                 start_to_close_timeout=EFFECT_TIMEOUT, retry_policy=EFFECT_RETRY,
                 summary="resolve the US federal holiday calendar")
             case.holidays = cal.holidays

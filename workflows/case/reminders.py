@@ -39,7 +39,7 @@ class ReminderHost(Protocol):
         """Wait for an event of one of `models` until `deadline`."""
         ...
 
-    async def business_calendar(self) -> list[date]:
+    async def business_calendar(self, since: date | None = None) -> list[date]:
         """The case's holiday list (for business-day cadences)."""
         ...
 

@@ -43,7 +43,7 @@ class CaseWaits:
     history_too_long: Callable[[], bool]
     fresh_history: Callable[[], ContinueAs]
 
-    async def business_calendar(self) -> list[date]:
+    async def business_calendar(self, since: date | None = None) -> list[date]:
         """The case's holiday list (`CaseWorkflow.business_calendar`)."""
         raise NotImplementedError
 

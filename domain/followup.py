@@ -14,6 +14,7 @@ from domain.case import CaseState
 from domain.effects import PartyRole
 from domain.events import MAX_TEXT, Event
 from domain.homeowner import Homeowner
+from domain.joins import REQUEST_JOINED, JoinedRequest
 from domain.policy import CasePolicy
 
 GTR_EMAIL = "Risk@greentechrenewables.com"
@@ -35,6 +36,8 @@ class FollowUpPolicy(CasePolicy):
     service_department_commitment_after: timedelta = timedelta(days=7)
     # How often Sales is reminded of a referral it has not resolved.
     sales_reminder_interval: timedelta = timedelta(days=7)
+    # The party made contact: the back office is reminded to get the homeowner's answer.
+    confirmation_reminder_business_days: int = Field(default=2, ge=1, le=30)
     gtr_email: str = Field(default=GTR_EMAIL, max_length=320)
 
 
@@ -97,10 +100,26 @@ class HomeownerSatisfied(Resolution):
     EVENT: ClassVar[str] = "homeowner_satisfied"
 
 
+class HomeownerNotSatisfied(Event):
+    """The party made contact but the homeowner's concern is not addressed (seed 004: the case
+    closes only when the installer made contact *and* the homeowner is satisfied)."""
+
+    EVENT: ClassVar[str] = "homeowner_not_satisfied"
+
+    comment: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
 class CaseResolved(Resolution):
     """Whoever works the case (the back office, or Sales after a referral) resolved it."""
 
     EVENT: ClassVar[str] = "case_resolved"
+
+
+class FollowUpJoined(FollowUpRequest, Event):
+    """A second opening of an open follow-up (a new concern): the request's fields flat
+    beside `event_id`; recorded in the case as a joined request."""
+
+    EVENT: ClassVar[str] = REQUEST_JOINED
 
 
 # ---- the route and the case -----------------------------------------------------------------
@@ -133,6 +152,14 @@ class PartnerFollowUp(CaseState):
     contacted_at: Instant | None = None
     resolved_by: str | None = None
     closure_comments: str | None = None
+    # The party's contact, and the no-contact clock started again when the homeowner was not
+    # satisfied with it.
+    party_responded_at: Instant | None = None
+    no_contact_since: Instant | None = None
+    # Later openings of this case and what they brought (a new concern).
+    opening_digest: str = ""
+    joined_requests: list[JoinedRequest] = Field(default_factory=list)
+    joined_total: int = 0
 
 
 FollowUpInput.model_rebuild()

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from domain.damage import DamageClaim, DamageClaimInput
 from domain.followup import PARTY_NAMES, FollowUpInput, PartnerFollowUp
 from domain.inquiry import InquiryCase, SupportInquiryInput
+from domain.joins import joined_event
 from domain.om import OmCase, OmCaseInput, report_fingerprint
 from domain.reactivation import Reactivation, ReactivationInput, future_payment
 from domain.rr import RemovalReinstallInput, RrProject
@@ -69,6 +70,8 @@ class ProcessSpec:
     # A case that runs once per ID (an inquiry, spec 2.3): a second opening answers with the
     # first run's outcome instead of running again.
     one_shot: bool = False
+    # The event an opening that joins an open case sends it (not sent at start), if any.
+    joined_event: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
     # Data that cannot be right on the day a case is opened (a payment made in the future):
     # the opening is refused naming the field; (input, the UTC instant of the opening).
     refuse_at_start: Callable[[Any, datetime], str | None] | None = None
@@ -204,6 +207,7 @@ REACTIVATION = ProcessSpec(
     status_model=Reactivation, workflow_id=lambda inp: reactivation_case_id(inp.contract_id),
     start_type=lambda inp: "ReactivationWorkflow", summary=_reactivation_summary,
     refuse_at_start=lambda inp, now: future_payment(inp.payment_date, now),
+    joined_event=joined_event,
 )
 
 FOLLOWUP = ProcessSpec(
@@ -211,6 +215,7 @@ FOLLOWUP = ProcessSpec(
     workflow_types=("PartnerFollowUpWorkflow",), input_model=FollowUpInput,
     status_model=PartnerFollowUp, workflow_id=lambda inp: followup_case_id(inp.case_id),
     start_type=lambda inp: "PartnerFollowUpWorkflow", summary=_followup_summary,
+    joined_event=joined_event,
 )
 
 INQUIRY = ProcessSpec(

@@ -12,6 +12,7 @@ from domain.base import BusinessKey, Instant, MarketCode, StrictModel
 from domain.case import CaseState
 from domain.events import Event
 from domain.homeowner import Homeowner
+from domain.joins import REQUEST_JOINED, JoinedRequest
 from domain.policy import CasePolicy
 
 # The CRM case's reasons (seed 002: "Primary Reason: Billing/Payments/Collections, Secondary
@@ -83,6 +84,13 @@ class PaymentVerified(Event):
     approved: bool
 
 
+class ReactivationJoined(ReactivationRequest, Event):
+    """A second opening of an open reactivation (a new payment proof): the request's fields
+    flat beside `event_id`; recorded in the case as a joined request."""
+
+    EVENT: ClassVar[str] = REQUEST_JOINED
+
+
 class ReactivationCompleted(Event):
     """O&M reactivated the system."""
 
@@ -106,6 +114,10 @@ class Reactivation(CaseState):
     payment_approved: bool | None = None
     # Why the payment date could not be right when the case opened (a person checks it).
     payment_date_refused: str | None = None
+    # Later openings of this case and what they brought (a new proof of payment).
+    opening_digest: str = ""
+    joined_requests: list[JoinedRequest] = Field(default_factory=list)
+    joined_total: int = 0
     # The back office may verify during the clearing wait (spec 3.6); runs recorded before
     # that took no verification there.
     verifies_while_clearing: bool = False

@@ -143,7 +143,7 @@ async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
                 workflow_type, inp, id=case_id, task_queue=task_queue, static_summary=summary,
                 **kwargs)
     except WorkflowAlreadyStartedError:
-        return await _already_started(client, process, case_id, workflow_type, summary,
+        return await _already_started(client, process, inp, case_id, workflow_type, summary,
                                       system_id)
     except RPCError as err:
         raise _transport(err) from None
@@ -152,8 +152,8 @@ async def open_case(client: Client, process: ProcessSpec, inp: BaseModel,
                       joined=None if process.join_event is not None else False)
 
 
-async def _already_started(client: Client, process: ProcessSpec, case_id: str,
-                           workflow_type: str, summary: str,
+async def _already_started(client: Client, process: ProcessSpec, inp: BaseModel,
+                           case_id: str, workflow_type: str, summary: str,
                            system_id: str | None) -> OpenedCase:
     """An opening whose ID is taken: the open case joined (unless its keys differ), or the
     one-shot case's earlier outcome."""
@@ -173,6 +173,13 @@ async def _already_started(client: Client, process: ProcessSpec, case_id: str,
             f"{case_id} is the ID of an open case of system {theirs}; this request is about "
             f"system {system_id}, and the two read as one ID: refused, not joined (give one of "
             "them another number)")
+    if running and process.joined_event is not None:
+        # What this opening brought is recorded in the open case, not dropped (spec 2.3).
+        name, payload = process.joined_event(inp)
+        try:
+            await client.get_workflow_handle(case_id).signal(name, payload)
+        except RPCError as err:
+            raise _transport(err) from None
     outcome = None
     if process.one_shot and not running:
         done = await closed_case(client, case_id)

@@ -25,12 +25,15 @@ with workflow.unsafe.imports_passed_through():
         PARTY_NAMES,
         CaseResolved,
         FollowUpInput,
+        FollowUpJoined,
         FollowUpRoute,
+        HomeownerNotSatisfied,
         HomeownerSatisfied,
         PartnerFollowUp,
         PartyResponded,
         Resolution,
     )
+    from domain.joins import record_joined, request_digest, request_fields
     from domain.outbox import Holds
     from domain.processes import FOLLOWUP
     from domain.reminders import Cadence
@@ -48,12 +51,19 @@ with workflow.unsafe.imports_passed_through():
 CASE_CREATED = "case_created"
 PARTY_CONTACTED = "party_contacted"
 REFERRED = "referred_to_sales"
+AWAITING = "awaiting_homeowner_confirmation"
+# Seed 004: the party's contact alone no longer closes the case (runs recorded before wait for
+# nothing more).
+HOMEOWNER_CONFIRMS = "followup-homeowner-confirms"
 
 BACK_OFFICE = "back_office"
 SALES = "sales"
 REFERRAL_REASON = "Unresponsive Installer"
-RESOLUTIONS: tuple[type[Event], ...] = (PartyResponded, HomeownerSatisfied, CaseResolved)
 _OPEN = frozenset({PARTY_CONTACTED, REFERRED})
+
+
+def _join(case: PartnerFollowUp, event: FollowUpJoined) -> None:
+    record_joined(case, event, workflow.now(), concern=event.concern[:1000])
 
 
 @workflow.defn(name="PartnerFollowUpWorkflow")
@@ -64,13 +74,20 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
     SPEC = FOLLOWUP
     ESCALATE_TO = BACK_OFFICE
     inp: FollowUpInput
-    EVENTS = events_table(*(EventSpec(model, stages=_OPEN) for model in RESOLUTIONS))
+    EVENTS = events_table(
+        EventSpec(PartyResponded, stages=_OPEN),
+        EventSpec(HomeownerSatisfied, stages=_OPEN | {AWAITING}),
+        EventSpec(CaseResolved, stages=_OPEN | {AWAITING}),
+        EventSpec(HomeownerNotSatisfied, stages=frozenset({AWAITING})),
+        EventSpec(FollowUpJoined, apply=_join, flow=False),
+    )
 
     @workflow.init
     def __init__(self, inp: FollowUpInput) -> None:
         def new_case(common: CaseCommon) -> PartnerFollowUp:
             return PartnerFollowUp(**common, crm_case_id=inp.case_id, system_id=inp.system_id,
-                                   route=followup_route(inp, inp.policy))
+                                   route=followup_route(inp, inp.policy),
+                                   opening_digest=request_digest(request_fields(inp)))
 
         self.init_case(inp, new_case)
 
@@ -80,7 +97,8 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         self.start_run()
         return await self.run_case(lambda: self.run_stages({
             "created": self._open, CASE_CREATED: self._open,
-            PARTY_CONTACTED: self._wait_for_contact, REFERRED: self._wait_for_sales}))
+            PARTY_CONTACTED: self._wait_for_contact, REFERRED: self._wait_for_sales,
+            AWAITING: self._wait_for_confirmation}))
 
     @property
     def route(self) -> FollowUpRoute:
@@ -144,9 +162,12 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
                                    holds=Holds(while_open=True), case_number=self._number(),
                                    update_no=str(n))
 
+        sent = c.reminders["commitment"].count if "commitment" in c.reminders else 0
         if r.commitments == "weekly":
+            # The schedule counts from the first e-mail: a wait that starts the series again
+            # (after the party's contact) goes on with the next week, not at once.
             return [Series("commitment", Cadence(every=p.commitment_interval), commit,
-                           first_due=c.contacted_at)]
+                           first_due=c.contacted_at + sent * p.commitment_interval)]
         if r.commitments == "once":
             return [Series("commitment", Cadence(every=p.service_department_commitment_after),
                            commit, first_due=c.contacted_at + p.service_department_commitment_after,
@@ -156,15 +177,44 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
     async def _wait_for_contact(self) -> Ending | None:
         c, p = self.case, self.inp.policy
         assert c.contacted_at is not None
-        deadline = c.contacted_at + p.no_contact_referral_after
+        deadline = (c.no_contact_since or c.contacted_at) + p.no_contact_referral_after
         got = await self.wait_for(PartyResponded, HomeownerSatisfied, CaseResolved,
                                   deadline=deadline,
                                   waiting_for=f"{PARTY_NAMES[self.route.party]} to make contact",
                                   reminders=self._commitments())
         if got is not None:
-            return await self._resolve(got)
+            return await self._answered(got)
         await self._refer_to_sales()
         return None
+
+    async def _answered(self, event: Event) -> Ending | None:
+        """Seed 004: "If the installer made contact and the Homeowner is satisfied": the
+        party's contact waits for the homeowner's answer; the homeowner's satisfaction or the
+        back office's resolution closes the case."""
+        if isinstance(event, PartyResponded) and workflow.patched(HOMEOWNER_CONFIRMS):
+            self.case.party_responded_at = workflow.now()
+            self.enter_stage(AWAITING)
+            return None
+        return await self._resolve(event)
+
+    async def _wait_for_confirmation(self) -> Ending | None:
+        """`awaiting_homeowner_confirmation`: the back office asks the homeowner (reminded
+        every 2 business days); not satisfied: back to the party, the no-contact clock
+        started again."""
+        c, p = self.case, self.inp.policy
+        what = "the homeowner to confirm the concern is addressed"
+        confirm = self.reminder(
+            "confirmation", Cadence(business_days=p.confirmation_reminder_business_days),
+            what, "confirmation", assignee=BACK_OFFICE)
+        got = await self.wait_for(HomeownerSatisfied, HomeownerNotSatisfied, CaseResolved,
+                                  waiting_for=what,
+                                  reminders=[*self._commitments(), confirm])
+        if isinstance(got, HomeownerNotSatisfied):
+            c.bump("homeowner_not_satisfied")
+            c.no_contact_since = workflow.now()
+            self.enter_stage(PARTY_CONTACTED)
+            return None
+        return await self._resolve(got)
 
     async def _refer_to_sales(self) -> None:
         """Seed 004: "Assign to Sales; Referral Reason: Unresponsive Installer; Referral
@@ -192,7 +242,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
                               "referral", assignee=SALES)
         got = await self.wait_for(PartyResponded, HomeownerSatisfied, CaseResolved,
                                   waiting_for=what, reminders=[*self._commitments(), sales])
-        return await self._resolve(got)
+        return await self._answered(got)
 
     async def _resolve(self, event: Event) -> Ending:
         """Close with the closure comments; the homeowner gets "Unresponsive Done"."""
@@ -229,4 +279,8 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             lines.append("**Referred to Sales:** waiting for Sales")
         if c.resolved_by:
             lines.append(f"**Resolved by:** {c.resolved_by}")
+        if c.joined_total:
+            lines.append(f"**Joined requests:** {c.joined_total} (a new concern each; the "
+                         "last "
+                         f"{c.joined_requests[-1].received_at.isoformat(timespec='minutes')})")
         return lines

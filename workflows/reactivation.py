@@ -13,6 +13,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.joins import record_joined, request_digest, request_fields
     from domain.outbox import Holds
     from domain.processes import REACTIVATION
     from domain.reactivation import (
@@ -23,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         Reactivation,
         ReactivationCompleted,
         ReactivationInput,
+        ReactivationJoined,
         future_payment,
     )
     from domain.reminders import Cadence
@@ -41,6 +43,11 @@ FUTURE_PAYMENT = "reactivation-future-payment"
 BACK_OFFICE = "back_office_tier2"
 OM_TEAM = "om"
 ACCOUNT_SERVICING = "account_servicing"
+
+
+def _join(case: Reactivation, event: ReactivationJoined) -> None:
+    record_joined(case, event, workflow.now(), payment_date=event.payment_date,
+                  payment_proof=event.payment_proof)
 
 
 def _verification_fits(case: Reactivation, _: PaymentVerified) -> str | None:
@@ -62,13 +69,15 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         EventSpec(PaymentVerified, stages=frozenset({CLEARING, VERIFICATION}),
                   check=_verification_fits),
         EventSpec(ReactivationCompleted, stages=frozenset({OM_REACTIVATION})),
+        EventSpec(ReactivationJoined, apply=_join, flow=False),
     )
 
     @workflow.init
     def __init__(self, inp: ReactivationInput) -> None:
         def new_case(common: CaseCommon) -> Reactivation:
             return Reactivation(**common, contract_id=inp.contract_id, system_id=inp.system_id,
-                                payment_date=inp.payment_date)
+                                payment_date=inp.payment_date,
+                                opening_digest=request_digest(request_fields(inp)))
 
         self.init_case(inp, new_case)
 
@@ -203,6 +212,11 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
             lines.append(f"**Payment clears:** {c.clears_at.isoformat(timespec='minutes')}")
         if c.payment_date_refused:
             lines.append(f"**Payment date to check:** {c.payment_date_refused}")
+        if c.joined_total:
+            last = c.joined_requests[-1]
+            lines.append(f"**Joined requests:** {c.joined_total}, the last "
+                         f"{last.received_at.isoformat(timespec='minutes')} (paid "
+                         f"{last.payment_date}, proof {last.payment_proof})")
         if c.payment_approved is not None:
             lines.append(f"**Payment verified:** {'approved' if c.payment_approved else 'no'}")
         return lines

@@ -59,12 +59,17 @@ async def test_installer_responds_in_time(om: CaseHarness) -> None:
         assert sa["ProcessType"] == "partner_followup" and sa["CaseStage"] == "party_contacted"
         assert sa["NextDeadline"] == st.next_deadline
 
+        # Seed 004: the installer's contact alone does not close the case.
         st = await case.send("party_responded", comment="installer called, visit booked")
-        assert st.outcome == "resolved" and st.resolved_by == "party_responded"
-        assert st.closure_comments == "installer called, visit booked"
+        assert st.stage == "awaiting_homeowner_confirmation" and st.outcome is None
+        assert st.waiting_for == "the homeowner to confirm the concern is addressed"
+        assert not [n for n in case.notices() if n.payload["template"] == "unresponsive_done"]
+        st = await case.send("homeowner_satisfied", comment="homeowner confirmed the visit")
+        assert st.outcome == "resolved" and st.resolved_by == "homeowner_satisfied"
+        assert st.closure_comments == "homeowner confirmed the visit"
         assert case.notices()[-1].payload["template"] == "unresponsive_done"
         close = case.records("crm_close")[0].payload
-        assert close["comments"] == "installer called, visit booked"
+        assert close["comments"] == "homeowner confirmed the visit"
         assert close["outcome"] == "resolved"
         assert not case.records("referral") and _commitments(case) == []
         for stored in case.records():  # nothing personal in what is stored
@@ -138,7 +143,10 @@ async def test_referral_deadline_is_two_days_after_the_email(om: CaseHarness,
         await env.sleep(timedelta(days=2) - timedelta(minutes=5))
         assert (await case.settle()).stage == "party_contacted"
         st = await case.send("party_responded", comment="called just in time")
-        assert st.outcome == "resolved" and not case.records("referral")
+        assert st.stage == "awaiting_homeowner_confirmation" and not case.records("referral")
+        await env.sleep(timedelta(minutes=10))  # the no-contact deadline passed: no referral
+        st = await case.settle()
+        assert st.stage == "awaiting_homeowner_confirmation" and not case.records("referral")
 
 
 async def test_concert_beam_thirty_weeks_of_commitment_emails_across_runs(
@@ -205,7 +213,8 @@ async def test_bad_requests_and_events(om: CaseHarness) -> None:
         assert "comment" in st.rejected_events[0].reason and st.outcome is None
         await case.send("party_responded", event_id="r-1", comment="called")
         again = await case.send("party_responded", event_id="r-1", comment="called")
-        assert again.outcome == "resolved"
+        assert again.stage == "awaiting_homeowner_confirmation" and again.outcome is None
+        assert (await case.status()).attempts.get("homeowner_not_satisfied") is None
 
 
 async def test_a_party_email_that_fails_for_good_is_recorded_not_fatal(
@@ -259,3 +268,73 @@ async def test_a_homeowner_without_email_or_phone_is_given_to_a_person_once(
         assert st.outcome == "resolved" and len(st.failures) == 1
         assert [(d.template, d.reason) for d in st.dropped_messages] == [
             ("unresponsive_done", "no e-mail or phone on file")]
+
+
+async def test_a_homeowner_not_satisfied_sends_it_back_to_the_party_with_a_new_deadline(
+        om: CaseHarness, env: WorkflowEnvironment) -> None:
+    async with om.worker():
+        case = await _open(om)
+        await env.sleep(timedelta(days=1))
+        await case.send("party_responded", comment="installer says it called")
+        st = await case.send("homeowner_not_satisfied", comment="nobody called me")
+        assert st.stage == "party_contacted" and st.attempts["homeowner_not_satisfied"] == 1
+        assert st.no_contact_since is not None
+        assert st.next_deadline == st.no_contact_since + timedelta(days=2)
+        assert st.contacted_at is not None and st.next_deadline > st.contacted_at + timedelta(
+            days=2)
+        with pytest.raises(EventRejected, match="does not fit stage 'party_contacted'"):
+            await case.send("homeowner_not_satisfied", comment="again")
+        st = await case.fire_next_timer()
+        st = await case.stage("referred_to_sales")
+        assert len(case.records("referral")) == 1
+
+
+async def test_the_back_office_is_reminded_to_get_the_homeowners_answer(
+        om: CaseHarness) -> None:
+    """Every 2 business days (production calendar, the homeowner's zone)."""
+    async with om.worker():
+        case = await _open(om)
+        await case.send("party_responded", comment="installer called")
+        st = await case.fire_next_timer()
+        assert "confirmation/confirmation-reminder/1" in case.keys("assignment")
+        asked = case.records("assignment")[-1].payload
+        assert asked["assignee"] == "back_office" and "confirm" in asked["reason"]
+        st = await case.fire_next_timer()
+        assert "confirmation/confirmation-reminder/2" in case.keys("assignment")
+        st = await case.send("case_resolved", comment="closed by the back office")
+        assert st.outcome == "resolved"
+
+
+async def test_the_sales_referral_closes_with_the_case(om: CaseHarness) -> None:
+    """Spec 2.1: the referral record was left open after the follow-up closed."""
+    async with om.worker():
+        case = await _open(om)
+        await case.fire_next_timer()
+        await case.stage("referred_to_sales")
+        referral = case.records("referral")[0]
+        st = await case.send("case_resolved", comment="Sales resolved it")
+        assert st.outcome == "resolved"
+        closed = case.records("crm_close")[0].payload
+        assert referral.record_id in closed["record_ids"]
+
+
+async def test_a_second_opening_is_joined_and_its_concern_recorded(om: CaseHarness) -> None:
+    """Spec 2.3: a second opening of an open follow-up used to be joined silently, its new
+    concern dropped. It is recorded as a joined request (the opening itself again is not)."""
+    async with om.worker():
+        first = followup_input(concern="the inverter was never connected")
+        case = await om.open_process(FOLLOWUP, first, PartnerFollowUp)
+        await case.stage("party_contacted")
+        again = await om.open_process(FOLLOWUP, first, PartnerFollowUp)  # a double submit
+        assert again.case_id == case.case_id
+        second = first.model_copy(update={"concern": "and now the app shows no data"})
+        await om.open_process(FOLLOWUP, second, PartnerFollowUp)
+        await om.open_process(FOLLOWUP, second, PartnerFollowUp)  # that one retried
+        st = await case.settle(lambda s: s.joined_total >= 1)
+        st = await case.settle()
+        assert st.joined_total == 1 and st.stage == "party_contacted"
+        assert st.joined_requests[0].concern == "and now the app shows no data"
+        from tests.workflows.test_ui_text import _details
+
+        details = await _details(case)
+        assert "Joined requests:** 1" in details and "no data" not in details

@@ -278,3 +278,24 @@ async def test_last_years_holidays_count_for_a_payment_made_in_december(
         la = ZoneInfo("America/Los_Angeles")  # the homeowner's zone (from the address)
         assert st.clears_at == datetime.combine(expected, time(9), tzinfo=la)
         assert [m.params.get("clears_on") for m in st.outbox][-1] == expected.isoformat()
+
+
+async def test_a_second_opening_with_a_new_proof_is_recorded_in_the_case(
+        om: CaseHarness) -> None:
+    """Spec 2.3: a second opening of an open reactivation was joined silently and its new
+    proof of payment dropped; it is recorded as a joined request and shown in the details."""
+    async with om.worker():
+        first = reactivation_input()
+        case = await om.open_process(REACTIVATION, first, Reactivation)
+        await case.stage("back_office_verification")
+        await om.open_process(REACTIVATION, first, Reactivation)  # the same request again
+        second = first.model_copy(update={"payment_proof": "CONF-456"})
+        opened = await om.open_process(REACTIVATION, second, Reactivation)
+        assert opened.case_id == case.case_id
+        st = await case.settle(lambda s: s.joined_total >= 1)
+        st = await case.settle()
+        assert st.joined_total == 1 and st.joined_requests[0].payment_proof == "CONF-456"
+        assert st.stage == "back_office_verification"
+        from tests.workflows.test_ui_text import _details
+
+        assert "proof CONF-456" in await _details(case)

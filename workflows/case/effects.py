@@ -44,7 +44,8 @@ R = TypeVar("R")
 
 CASE_MANAGER = "case_manager"
 # CRM record kinds a case closes with itself (spec 2.1).
-CLOSED_WITH_CASE = frozenset({"fs_case", "work_order", "dispatch", "claim", "support_case"})
+CLOSED_WITH_CASE = frozenset({"fs_case", "work_order", "dispatch", "claim", "support_case",
+                              "referral"})
 # Side effects are a store write and, when configured, one HTTP delivery (10 s timeout): a
 # worker killed mid-activity delays the case by this much, not by minutes.
 EFFECT_TIMEOUT = timedelta(seconds=30)

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from workflows.case.base import CaseWorkflow
 
 
+# A joined follow-up or reactivation is told what the joining request brought (runs recorded
+# before that joined silently).
+JOINED_REQUESTS = "joined-requests-recorded"
+
+
 class Links:
     """The cases one case starts or joins."""
 
@@ -67,8 +72,12 @@ class Links:
                                      else ParentClosePolicy.TERMINATE))
         except WorkflowAlreadyStartedError:
             joined = True
-            if process.join_event is not None:
-                name, payload = process.join_event(inp)
+            join = process.join_event
+            if join is None and process.joined_event is not None and workflow.patched(
+                    JOINED_REQUESTS):
+                join = process.joined_event
+            if join is not None:
+                name, payload = join(inp)
                 await workflow.get_external_workflow_handle(case_id).signal(name, payload)
         workflow.logger.info("case joined" if joined else "case started",
                              extra={"case_id": host.case.case_id, "process_type": process.name})

@@ -25,6 +25,7 @@ from domain.rules.inquiry_routing import (
     InquiryRoute,
     InquiryType,
     route_inquiry,
+    route_inquiry_v1,  # noqa: I001
 )
 
 
@@ -128,10 +129,12 @@ class InquiryCase(CaseState):
 SupportInquiryInput.model_rebuild()
 
 
-def route_of(inq: SupportInquiry) -> InquiryRoute:
-    """The route of this inquiry (spec 3.8)."""
-    return route_inquiry(inq.inquiry, inq.agreement_type, inq.m3_approved,
-                         inq.already_contacted_omnidian)
+def route_of(inq: SupportInquiry, *, recorded_before_v2: bool = False) -> InquiryRoute:
+    """The route of this inquiry (spec 3.8); `recorded_before_v2`: the routing of inquiries
+    recorded before the revised table."""
+    rule = route_inquiry_v1 if recorded_before_v2 else route_inquiry
+    return rule(inq.inquiry, inq.agreement_type, inq.m3_approved,
+                inq.already_contacted_omnidian)
 
 
 def reply_params(inq: SupportInquiryInput, route: InquiryRoute) -> dict[str, str]:

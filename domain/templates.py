@@ -144,6 +144,13 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         "yet been completed, and system production monitoring is currently unavailable. For "
         "further assistance, please contact your installer directly." + _SIGNATURE),
     Template(
+        "m3_not_approved_installer", "homeowner", "Standard reply: M3 not approved (not about "
+        "monitoring)",
+        "Your inquiry (case {case_number})",
+        "Based on the current status of your job in our system, the final milestone has not "
+        "yet been completed, so your installer is responsible for your system for now. For "
+        "further assistance, please contact your installer directly." + _SIGNATURE),
+    Template(
         "ric_warranty_referral", "homeowner", "Standard reply: RIC warranties",
         "Your inquiry (case {case_number})",
         "For system maintenance or production issues, please refer to your contract package "

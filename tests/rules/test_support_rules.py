@@ -119,17 +119,24 @@ def test_before_m3_only_property_damage_gets_a_follow_up() -> None:
             continue
         if inquiry == "personal_property_damage":
             assert route.action == "followup" and route.party == "installer"
-        else:
+        elif inquiry.startswith("monitoring_"):  # seed 001's sentence is about monitoring
             assert route.reply == "m3_not_approved" and route.action == "reply"
+        else:
+            assert route.reply == "m3_not_approved_installer" and route.action == "reply"
+            assert "monitoring" not in TEMPLATES[route.reply].body
 
 
 def test_after_m3_by_agreement() -> None:
-    assert route_inquiry("outage", "ric", True, False).action == "om_case"
+    # Seed 003: RIC maintenance, production issues and outages go to the contract's warranties.
+    assert route_inquiry("outage", "ric", True, False).reply == "ric_warranty_referral"
+    assert route_inquiry("outage", "ppa", True, False).action == "om_case"
     assert route_inquiry("maintenance_request", "ppa", True, True).action == "om_case"
     assert route_inquiry("monitoring_access", "ric", True, True).reply == "ric_warranty_referral"
     assert route_inquiry("monitoring_access", "ppa", True, False).action == "warm_transfer"
-    omni = route_inquiry("service_department_escalation", "ppa", True, True)
-    assert omni.action == "followup" and omni.party == "omnidian"
+    # Seed 001: an existing escalation with no update is followed up, never transferred back.
+    for contacted in (False, True):
+        omni = route_inquiry("service_department_escalation", "ppa", True, contacted)
+        assert omni.action == "followup" and omni.party == "omnidian"
 
 
 # ---- templates -----------------------------------------------------------------------------------

@@ -55,8 +55,10 @@ ROWS = [
                  id="cleaning-refused"),
     pytest.param("monitoring_access", "ppa", False, False, "referred_to_installer",
                  "m3_not_approved", "reply", id="before-m3-standard-reply"),
-    pytest.param("outage", "ric", False, False, "referred_to_installer", "m3_not_approved",
-                 "reply", id="before-m3-outage-standard-reply"),
+    pytest.param("outage", "ric", False, False, "referred_to_installer",
+                 "m3_not_approved_installer", "reply", id="before-m3-outage-installer-reply"),
+    pytest.param("outage", "ric", True, False, "referred_to_warranty",
+                 "ric_warranty_referral", "reply", id="ric-after-m3-outage-warranties"),
     pytest.param("monitoring_data", "ric", True, False, "referred_to_warranty",
                  "ric_warranty_referral", "reply", id="ric-after-m3-warranties"),
     pytest.param("damage_report", "ppa", True, False, "transferred_to_service_department",
@@ -105,7 +107,7 @@ async def test_outage_after_m3_joins_the_open_om_case(om: CaseHarness) -> None:
     async with om.worker():
         existing = await om.open(om_input())
         await existing.stage("problem_identified")
-        case = await _route(om, inquiry="outage", agreement_type="ric",
+        case = await _route(om, inquiry="outage", agreement_type="ppa",
                             system_id=existing.case_id.removeprefix("om-"))
         st = await case.status()
         assert st.outcome == "om_case" and st.joined_open_case is True
@@ -234,3 +236,18 @@ async def test_an_inquiry_is_closed_once_routed_and_takes_no_events(om: CaseHarn
         await case.stage("closed")
         with pytest.raises(EventRejected, match="closed"):
             await case.send("payment_verified", approved=True)
+
+
+async def test_a_service_department_escalation_follows_up_with_omnidian(
+        om: CaseHarness) -> None:
+    """Seed 001: the homeowner has an escalation with Omnidian and heard nothing: a follow-up
+    against Omnidian (its commitment e-mail a week later), never a warm transfer back."""
+    async with om.worker():
+        case = await _route(om, inquiry="service_department_escalation", agreement_type="ppa",
+                            already_contacted_omnidian=False)
+        st = await case.status()
+        assert st.outcome == "followup_started" and st.linked_case_id is not None
+        assert [r for r in case.records("assignment") if "warm-transfer" in r.key] == []
+        fu = await om.driver(st.linked_case_id, PartnerFollowUp).stage("party_contacted")
+        assert fu.route is not None and fu.route.party == "omnidian"
+        assert fu.route.commitments == "once"

@@ -4,6 +4,7 @@ the step events and the project state that the status query returns."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -26,6 +27,8 @@ class RrPolicy(CasePolicy):
     removal_expected: timedelta = timedelta(days=14)
     roofing_expected: timedelta = timedelta(days=30)
     reinstall_expected: timedelta = timedelta(days=14)
+    # Remi, company-quoted: the homeowner's acceptance of the company's quote (spec 3.5).
+    quote_approval_expected: timedelta = timedelta(days=7)
     overrun_reminder_interval: timedelta = timedelta(days=7)
     # Markets where elective R&R is not Remi-managed (spec 4.2; NJ by the spec's decision).
     non_remi_markets: list[MarketCode] = Field(default_factory=lambda: ["HI", "PR", "WA", "NJ"])
@@ -79,6 +82,15 @@ class ReinstallCompleted(StepCompleted):
     """Company-managed step 4 is done: the system is back on the roof."""
 
     EVENT: ClassVar[str] = "reinstall_completed"
+
+
+class QuoteApproved(StepCompleted):
+    """Remi, company-quoted, the step before the removal: the homeowner accepted the company's
+    quote for the R&R (spec 3.5)."""
+
+    EVENT: ClassVar[str] = "quote_approved"
+
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
 
 
 class RemovalVerified(StepCompleted):
@@ -176,6 +188,8 @@ class RrProject(CaseState):
     parent_claim_id: str | None = None
     project_record_id: str | None = None
     steps: list[StepRecord] = Field(default_factory=list)
+    # Remi, company-quoted: the quote the homeowner accepted.
+    quote_amount: Decimal | None = None
     blocked: bool = False
     blocked_reason: str | None = None
     # Damage claims started from this project (their workflow IDs).

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DamageRepairsAdded,
         DamageReported,
         ProjectEnded,
+        QuoteApproved,
         ReinstallCompleted,
         ReinstallVerified,
         RemovalCompleted,
@@ -68,6 +69,7 @@ ROOFING = "roofing_work"
 REINSTALL = "reinstall"
 COMPLETION = "completion"
 REMI_INTAKE = "intake"
+QUOTE_APPROVAL = "quote_approval"
 VERIFY_REMOVAL = "verify_removal"
 VERIFY_REINSTALL = "verify_reinstall"
 CLOSING = "closing"
@@ -109,11 +111,19 @@ REMI_STEPS = (
     Step(VERIFY_REINSTALL, ReinstallVerified,
          lambda p: p.roofing_expected + p.reinstall_expected, "reinstall"),
 )
-STEP_STAGES = frozenset(s.stage for s in (*COMPANY_STEPS, *REMI_STEPS))
+# Remi, company-quoted (spec 3.5): the homeowner accepts the company's quote before Remi
+# removes the system.
+QUOTE_STEP = Step(QUOTE_APPROVAL, QuoteApproved, lambda p: p.quote_approval_expected,
+                  "quote approval")
+REMI_QUOTED_STEPS = (QUOTE_STEP, *REMI_STEPS)
+STEP_STAGES = frozenset(s.stage for s in (*COMPANY_STEPS, *REMI_QUOTED_STEPS))
 OPEN_STAGES = STEP_STAGES | {PROJECT_CREATION, REMI_INTAKE}
 # A claim's damage repairs join a project up to its roofing step (spec 2.3, 3.5): on a Remi
 # project, until the removal is verified (the roofer works after it).
-REPAIRS_STAGES = frozenset({PROJECT_CREATION, REMOVAL, ROOFING, REMI_INTAKE, VERIFY_REMOVAL})
+REPAIRS_STAGES = frozenset({PROJECT_CREATION, REMOVAL, ROOFING, REMI_INTAKE, QUOTE_APPROVAL,
+                            VERIFY_REMOVAL})
+# Company-quoted Remi projects recorded before the quote step went straight to the removal.
+QUOTE_STEP_PATCH = "rr-quote-approval"
 # Runs recorded before spec 2.3 told nobody of their ending.
 REPORTS_ENDING = "rr-reports-ending"
 
@@ -168,7 +178,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
     inp: RemovalReinstallInput
     ESCALATE_TO = PROJECT_MANAGER
     EVENTS = events_table(
-        *(EventSpec(s.done, stages=frozenset({s.stage})) for s in (*COMPANY_STEPS, *REMI_STEPS)),
+        *(EventSpec(s.done, stages=frozenset({s.stage}))
+          for s in (*COMPANY_STEPS, *REMI_QUOTED_STEPS)),
         EventSpec(StepBlocked, stages=STEP_STAGES, check=_blocked_fits, apply=_block,
                   flow=False),
         EventSpec(StepUnblocked, stages=STEP_STAGES, check=_unblocked_fits,
@@ -193,7 +204,14 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
     async def run(self, inp: RemovalReinstallInput) -> RrProject:
         """Run the project to completion."""
         self.start_run()
-        steps = COMPANY_STEPS if self._company else REMI_STEPS
+        if self._company:
+            steps: tuple[Step, ...] = COMPANY_STEPS
+        elif (self.case.management == "remi_sunrun_quoted"
+              and workflow.patched(QUOTE_STEP_PATCH)):
+            steps = REMI_QUOTED_STEPS
+        else:
+            steps = REMI_STEPS
+        self._steps = steps
         blocks: dict[str, Callable[[], Awaitable[Ending | None]]] = {
             "created": self._create, COMPLETION: self._complete, CLOSING: self._complete}
         for i, step in enumerate(steps):
@@ -245,8 +263,7 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             await self.outbox.tell("rr_started", self.key("started-notice"),
                                    "tell the homeowner the project has started",
                                    holds=Holds(while_open=True), management=c.management)
-        first = COMPANY_STEPS[0] if self._company else REMI_STEPS[0]
-        self.enter_stage(first.stage)
+        self.enter_stage(self._steps[0].stage)
         return None
 
     async def _run_step(self, step: Step, after: str) -> Ending | None:
@@ -280,6 +297,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
                 await self._start_claims()
                 continue
             record.completed_on = done.completed_on or self._today()
+            if isinstance(done, QuoteApproved):
+                c.quote_amount = done.amount
             c.blocked = False
             c.blocked_reason = None
             self.enter_stage(after)
@@ -377,6 +396,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
             series = c.reminders.get(overrun_series(c.stage))
             lines.append(f"**Step due:** {current.due_at.isoformat(timespec='minutes')}"
                          f" — overrun updates {series.count if series else 0}")
+        if c.quote_amount is not None:
+            lines.append(f"**Quote accepted:** {c.quote_amount}")
         if c.blocked:
             lines.append(f"**Blocked:** {c.blocked_reason}")
         if c.parent_claim_id:

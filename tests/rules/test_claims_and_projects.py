@@ -120,3 +120,32 @@ def test_a_damage_claim_number_is_always_a_valid_key_and_names_its_project(
     else:  # cut, with a digest of the whole: two long numbers sharing a prefix stay apart
         assert damage_claim_no(project_no[:-1] + ("x" if project_no[-1] != "x" else "y"),
                                n) != claim_no
+
+
+def _policy_durations() -> list[tuple[str, type[Any], str]]:
+    from datetime import timedelta as td
+
+    from domain.processes import PROCESSES
+
+    rows = []
+    for name, process in PROCESSES.items():
+        policy_model = process.input_model.model_fields["policy"].annotation
+        assert isinstance(policy_model, type)
+        for field, info in policy_model.model_fields.items():
+            if info.annotation is td:
+                rows.append((name, policy_model, field))
+    return rows
+
+
+@pytest.mark.parametrize(("process", "policy", "field"), _policy_durations(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("value", [0, "PT0S", "-PT1H", -60])
+def test_a_zero_or_negative_policy_duration_is_refused_naming_the_field(
+        process: str, policy: type[Any], field: str, value: Any) -> None:
+    """Spec 2.1: `overrun_reminder_interval: 0` or `-PT1H` was accepted and then failed the
+    workflow task for ever; every duration of every process's policy is refused at the start."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=f"{field} must be a positive duration"):
+        policy.model_validate({field: value})
+    assert getattr(policy.model_validate({field: "PT1M"}), field).total_seconds() == 60

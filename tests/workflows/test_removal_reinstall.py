@@ -52,10 +52,41 @@ async def test_elective_in_a_remi_market_is_remi_full_service(om: CaseHarness) -
         assert (await case.search_attributes())["CaseStage"] == "verify_removal"
 
 
-async def test_remi_sunrun_quoted_option(om: CaseHarness) -> None:
+async def test_remi_sunrun_quoted_waits_for_the_quote_before_the_removal(
+        om: CaseHarness) -> None:
+    """Spec 3.5: `remi_sunrun_quoted` differs from full service in one step, the homeowner's
+    acceptance of the company's quote, with a step's overrun reminders (7 days); Remi talks to
+    the homeowner, the company sends nothing."""
     async with om.worker():
-        case = await _project(om, "verify_removal", market="AZ", remi_option="sunrun_quoted")
-        assert (await case.status()).management == "remi_sunrun_quoted"
+        case = await _project(om, "quote_approval", market="AZ", remi_option="sunrun_quoted")
+        st = await case.status()
+        assert st.management == "remi_sunrun_quoted"
+        assert stages(st) == ["intake", "quote_approval"]
+        assert st.waiting_for == "quote_approved"
+        due = st.steps[-1].due_at
+        assert due - st.steps[-1].started_at == timedelta(days=7)
+        with pytest.raises(EventRejected, match="does not fit stage 'quote_approval'"):
+            await case.send("removal_verified")
+        with pytest.raises(InvalidEvent, match="amount"):
+            await case.send("quote_approved", amount=0)
+        st = await case.until(_check_ins(1))
+        assert overrun_keys(case, "quote_approval")[1] == ["step/quote_approval/check-in/1"]
+        assert case.records("assignment")[-1].payload["assignee"] == "remi_coordinator"
+        assert case.notices() == []  # Remi's project: the company tells the homeowner nothing
+        st = await case.send("quote_approved", amount="4250.00")
+        assert st.stage == "verify_removal" and str(st.quote_amount) == "4250.00"
+        for step in ("removal_verified", "reinstall_verified"):
+            st = await case.send(step)
+        assert st.outcome == "completed"
+        assert stages(st) == ["intake", "quote_approval", "verify_removal", "verify_reinstall",
+                              "closing", "closed"]
+
+
+async def test_remi_full_service_has_no_quote_step(om: CaseHarness) -> None:
+    async with om.worker():
+        case = await _project(om, "verify_removal", market="AZ", remi_option="full_service")
+        st = await case.status()
+        assert "quote_approval" not in stages(st) and st.quote_amount is None
 
 
 @pytest.mark.parametrize("market", ["HI", "PR", "WA", "NJ"])

@@ -5,7 +5,7 @@ test come next (tests/gateway/test_attacks.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -75,6 +75,13 @@ async def test_refusals_have_their_status_codes(gw: Signed, om: CaseHarness) -> 
         assert r.status_code == 422
         r = await gw.post("/v1/cases/reactivation", {"contract_id": "C-1"})
         assert r.status_code == 422 and "homeowner" in r.json()["error"]
+        # 422: a payment date in the future (spec 3.6), refused before any case starts.
+        far = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
+        r = await gw.post("/v1/cases/reactivation",
+                          public(reactivation_input(contract_id="CON-FUTURE", payment_date=far)))
+        assert r.status_code == 422 and "payment_date" in r.json()["error"]
+        assert "in the future" in r.json()["error"]
+        assert (await gw.get("/v1/cases/reactivation-CON-FUTURE")).status_code == 404
         # 404: no such case, no such process.
         r = await gw.post("/v1/cases/reactivation-NOPE/events/payment_verified",
                           {"event_id": "n-1", "approved": True})

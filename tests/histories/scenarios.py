@@ -429,6 +429,75 @@ async def inquiry_hazard_to_om_case(om: CaseHarness) -> list[WorkflowHistory]:
         return [*await _histories(inquiry), *await _histories(owner)]
 
 
+async def claim_partner_repairs(om: CaseHarness) -> list[WorkflowHistory]:
+    """Issue 18: a partner-installed roof leak dispatched to the partner, which accepts, finds
+    itself at fault and repairs (the homeowner told)."""
+    async with om.worker():
+        case = await om.open_claim(claim_input(
+            "SYS-REPLAY-PARTNER", homeowner=HOMEOWNER, policy=POLICY, installer="partner",
+            installer_accepting_service_work=True, entitlements=[]))
+        await case.stage("dispatched_to_partner")
+        await case.send("partner_decision", accepted=True)
+        await case.send("partner_findings", at_fault="partner")
+        await case.send("repair_completed")
+        assert (await case.result()).outcome == "repaired"
+        return await _histories(case)
+
+
+async def claim_repair_and_settle(om: CaseHarness) -> list[WorkflowHistory]:
+    """Issue 18: a silent partner falls back to the investigation; liability repair and
+    settle, the settlement accepted during the repair, then the repair done."""
+    async with om.worker():
+        case = await om.open_claim(claim_input(
+            "SYS-REPLAY-R-AND-S", homeowner=HOMEOWNER, policy=POLICY, installer="partner",
+            installer_accepting_service_work=True, entitlements=[]))
+        await case.stage("dispatched_to_partner")
+        await case.fire_next_timer()
+        await case.stage("investigation")
+        await case.book()
+        await case.send("field_assessment", follow_up_required=False, at_fault="company")
+        await case.send("liability_determined", liable_party="company",
+                        decision="repair_and_settle", repair_by="internal_work")
+        await case.send("settlement_accepted")
+        await case.send("repair_completed")
+        assert (await case.result()).outcome == "repaired_and_settled"
+        return await _histories(case)
+
+
+async def followup_homeowner_not_satisfied(om: CaseHarness) -> list[WorkflowHistory]:
+    """Issue 18: the installer responds, the homeowner is not satisfied, back to the party, a
+    joined request, a back-office reminder, then satisfied."""
+    async with om.worker():
+        inp = followup_input(homeowner=HOMEOWNER, policy=POLICY)
+        case = await om.open_process(FOLLOWUP, inp, PartnerFollowUp)
+        await case.stage("party_contacted")
+        await case.send("party_responded", comment="installer called")
+        await case.send("homeowner_not_satisfied", comment="nobody came")
+        await om.open_process(FOLLOWUP, inp.model_copy(update={"concern": "still broken"}),
+                              PartnerFollowUp)
+        await case.settle(lambda s: s.joined_total == 1)
+        await case.send("party_responded", comment="installer visited")
+        await case.fire_next_timer()  # the back office's reminder
+        await case.send("homeowner_satisfied", comment="fixed")
+        assert (await case.result()).outcome == "resolved"
+        return await _histories(case)
+
+
+async def rr_remi_quoted(om: CaseHarness) -> list[WorkflowHistory]:
+    """Issue 18: a Remi company-quoted project: the quote approval step, then Remi's two
+    verifications."""
+    async with om.worker():
+        case = await om.open_project(rr_input("SYS-REPLAY-QUOTE", market="CA",
+                                              remi_option="sunrun_quoted",
+                                              homeowner=HOMEOWNER, policy=POLICY))
+        await case.stage("quote_approval")
+        await case.send("quote_approved", amount="3100.00")
+        await case.send("removal_verified")
+        await case.send("reinstall_verified")
+        assert (await case.result()).outcome == "completed"
+        return await _histories(case)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "claim_waits_for_its_project": claim_waits_for_its_project,
     "rr_damage_repairs_added": rr_damage_repairs_added,
@@ -448,4 +517,8 @@ SCENARIOS: dict[str, Scenario] = {
     "night_reactivation_verified_early": night_reactivation_verified_early,
     "simplified_continued_at_its_stage_v3": simplified_continued_at_its_stage_v3,
     "night_inquiry_reply": night_inquiry_reply,
+    "claim_partner_repairs": claim_partner_repairs,
+    "claim_repair_and_settle": claim_repair_and_settle,
+    "followup_homeowner_not_satisfied": followup_homeowner_not_satisfied,
+    "rr_remi_quoted": rr_remi_quoted,
 }

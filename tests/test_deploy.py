@@ -47,13 +47,36 @@ def _yaml_files() -> list[Path]:
     return sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".yaml", ".yml"))
 
 
+CRDS = ROOT / "tests" / "vendor" / "temporal-worker-controller"
+# The Worker Controller's kinds, validated against its CRDs' schemas (the rest against the
+# Kubernetes API's).
+CONTROLLER_KINDS = ("Connection", "WorkerDeployment", "WorkerResourceTemplate")
+
+
 def _k8s_objects() -> list[tuple[Path, dict[str, Any]]]:
     objects = []
-    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+    for path in sorted((DEPLOY / "k8s").rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc and "kind" in doc and not doc["apiVersion"].startswith("kustomize."):
                 objects.append((path, doc))
     return objects
+
+
+def _named(name: str, kind: str) -> dict[str, Any]:
+    """The object of `kind` in the manifest at `name` (relative to deploy/k8s)."""
+    [doc] = [d for p, d in _k8s_objects()
+             if p.relative_to(DEPLOY / "k8s").as_posix() == name and d["kind"] == kind]
+    return doc
+
+
+def _crd_schema(kind: str) -> dict[str, Any]:
+    for path in CRDS.glob("temporal.io_*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        if crd["spec"]["names"]["kind"] == kind:
+            [version] = crd["spec"]["versions"]
+            schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+            return schema
+    raise AssertionError(f"no CRD for {kind}")
 
 
 def test_every_yaml_file_passes_yamllint() -> None:
@@ -64,27 +87,96 @@ def test_every_yaml_file_passes_yamllint() -> None:
     assert problems == []
 
 
+def _strict(doc: dict[str, Any], where: str) -> None:
+    try:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as err:  # pragma: no cover - the message
+        pytest.fail(f"{where} {doc['kind']}: {err.message} at {list(err.path)}")
+
+
 def test_every_kubernetes_object_validates_strictly() -> None:
     objects = _k8s_objects()
     kinds = sorted({doc["kind"] for _, doc in objects})
-    assert kinds == ["ConfigMap", "Deployment", "HorizontalPodAutoscaler",
-                     "PodDisruptionBudget", "Secret", "Service"]
+    assert kinds == ["ConfigMap", "Connection", "Deployment", "HorizontalPodAutoscaler",
+                     "PodDisruptionBudget", "Secret", "Service", "WorkerDeployment",
+                     "WorkerResourceTemplate"]
     for path, doc in objects:
-        try:
-            kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as err:  # pragma: no cover - the message
-            pytest.fail(f"{path.name} {doc['kind']}: {err.message} at {list(err.path)}")
+        if doc["kind"] not in CONTROLLER_KINDS:
+            _strict(doc, path.name)
 
 
-def test_the_kustomization_lists_every_manifest_but_the_example_secret() -> None:
-    listed = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())["resources"]
-    manifests = {p.name for p, _ in _k8s_objects()} - {"secret.example.yaml"}
-    assert sorted(listed) == sorted(manifests)
+def test_the_worker_controllers_objects_validate_against_its_crds() -> None:
+    """The vendored CRDs' OpenAPI v3 schemas (a JSON-schema validator; the CEL rules they
+    carry are checked by hand below), and what each object embeds against Kubernetes's own:
+    the WorkerDeployment's pod template, each WorkerResourceTemplate's resource with the
+    fields the controller injects filled in as it fills them."""
+    seen = set()
+    for path, doc in _k8s_objects():
+        if doc["kind"] not in CONTROLLER_KINDS:
+            continue
+        seen.add(doc["kind"])
+        jsonschema.validate(doc, _crd_schema(doc["kind"]))
+        assert doc["apiVersion"] == "temporal.io/v1alpha1", path
+    assert seen == set(CONTROLLER_KINDS)
+    wd = _named("worker-deployment.yaml", "WorkerDeployment")
+    _strict({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"},
+             "template": wd["spec"]["template"]}, "worker-deployment.yaml template")
+    # CEL: Progressive needs steps; the rollout here is AllAtOnce.
+    assert wd["spec"]["rollout"]["strategy"] in ("AllAtOnce", "Progressive", "Manual")
+    assert wd["spec"]["rollout"]["strategy"] != "Progressive" or wd["spec"]["rollout"]["steps"]
+    connection = _named("worker-connection.yaml", "Connection")
+    assert wd["spec"]["workerOptions"]["connectionRef"]["name"] == connection["metadata"]["name"]
+    injected = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "fieldservice-worker-v1"}
+    for name in ("worker-hpa.yaml", "worker-pdb.yaml"):
+        wrt = _named(name, "WorkerResourceTemplate")
+        assert wrt["spec"]["workerDeploymentRef"]["name"] == wd["metadata"]["name"]
+        template = json.loads(json.dumps(wrt["spec"]["template"]))
+        spec = template["spec"]
+        if "scaleTargetRef" in spec:
+            assert spec["scaleTargetRef"] == {}  # the controller's to fill (the webhook
+            spec["scaleTargetRef"] = injected  # refuses a value)
+        if "selector" in spec:
+            assert spec["selector"]["matchLabels"] == {}
+            spec["selector"]["matchLabels"] = {"temporal.io/build-id": "v1"}
+        template["metadata"] = {"name": "rendered"}
+        _strict(template, f"{name} template")
 
 
-def test_the_workers_drain_fits_the_grace_period_and_the_probes_match_the_ports() -> None:
-    worker = next(doc for p, doc in _k8s_objects() if p.name == "worker-deployment.yaml")
-    pod = worker["spec"]["template"]["spec"]
+def test_each_kustomization_lists_every_manifest_of_its_folder() -> None:
+    for folder, extra in ((DEPLOY / "k8s", {"common"}), (DEPLOY / "k8s" / "common", set()),
+                          (DEPLOY / "k8s" / "unversioned", {"../common"})):
+        listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+        manifests = {p.name for p in folder.glob("*.yaml")} - {"secret.example.yaml",
+                                                               "kustomization.yaml"}
+        assert sorted(listed) == sorted(manifests | extra), folder
+
+
+def _worker_pods() -> list[tuple[str, dict[str, Any]]]:
+    versioned = _named("worker-deployment.yaml", "WorkerDeployment")
+    plain = _named("unversioned/worker-deployment.yaml", "Deployment")
+    return [("versioned", versioned["spec"]["template"]["spec"]),
+            ("unversioned", plain["spec"]["template"]["spec"])]
+
+
+def test_the_build_id_is_the_controllers_or_off() -> None:
+    """Finding 1: the build ID came from a pod label, so an image bump by kustomize or Argo CD
+    ran new code under the old build ID. Versioned, the controller injects it; the plain
+    Deployment turns versioning off; the image carries its own (ARG to ENV) for other uses."""
+    env = {name: {e["name"]: e for e in pod["containers"][0]["env"]}
+           for name, pod in _worker_pods()}
+    assert "FIELD_SERVICE_BUILD_ID" not in env["versioned"]
+    assert env["unversioned"]["FIELD_SERVICE_BUILD_ID"] == {"name": "FIELD_SERVICE_BUILD_ID",
+                                                            "value": ""}
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "ARG BUILD_ID" in dockerfile and "FIELD_SERVICE_BUILD_ID=${BUILD_ID}" in dockerfile
+    plain = _named("unversioned/worker-deployment.yaml", "Deployment")
+    assert "replicas" not in plain["spec"]  # worker-hpa.yaml scales it
+
+
+@pytest.mark.parametrize("layout", ["versioned", "unversioned"])
+def test_the_workers_drain_fits_the_grace_period_and_the_probes_match_the_ports(
+        layout: str) -> None:
+    pod = dict(_worker_pods())[layout]
     # The worker's graceful shutdown gives in-flight tasks 20 s (workers/__main__.py).
     assert pod["terminationGracePeriodSeconds"] > 20
     [container] = pod["containers"]
@@ -94,9 +186,6 @@ def test_the_workers_drain_fits_the_grace_period_and_the_probes_match_the_ports(
     assert int(env["FIELD_SERVICE_METRICS_PORT"]["value"]) == ports["metrics"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    # The build ID is the pod's version label (the image tag).
-    assert "app.kubernetes.io/version" in env["FIELD_SERVICE_BUILD_ID"]["valueFrom"][
-        "fieldRef"]["fieldPath"]
 
 
 def test_the_compose_file_follows_the_compose_specification() -> None:
@@ -142,7 +231,7 @@ def _manifest_env() -> dict[str, set[str]]:
     PostgreSQL's own images)."""
     found: dict[str, set[str]] = {}
     for path, doc in _k8s_objects():
-        if doc["kind"] == "Deployment":
+        if doc["kind"] in ("Deployment", "WorkerDeployment"):
             for c in doc["spec"]["template"]["spec"]["containers"]:
                 found.setdefault(path.name, set()).update(e["name"] for e in c.get("env", []))
         elif doc["kind"] == "ConfigMap":
@@ -167,8 +256,7 @@ def test_every_variable_the_manifests_set_is_read_by_the_code() -> None:
     # And the settings the deployment depends on are there.
     worker_env = _manifest_env()["worker-deployment.yaml"] | _manifest_env()["configmap.yaml"]
     for needed in ("TEMPORAL_ADDRESS", "FIELD_SERVICE_STORE", "FIELD_SERVICE_ENCRYPTION_KEYS",
-                   "FIELD_SERVICE_BUILD_ID", "FIELD_SERVICE_HEALTH_PORT",
-                   "FIELD_SERVICE_METRICS_PORT"):
+                   "FIELD_SERVICE_HEALTH_PORT", "FIELD_SERVICE_METRICS_PORT"):
         assert needed in worker_env
 
 
@@ -207,3 +295,21 @@ def test_the_example_secrets_are_in_the_form_the_code_takes() -> None:
     env = _manifest_env()
     assert "FIELD_SERVICE_INTEGRATIONS" in env["gateway-deployment.yaml"]
     assert "FIELD_SERVICE_DELIVERY_SECRET" in env["worker-deployment.yaml"]
+
+
+def test_the_build_context_holds_only_what_the_image_copies() -> None:
+    """Finding 7: without a .dockerignore the context carried .venv/ and var/secrets.env."""
+    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*"  # everything out, then only what the Dockerfile copies back in
+    allowed = {r.lstrip("!").rstrip("/") for r in rules if r.startswith("!")}
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\S+)", dockerfile, re.MULTILINE)) | {"README.md"}
+    assert allowed == copied
+    assert not {".venv", "var", ".git", "tests"} & allowed
+
+
+def test_the_image_carries_the_oci_labels() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    for label in ("title", "description", "version", "revision", "created"):
+        assert f"org.opencontainers.image.{label}=" in dockerfile

@@ -24,6 +24,7 @@ from workers.logging_setup import configure_logging
 from workers.process_exit import exit_without_teardown
 from workers.registry import build_worker, ensure_search_attributes
 from workers.tracing import configure_tracing
+from workers.version_check import VersionReachability
 
 log = structlog.get_logger("fieldservice.worker")
 
@@ -80,7 +81,10 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    health = HealthServer(*health_checks(client, worker, stop, unknown_keys))
+    reachability = (VersionReachability(client, settings.deployment_name, settings.build_id,
+                                        timedelta(seconds=settings.version_grace_seconds))
+                    if settings.build_id else None)
+    health = HealthServer(*health_checks(client, worker, stop, unknown_keys, reachability))
     if settings.health_port is not None:
         await health.start(settings.metrics_host, settings.health_port)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
@@ -110,9 +114,11 @@ def _unknown_key_counter(runtime: Runtime | None) -> Callable[[str], None] | Non
 
 
 def health_checks(client: Client, worker: Worker, stopping: asyncio.Event,
-                  unknown_keys: UnknownKeys | None = None) -> tuple[Check, Check]:
+                  unknown_keys: UnknownKeys | None = None,
+                  reachability: VersionReachability | None = None) -> tuple[Check, Check]:
     """Liveness: the worker has not failed. Readiness: it runs, is not draining, the Temporal
-    server answers, and it holds every key its cases' payloads were encrypted with."""
+    server answers, it holds every key its cases' payloads were encrypted with, and (a
+    versioned worker, after its grace period) tasks can reach its version."""
 
     async def live() -> str | None:
         if worker.is_shutdown and not stopping.is_set():
@@ -132,6 +138,8 @@ def health_checks(client: Client, worker: Worker, stopping: asyncio.Event,
             return ("payloads under encryption keys this worker does not hold: "
                     f"{', '.join(sorted(unknown_keys.seen))} (add them to "
                     "FIELD_SERVICE_ENCRYPTION_KEYS)")
+        if reachability is not None:
+            return await reachability.problem()
         return None
 
     return live, ready

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypedDict
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client, Interceptor
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
@@ -59,10 +60,17 @@ class Settings(BaseSettings):
     # The address both listen on (all interfaces: a cluster's scraper and probes come from
     # outside the pod; neither endpoint shows case data).
     metrics_host: str = "0.0.0.0"  # noqa: S104
-    # Worker Deployment Versioning (docs/operations.md): on when a build ID is set (the image
-    # tag in a deployment); off for ./dev up and the tests.
-    deployment_name: str = "fieldservice"
-    build_id: str | None = None
+    # Worker Deployment Versioning (docs/operations.md): on when a build ID is set; off for
+    # ./dev up and the tests, and with an empty one. Under the Temporal Worker Controller the
+    # names it injects win (TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID: the versions it
+    # registers and routes); else the image's own (FIELD_SERVICE_BUILD_ID, baked in at build).
+    deployment_name: str = Field(default="fieldservice", validation_alias=AliasChoices(
+        "TEMPORAL_DEPLOYMENT_NAME", "FIELD_SERVICE_DEPLOYMENT_NAME"))
+    build_id: str | None = Field(default=None, validation_alias=AliasChoices(
+        "TEMPORAL_WORKER_BUILD_ID", "FIELD_SERVICE_BUILD_ID"))
+    # A versioned worker whose version is still neither current nor ramping (and has no pinned
+    # workflows) this long after it started reports not ready (workers/version_check.py).
+    version_grace_seconds: float = 600.0
     # Cases run for months: they move to the current version at their next task (auto-upgrade),
     # with changes to running logic behind `workflow.patched` and guarded by the replay tests,
     # rather than pinning months of old workers.

@@ -109,3 +109,87 @@ async def test_a_new_case_lands_on_the_current_version(versioned: VersionedStack
                                 "-o", "json")
     assert described.returncode == 0, described.stderr
     assert '"v2"' in described.stdout and '"v1"' in described.stdout  # both versions known
+
+
+async def _readyz(port: int) -> tuple[int, str]:
+    """`GET /readyz` of a worker: status and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    raw = (await reader.read()).decode()
+    writer.close()
+    head, _, body = raw.partition("\r\n\r\n")
+    return int(head.split()[1]), body.strip()
+
+
+async def _until_ready(port: int, want: int, seconds: float = 30) -> str:
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            code, body = await _readyz(port)
+        except OSError:
+            code, body = 0, "not listening"
+        if code == want:
+            return body
+        assert time.monotonic() < end, f"readyz {code}: {body}"
+        await asyncio.sleep(0.3)
+
+
+async def test_a_rollout_as_the_worker_controller_drives_it_stalls_no_case(
+        versioned: VersionedStack) -> None:
+    """Issue 19, finding 1: two versions, the new one made current through the API (as the
+    Worker Controller does), the old one drained (SIGTERM): every case opened on v1 moves on
+    with its next event, none waits. Meanwhile a version that is not current says so on
+    `/readyz` once its grace period is over, so a rolling update cannot replace the workers
+    that receive tasks with ones that never will."""
+    from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionRequest
+
+    from tests.e2e.test_local_stack import free_port
+
+    stack = versioned
+    v1_health, v2_health = free_port(), free_port()
+    v1 = stack.spawn("workers", stack.log.parent / "v1.log", FIELD_SERVICE_BUILD_ID="v1",
+                     FIELD_SERVICE_HEALTH_PORT=str(v1_health),
+                     FIELD_SERVICE_VERSION_GRACE_SECONDS="1")
+    await stack.make_current("v1")
+    await _until_ready(v1_health, 200)
+    for n in (1, 2, 3):
+        await _open(stack, f"SYS-R-{n}")
+
+    # v2 starts beside v1 (the controller's new versioned Deployment); until it is made
+    # current it can receive nothing, and its readiness says so after its grace period.
+    stack.spawn("workers", stack.log.parent / "v2.log", FIELD_SERVICE_BUILD_ID="v2",
+                FIELD_SERVICE_HEALTH_PORT=str(v2_health),
+                FIELD_SERVICE_VERSION_GRACE_SECONDS="1")
+    body = await _until_ready(v2_health, 503)
+    assert "fieldservice-e2e.v2 is never made current" in body or "not registered" in body
+    body = await _until_ready(v2_health, 503, seconds=30) if "not registered" in body else body
+
+    # The controller's promotion: SetWorkerDeploymentCurrentVersion once v2's workers poll.
+    end = time.monotonic() + 30
+    while True:
+        try:
+            await stack.client.workflow_service.set_worker_deployment_current_version(
+                SetWorkerDeploymentCurrentVersionRequest(
+                    namespace=stack.client.namespace, deployment_name=DEPLOYMENT,
+                    build_id="v2", identity="worker-controller (test)"))
+            break
+        except Exception:
+            assert time.monotonic() < end
+            await asyncio.sleep(0.5)
+    await asyncio.sleep(11)  # the reachability answer is cached for 10 s
+    await _until_ready(v2_health, 200)
+
+    # v1 is drained: SIGTERM, as the controller scales its Deployment down.
+    v1.terminate()
+    assert await asyncio.to_thread(v1.wait, 30) == 0
+
+    # Every case opened on v1 moves on at its next event, on v2, none waiting.
+    started = time.monotonic()
+    for n in (1, 2, 3):
+        code, _, err = await stack.starter("event", f"om-SYS-R-{n}", "remote_fix_result",
+                                           f'{{"event_id": "r-{n}", "resolved": false}}')
+        assert code == 0, err
+        await _stage(stack, f"om-SYS-R-{n}", "self_scheduling_texts")
+        assert (await stack.version_of(f"om-SYS-R-{n}"))[0] == "v2"
+    assert time.monotonic() - started < 30

@@ -1,6 +1,6 @@
 """The gateway's perimeter against a real `python -m gateway` process (issue 16, spec 6.1):
 a chunked 64 MiB body is refused while it is read, with the process's memory staying well
-within its manifest limit (deploy/k8s/gateway-deployment.yaml: 384Mi); a client that sends its
+within its manifest limit (deploy/k8s/common/gateway-deployment.yaml: 384Mi); a client that sends its
 headers or its body too slowly is cut off; a forced error logs no secret. No Temporal server is
 needed: everything here is decided before a case is reached."""
 

@@ -21,6 +21,7 @@ from infra.encryption import UnknownKeys
 from workers.config import Settings, connect, connect_config, worker_runtime
 from workers.health import Check, HealthServer
 from workers.logging_setup import configure_logging
+from workers.metrics_endpoint import MetricsEndpoint, free_loopback_port
 from workers.process_exit import exit_without_teardown
 from workers.registry import build_worker, ensure_search_attributes
 from workers.tracing import configure_tracing
@@ -62,7 +63,8 @@ async def main() -> None:
         raise SystemExit(2) from None
     target = connect_config()
     tracing = configure_tracing("fieldservice-worker")
-    runtime = worker_runtime(settings)
+    exporter_port = free_loopback_port() if settings.metrics_port is not None else None
+    runtime = worker_runtime(settings, exporter_port)
     unknown_keys = UnknownKeys(_unknown_key_counter(runtime))
     client = await connect_with_backoff(settings, target["target_host"], runtime,
                                         tracing.interceptors, unknown_keys)
@@ -87,6 +89,9 @@ async def main() -> None:
     health = HealthServer(*health_checks(client, worker, stop, unknown_keys, reachability))
     if settings.health_port is not None:
         await health.start(settings.metrics_host, settings.health_port)
+    metrics = MetricsEndpoint(exporter_port) if exporter_port is not None else None
+    if metrics is not None and settings.metrics_port is not None:
+        await metrics.start(settings.metrics_host, settings.metrics_port)
     log.info("worker started", task_queue=settings.task_queue, address=target["target_host"],
              namespace=client.namespace, store=describe_store(settings.store),
              delivery=("http, signed" if secrets else "http") if delivery else "none",
@@ -98,6 +103,8 @@ async def main() -> None:
         await stop.wait()
         log.info("shutting down: finishing in-flight tasks")
     await health.stop()
+    if metrics is not None:
+        await metrics.stop()
     store.close()
     tracing.shutdown()
     log.info("worker stopped")

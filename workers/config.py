@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypedDict
 
@@ -10,7 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client, Interceptor
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.envconfig import ClientConfig
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.worker import WorkerDeploymentConfig
 
 from infra.wire import converter_from_env
@@ -119,9 +127,27 @@ async def connect(runtime: Runtime | None = None,
                                 runtime=runtime, interceptors=interceptors)
 
 
-def worker_runtime(settings: Settings) -> Runtime | None:
-    """A runtime exporting Prometheus metrics on `metrics_host:metrics_port`, when set."""
-    if settings.metrics_port is None:
-        return None
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
-        bind_address=f"{settings.metrics_host}:{settings.metrics_port}")))
+# The SDK core's own log lines (connection retries, poll errors) go to this stdlib logger, and
+# from there through the project's structlog renderer: JSON in production like every other
+# line (they used to be coloured plain text on stderr).
+CORE_LOGGER = "temporalio.core"
+
+
+def core_logging() -> LoggingConfig:
+    """The SDK core's warnings and errors forwarded to Python logging (`CORE_LOGGER`)."""
+    return LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER),
+                                       append_log_fields_to_message=False))
+
+
+def worker_runtime(settings: Settings, exporter_port: int | None = None) -> Runtime:
+    """The worker's runtime: the core's logs through structlog, and the SDK's Prometheus
+    exporter on loopback `exporter_port` when given (`workers.metrics_endpoint` serves it on
+    the metrics port), by Prometheus's naming conventions: counters end in `_total`, durations
+    are seconds with the unit in the name."""
+    metrics = (PrometheusConfig(
+        bind_address=f"127.0.0.1:{exporter_port}",
+        counters_total_suffix=True, unit_suffix=True, durations_as_seconds=True)
+        if exporter_port is not None else None)
+    return Runtime(telemetry=TelemetryConfig(logging=core_logging(), metrics=metrics))

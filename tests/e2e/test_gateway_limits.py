@@ -1,8 +1,8 @@
 """The gateway's perimeter against a real `python -m gateway` process (issue 16, spec 6.1):
 a chunked 64 MiB body is refused while it is read, with the process's memory staying well
-within its manifest limit (deploy/k8s/common/gateway-deployment.yaml: 384Mi); a client that sends its
-headers or its body too slowly is cut off; a forced error logs no secret. No Temporal server is
-needed: everything here is decided before a case is reached."""
+within its manifest limit (deploy/k8s/common/gateway-deployment.yaml: 384Mi); a client that
+sends its headers or its body too slowly is cut off; a forced error logs no secret. No Temporal
+server is needed: everything here is decided before a case is reached."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ MIB = 1024 * 1024
 
 
 def _manifest_limit_mib() -> int:
-    doc = yaml.safe_load((ROOT / "deploy" / "k8s" / "gateway-deployment.yaml").read_text())
+    manifest = ROOT / "deploy" / "k8s" / "common" / "gateway-deployment.yaml"
+    doc = yaml.safe_load(manifest.read_text())
     [container] = doc["spec"]["template"]["spec"]["containers"]
     limit = container["resources"]["limits"]["memory"]
     assert limit.endswith("Mi")

@@ -91,7 +91,17 @@ async def test_metrics_and_probes_of_a_worker(
                  via="update") == 1
     assert value(metric_names.SIDE_EFFECTS, kind="remote_fix_request") == 1
     # The SDK's own metrics are on the same endpoint.
-    assert "temporal_workflow_completed" in text
+    assert "temporal_workflow_completed_total" in text
+    # Prometheus's conventions (what `promtool check metrics` checks): a counter's name ends
+    # in _total and nothing else's does; durations are seconds, named so; the Temporal
+    # namespace is `temporal_namespace` (Kubernetes discovery owns `namespace`).
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.MULTILINE))
+    assert types and all(name.endswith("_total") == (kind == "counter")
+                         for name, kind in types.items()), types
+    assert not [n for n in types if "millisecond" in n or n.endswith("_ms")]
+    assert "temporal_workflow_task_schedule_to_start_latency_seconds" in types
+    assert 'temporal_namespace="default"' in text
+    assert not re.search(r'[{,]namespace="', text)
     # No label names a case, a system or a person.
     joined = "\n".join(lines)
     assert "SYS-MET-1" not in joined and "4155550100" not in joined and "Ana" not in joined
@@ -101,3 +111,17 @@ async def test_metrics_and_probes_of_a_worker(
     r = await _until(f"{health}/readyz", 503)
     assert "the Temporal server does not answer" in r.text
     assert (await _get(f"{health}/livez")).status_code == 200  # type: ignore[union-attr]
+
+    # Through the outage every line the worker writes is JSON, the SDK core's own included
+    # (they were coloured plain text: 85 of 247 lines in an outage).
+    end = time.monotonic() + 30
+    while True:
+        raw = [line for line in stack.log.read_text().splitlines() if line.strip()]
+        core = [line for line in raw if '"temporalio.core' in line]
+        if core or time.monotonic() > end:
+            break
+        await asyncio.sleep(0.5)
+    assert core, "no SDK core line in the worker's log during the outage"
+    not_json = [line for line in raw if not line.startswith("{")]
+    assert not_json == []
+    assert all(json.loads(line)["level"] in ("warning", "error") for line in core)

@@ -7,6 +7,7 @@ with credentials) stops it at start, naming the setting and never a secret."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,15 @@ class GatewaySettings:
                                               str(BODY_SECONDS))))
 
 
+# FastAPI's own OpenTelemetry instrumentation (0.16x) made a second SERVER span per request
+# (often its own trace), traced the probes, and put the raw URL path, with the codec's token in
+# it, into span attributes. The Perimeter makes the one span of a request, named by its route
+# template; FastAPI's is off (older releases have no such option, and take none).
+_NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {})
+
+
 def create_app(settings: GatewaySettings, client: ClientProvider,
                codec: PayloadCodec | None, tracer: trace.Tracer | None = None) -> Perimeter:
     """The gateway as an ASGI application; `client` gives the Temporal client (with the
@@ -85,6 +95,7 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
     (default: the global provider's; a no-op unless tracing is configured). Its FastAPI
     application is `.app.app` (inside the codec routes' CORS)."""
     app = FastAPI(title="fieldservice gateway", version="2", redirect_slashes=False,
+                  **_NO_NATIVE_TELEMETRY,
                   description="Codec server for the Temporal Web UI and CLI, and the signed "
                               "ingress of integrations (spec 6.1). Every ingress request is "
                               "signed with RFC 9421 HTTP Message Signatures (HMAC-SHA256, "

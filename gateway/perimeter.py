@@ -116,8 +116,16 @@ class Perimeter:
         return limited
 
 
+# Fixed paths served without a route template in the scope (the API document and its pages):
+# named as they are; any other path without a template is "unmatched" (it may carry a secret).
+STATIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
 def _route(scope: Scope) -> str:
-    return str(getattr(scope.get("route"), "path", "unmatched"))
+    template = getattr(scope.get("route"), "path", None)
+    if template is not None:
+        return str(template)
+    return scope["path"] if scope.get("path") in STATIC_PATHS else "unmatched"
 
 
 async def _answer(send: Send, status: int, message: str) -> None:

@@ -25,10 +25,12 @@ from tests.workflows.harness import om_input
 
 
 class Collector(otlp_grpc.TraceServiceServicer):
-    """Keeps every span it is sent: (service name, span name, trace id)."""
+    """Keeps every span it is sent: (service name, span name, trace id), and each span's kind
+    and attributes in `details`."""
 
     def __init__(self) -> None:
         self.spans: list[tuple[str, str, bytes]] = []
+        self.details: list[tuple[str, str, int, dict[str, str]]] = []
 
     def Export(self, request: otlp.ExportTraceServiceRequest,  # noqa: N802 - the gRPC name
                context: Any) -> otlp.ExportTraceServiceResponse:
@@ -37,6 +39,9 @@ class Collector(otlp_grpc.TraceServiceServicer):
                             if a.key == "service.name"), "")
             for scope in resource_spans.scope_spans:
                 self.spans += [(service, s.name, s.trace_id) for s in scope.spans]
+                self.details += [(service, s.name, s.kind,
+                                  {a.key: str(a.value) for a in s.attributes})
+                                 for s in scope.spans]
         return otlp.ExportTraceServiceResponse()
 
 
@@ -86,3 +91,66 @@ async def test_spans_reach_the_collector_in_one_trace(
     assert ("fieldservice-worker", "RunWorkflow:OmSimplifiedWorkflow") in in_trace
     assert any(svc == "fieldservice-worker" and name.startswith("RunActivity:")
                for svc, name in in_trace), in_trace
+
+
+async def test_the_gateway_makes_one_span_per_request_and_none_carries_a_token(
+        tmp_path: Path, collector: tuple[Collector, int]) -> None:
+    """Issue 19, finding 3: every gateway request made two SERVER spans (FastAPI's own
+    instrumentation beside the gateway's), the probes made traces, and the codec's token (in
+    the path of `/codec/t/{token}/...`) reached span attributes. A real `python -m gateway`
+    exporting to the collector: one SERVER span per traced request, named by its route
+    template, no token anywhere, no span for a probe."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.e2e.test_local_stack import ROOT
+
+    sink, port = collector
+    token = "codec-token-" + "s3cr3t" * 6
+    gw_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELD_SERVICE_", "OTEL"))}
+    env.update({"FIELD_SERVICE_GATEWAY_PORT": str(gw_port), "FIELD_SERVICE_CODEC_TOKENS": token,
+                "FIELD_SERVICE_INTEGRATIONS": json.dumps({"crm": {
+                    "secrets": ["x" * 32], "open": ["*"], "events": ["*"], "read": True}}),
+                "TEMPORAL_ADDRESS": "127.0.0.1:1", "FIELD_SERVICE_LOG_FORMAT": "json",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+                "OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_BSP_SCHEDULE_DELAY": "200"})
+    log = (tmp_path / "gateway.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw_port}", timeout=5) as http:
+            end = time.monotonic() + 30
+            while True:
+                try:
+                    if (await http.get("/livez")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < end
+                await asyncio.sleep(0.2)
+            for _ in range(3):
+                assert (await http.get("/livez")).status_code == 200
+            payloads = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L3BsYWlu"},
+                                      "data": "aGk="}]}
+            r = await http.post(f"/codec/t/{token}/decode", json=payloads)
+            assert r.status_code == 200, r.text
+            r = await http.post("/codec/t/wrong-token/decode", json=payloads)
+            assert r.status_code in (401, 403)
+            r = await http.get("/openapi.json")
+            assert r.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    gateway = [d for d in sink.details if d[0] == "fieldservice-gateway"]
+    server = [d for d in gateway if d[2] == 2]  # SPAN_KIND_SERVER
+    assert sorted(name for _, name, _, _ in server) == [
+        "GET /openapi.json", "POST /codec/t/{token}/decode", "POST /codec/t/{token}/decode"]
+    assert len(gateway) == len(server)  # nothing else: no second instrumentation
+    assert token not in repr(sink.details) and "wrong-token" not in repr(sink.details)
+    assert not [d for d in gateway if "livez" in repr(d)]

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from fastapi_swagger import patch_fastapi
 from opentelemetry import trace
 from temporalio.converter import PayloadCodec
 
@@ -95,6 +96,7 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
     (default: the global provider's; a no-op unless tracing is configured). Its FastAPI
     application is `.app.app` (inside the codec routes' CORS)."""
     app = FastAPI(title="fieldservice gateway", version="2", redirect_slashes=False,
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
                   **_NO_NATIVE_TELEMETRY,
                   description="Codec server for the Temporal Web UI and CLI, and the signed "
                               "ingress of integrations (spec 6.1). Every ingress request is "
@@ -106,6 +108,10 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
         return problem(500, "the gateway failed on this request; it was logged")
 
     app.add_exception_handler(Exception, unhandled)
+
+    # /docs with Swagger UI's files served by the gateway itself (/swagger/...), not a CDN.
+    patch_fastapi(app, docs_url="/docs", redirect_from_root_to_docs=False,
+                  title="fieldservice gateway API")
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> Response:

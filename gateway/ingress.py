@@ -333,9 +333,10 @@ class Ingress:
         router.post(f"/v1/cases/{spec.prefix}", name=f"open_{spec.prefix}",
                     summary=f"Open or join a {spec.title}",
                     description=f"Opens the case for the `{name}` body, or joins the open one "
-                                f"(answers its `case_id`, the workflow ID).",
+                                f"(answers its `case_id`, the workflow ID). 409: the ID is "
+                                f"an open case of other business keys (spec 2.3).",
                     responses={200: {"model": Opened},
-                               **responses(401, 403, 413, 422, 429, 503)},
+                               **responses(401, 403, 409, 413, 422, 429, 503)},
                     openapi_extra={"security": SIGNED, "requestBody": {
                         "required": True, "content": {"application/json": {
                             "schema": {"$ref": f"#/components/schemas/{name}"}}}}},

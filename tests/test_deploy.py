@@ -97,7 +97,7 @@ def _strict(doc: dict[str, Any], where: str) -> None:
 def test_every_kubernetes_object_validates_strictly() -> None:
     objects = _k8s_objects()
     kinds = sorted({doc["kind"] for _, doc in objects})
-    assert kinds == ["ConfigMap", "Connection", "Deployment", "HorizontalPodAutoscaler",
+    assert kinds == ["ConfigMap", "Connection", "Deployment", "HorizontalPodAutoscaler", "Job",
                      "PodDisruptionBudget", "Secret", "Service", "WorkerDeployment",
                      "WorkerResourceTemplate"]
     for path, doc in objects:
@@ -349,3 +349,18 @@ def test_the_image_ci_and_dev_install_the_locked_versions() -> None:
     assert "--no-deps ." in dockerfile
     script = (ROOT / "dev").read_text()
     assert "pip install -q -r requirements/dev.txt" in script and "--no-deps -e ." in script
+
+
+def test_the_workers_never_migrate_and_the_job_does_as_the_owner() -> None:
+    """Finding 8: the workers' role only reads and writes; the migration Job has the owner's
+    URI and runs `python -m workers migrate`."""
+    config = _named("common/configmap.yaml", "ConfigMap")
+    assert config["data"]["FIELD_SERVICE_STORE_MIGRATE"] == "never"
+    job = _named("jobs/store-migrate.yaml", "Job")
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["python", "-m", "workers", "migrate"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["FIELD_SERVICE_STORE"]["valueFrom"]["secretKeyRef"]["key"] == "store-migrate-uri"
+    [secret] = [d for _, d in _k8s_objects() if d["kind"] == "Secret"]
+    assert {"store-uri", "store-migrate-uri"} <= set(secret["stringData"])
+    assert Settings.model_fields["store_migrate"].default == "auto"  # one host: compose, ./dev

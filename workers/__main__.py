@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -15,7 +17,8 @@ from temporalio.worker import Worker
 
 from activities.effects import FieldServiceActivities
 from activities.http_delivery import DeliverySecretError, HttpDelivery, parse_delivery_secrets
-from activities.store import describe_store, open_store
+from activities.store import describe_store, is_postgres, open_store
+from activities.store_postgres import StoreNotMigrated, StoreUnavailable
 from infra import metric_names
 from infra.encryption import UnknownKeys
 from workers.config import Settings, connect, connect_config, worker_runtime
@@ -71,7 +74,12 @@ async def main() -> None:
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes ready", added=added, namespace=client.namespace)
-    store = open_store(settings.store)
+    try:
+        store = open_store(settings.store, migrate_at_start=settings.store_migrate == "auto",
+                           wait_seconds=settings.connect_timeout_seconds)
+    except (StoreNotMigrated, StoreUnavailable) as err:
+        log.error("the worker cannot start", reason=str(err))
+        raise SystemExit(2) from None
     delivery = (HttpDelivery(settings.delivery_url, timeout=settings.delivery_timeout_seconds,
                              secrets=secrets)
                 if settings.delivery_url else None)
@@ -152,7 +160,43 @@ def health_checks(client: Client, worker: Worker, stopping: asyncio.Event,
     return live, ready
 
 
+def migrate_store() -> None:
+    """`python -m workers migrate`: apply the record store's pending schema migrations (under
+    an advisory lock: runs at once migrate once) and exit; run it as the database owner before
+    workers that need the new schema (deploy/k8s/jobs/store-migrate.yaml)."""
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if not is_postgres(settings.store):
+        open_store(settings.store).close()  # SQLite: created and migrated when opened
+        log.info("store migrated", store=describe_store(settings.store), applied=[])
+        return
+    import psycopg  # noqa: PLC0415
+
+    from activities.store_postgres import migrate  # noqa: PLC0415
+
+    # Waits for a database that is still starting, then migrates.
+    give_up = time.monotonic() + settings.connect_timeout_seconds
+    delay = 0.5
+    while True:
+        try:
+            with psycopg.connect(settings.store, autocommit=True, connect_timeout=5) as conn:
+                applied = migrate(conn)
+            break
+        except psycopg.OperationalError as err:
+            if time.monotonic() + delay > give_up:
+                raise SystemExit(f"cannot reach the record store {describe_store(settings.store)}"
+                                 f": {type(err).__name__}") from None
+            log.warning("record store not reachable yet; retrying", retry_in_s=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+    log.info("store migrated", store=describe_store(settings.store), applied=applied)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["migrate"]:
+        migrate_store()
+        logging.shutdown()
+        raise SystemExit(0)
     asyncio.run(main())
     logging.shutdown()
     exit_without_teardown(0)

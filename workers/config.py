@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # An SQLite file path (the embedded default), or a postgresql:// URI for workers on many
     # hosts (activities.store.open_store).
     store: str = "var/fieldservice.db"
+    # PostgreSQL: `auto` applies pending schema migrations at start (a single host, the
+    # compose stack); `never` refuses to start with one pending, so the workers can run with a
+    # data-only role while `python -m workers migrate` (a Kubernetes Job) runs as the owner.
+    store_migrate: Literal["auto", "never"] = "auto"
     # When set, every record is also posted to `{delivery_url}/{kind}` (activities.http_delivery).
     delivery_url: str | None = None
     delivery_timeout_seconds: float = 10.0

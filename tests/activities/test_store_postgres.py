@@ -35,3 +35,73 @@ def test_a_connection_uri_is_logged_without_its_password() -> None:
         "postgresql://fs:***@db.internal:5432/fieldservice")
     assert describe_store("postgresql://fs@db/fieldservice") == "postgresql://fs:***@db/fieldservice"
     assert describe_store("var/fieldservice.db") == "var/fieldservice.db"
+
+
+def _as(uri: str, role: str) -> str:
+    """The same database's URI for another role."""
+    scheme, rest = uri.split("://", 1)
+    return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+
+
+def test_workers_run_with_a_data_only_role_once_migrate_has_run(postgres_uri: str) -> None:
+    """Finding 8: the worker needed table-creation rights at every start. Now `python -m
+    workers migrate` runs as the owner (a Kubernetes Job), and workers with a role that may
+    only read and write the records start and work; before the migration they refuse to start,
+    naming the command."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    import pytest
+
+    from activities.store_postgres import StoreNotMigrated
+
+    suffix = uuid.uuid4().hex[:8]
+    owner, data = f"fs_owner_{suffix}", f"fs_data_{suffix}"
+    db = postgres_uri.split("@/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN")
+        conn.execute(f"CREATE ROLE {data} LOGIN")
+        conn.execute(f"ALTER DATABASE {db} OWNER TO {owner}")
+        conn.execute(f"ALTER SCHEMA public OWNER TO {owner}")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    with pytest.raises(StoreNotMigrated, match="python -m workers migrate"):
+        PostgresRecordStore(_as(postgres_uri, data))  # may not create the tables
+    with pytest.raises(StoreNotMigrated, match="python -m workers migrate"):
+        PostgresRecordStore(_as(postgres_uri, owner), migrate_at_start=False)
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "FIELD_SERVICE_STORE": _as(postgres_uri, owner),
+           "FIELD_SERVICE_LOG_FORMAT": "json"}
+    done = subprocess.run([sys.executable, "-m", "workers", "migrate"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert '"applied": [1]' in done.stderr and '"store migrated"' in done.stderr
+    with psycopg.connect(_as(postgres_uri, owner), autocommit=True) as conn:
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON records, schema_migrations TO {data}")
+        conn.execute(f"GRANT USAGE ON SEQUENCE records_seq_seq TO {data}")
+    store = PostgresRecordStore(_as(postgres_uri, data), migrate_at_start=False)
+    record, created = store.record_once("om-1/x/text/1", "om-1", "text", {"n": 1})
+    assert created and store.records("om-1")[0].key == "om-1/x/text/1"
+    store.close()
+    again = subprocess.run([sys.executable, "-m", "workers", "migrate"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0 and '"applied": []' in again.stderr
+
+
+def test_a_database_that_is_down_at_start_is_waited_for() -> None:
+    """Finding 8: a worker crashed after 30 s when the database was down at start; it waits
+    with backoff (up to FIELD_SERVICE_CONNECT_TIMEOUT_SECONDS) and then says why."""
+    import time
+
+    import pytest
+
+    from activities.store_postgres import StoreUnavailable
+
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="could not be reached in 3 s"):
+        PostgresRecordStore("postgresql://fs@127.0.0.1:1/fieldservice?connect_timeout=1",
+                            wait_seconds=3)
+    assert 2 <= time.monotonic() - started < 15

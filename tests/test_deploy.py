@@ -195,8 +195,23 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
                         .read_text())
     compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
     jsonschema.validate(compose, schema)
-    assert set(compose["services"]) == {"postgresql", "temporal", "temporal-ui", "worker",
+    assert set(compose["services"]) == {"postgresql", "temporal-schema", "temporal",
+                                        "temporal-namespace", "temporal-ui", "worker",
                                         "gateway"}
+    # Finding 7: not the deprecated auto-setup image; the chart's images and versions.
+    images = {name: svc.get("image", "") for name, svc in compose["services"].items()}
+    assert not any("auto-setup" in i for i in images.values())
+    chart = yaml.safe_load((ROOT / "tests" / "vendor" / "temporal-helm-chart" / "values.yaml")
+                           .read_text())
+    assert images["temporal"] == f"temporalio/server:{chart['server']['image']['tag']}"
+    assert images["temporal-ui"] == f"temporalio/ui:{chart['web']['image']['tag']}"
+    tools = chart["admintools"]["image"]["tag"]
+    assert images["temporal-schema"] == images["temporal-namespace"] == (
+        f"temporalio/admin-tools:{tools}")
+    # The store's password is not spliced into the URI (PGPASSWORD, read by libpq).
+    worker = compose["services"]["worker"]["environment"]
+    assert "@postgresql" in worker["FIELD_SERVICE_STORE"] and ":$" not in worker[
+        "FIELD_SERVICE_STORE"] and worker["PGPASSWORD"].startswith("${")
     # Every variable it takes from .env is in the example (or has a default).
     text = (DEPLOY / "compose" / "compose.yaml").read_text()
     needed = {m[0] for m in re.findall(r"\$\{([A-Z_]+)(:?[-?][^}]*)?\}", text)
@@ -223,6 +238,7 @@ def _read_by_the_code() -> set[str]:
         names |= set(re.findall(r'"((?:FIELD_SERVICE|OTEL)_[A-Z_]+)"', source.read_text()))
     names |= {n for n in dir(otel_env) if n.startswith("OTEL_")}  # the OTLP exporter's own
     names |= set(TEMPORAL_ENV) | {TOKENS_ENV}
+    names |= {"PGPASSWORD"}  # libpq's own, read by psycopg when the URI has no password
     return names
 
 

@@ -105,3 +105,39 @@ def test_a_database_that_is_down_at_start_is_waited_for() -> None:
         PostgresRecordStore("postgresql://fs@127.0.0.1:1/fieldservice?connect_timeout=1",
                             wait_seconds=3)
     assert 2 <= time.monotonic() - started < 15
+
+
+def test_the_compose_init_script_takes_any_password(postgres_server: str) -> None:
+    """Finding 7: the compose stack's init script spliced the password into its SQL, so a
+    password with a quote broke it (or worse). It passes it as a psql variable now: run it on a
+    real PostgreSQL with such a password, the role and database are made."""
+    import os
+    import subprocess
+    from pathlib import Path
+    from urllib.parse import parse_qs, urlsplit
+
+    import pgserver  # type: ignore[import-untyped]
+
+    root = Path(__file__).resolve().parents[2]
+    bin_dir = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    url = urlsplit(postgres_server)
+    host = parse_qs(url.query).get("host", [url.hostname or ""])[0]
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS fieldservice")
+        conn.execute("DROP ROLE IF EXISTS fieldservice")
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PGHOST": host,
+           "PGPORT": str(url.port or 5432), "PGDATABASE": url.path.lstrip("/") or "postgres",
+           "POSTGRES_USER": url.username or "postgres",
+           "FIELDSERVICE_DB_PASSWORD": "it's a \\\\ \"pass\" word; DROP TABLE x; --"}
+    done = subprocess.run(["sh", str(root / "deploy" / "compose" / "initdb" /
+                                     "01-fieldservice.sh")],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        role = conn.execute("SELECT rolcanlogin, rolpassword IS NOT NULL FROM pg_authid "
+                            "WHERE rolname = 'fieldservice'").fetchone()
+        owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database "
+                             "WHERE datname = 'fieldservice'").fetchone()
+        conn.execute("DROP DATABASE fieldservice")
+        conn.execute("DROP ROLE fieldservice")
+    assert role == (True, True) and owner == ("fieldservice",)

@@ -116,7 +116,7 @@ def test_the_compose_init_script_takes_any_password(postgres_server: str) -> Non
     from pathlib import Path
     from urllib.parse import parse_qs, urlsplit
 
-    import pgserver  # type: ignore[import-untyped]
+    import pgserver
 
     root = Path(__file__).resolve().parents[2]
     bin_dir = Path(pgserver.__file__).parent / "pginstall" / "bin"

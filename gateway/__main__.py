@@ -15,6 +15,7 @@ from gateway.codec import CodecSettingError
 from gateway.integrations import IntegrationSettingError
 from gateway.server import protocol_with_deadline
 from infra.encryption import EncryptionCodec, EncryptionKeyError, KeyRing, UnknownKeys
+from infra.secret_files import SecretFileError, load_secret_files
 from workers.config import Settings, connect
 from workers.logging_setup import configure_logging
 from workers.tracing import configure_tracing
@@ -22,6 +23,11 @@ from workers.tracing import configure_tracing
 
 def main() -> None:
     """Serve the gateway until stopped."""
+    try:
+        load_secret_files()
+    except SecretFileError as err:
+        print(f"gateway: {err}", file=sys.stderr)
+        sys.exit(2)
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     try:

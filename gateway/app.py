@@ -7,6 +7,7 @@ with credentials) stops it at start, naming the setting and never a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 from collections.abc import Mapping
@@ -117,6 +118,19 @@ def create_app(settings: GatewaySettings, client: ClientProvider,
     async def livez() -> Response:
         """For the cluster's probes: the process serves requests (it reaches Temporal lazily,
         per request, and answers 503 on those when Temporal is away)."""
+        return Response("ok\n", media_type="text/plain")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """For the readiness probe: the Temporal server answers within 2 s (the ingress can
+        reach cases). While it does not, the pod leaves the Service's endpoints, and its
+        liveness holds: restarting it would not bring Temporal back."""
+        try:
+            temporal = await asyncio.wait_for(client(), timeout=2)
+            await temporal.service_client.check_health(timeout=timedelta(seconds=2))
+        except Exception as err:  # noqa: BLE001 - any failure means not ready
+            return Response(f"the Temporal server does not answer: {type(err).__name__}\n",
+                            status_code=503, media_type="text/plain")
         return Response("ok\n", media_type="text/plain")
 
     throttle = FailureThrottle()

@@ -22,6 +22,7 @@ from activities.store import open_store
 from domain.base import describe_fields
 from domain.events import OPS_COMMANDS
 from domain.processes import PROCESSES
+from infra.secret_files import SecretFileError, load_secret_files
 from starter.client import (
     EventRejected,
     InvalidEvent,
@@ -299,6 +300,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def main() -> None:
     """Entry point."""
+    try:
+        load_secret_files()
+    except SecretFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        exit_without_teardown(EXIT_BAD_INPUT)
     code = asyncio.run(run(sys.argv[1:]))
     exit_without_teardown(code)
 

@@ -7,6 +7,7 @@ environment variable the manifests give the project's containers is one the code
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,8 @@ def test_every_kubernetes_object_validates_strictly() -> None:
     objects = _k8s_objects()
     kinds = sorted({doc["kind"] for _, doc in objects})
     assert kinds == ["ConfigMap", "Connection", "Deployment", "HorizontalPodAutoscaler", "Job",
-                     "PodDisruptionBudget", "Secret", "Service", "WorkerDeployment",
-                     "WorkerResourceTemplate"]
+                     "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service",
+                     "WorkerDeployment", "WorkerResourceTemplate"]
     for path, doc in objects:
         if doc["kind"] not in CONTROLLER_KINDS:
             _strict(doc, path.name)
@@ -271,8 +272,9 @@ def test_every_variable_the_manifests_set_is_read_by_the_code() -> None:
     assert unread == set()
     # And the settings the deployment depends on are there.
     worker_env = _manifest_env()["worker-deployment.yaml"] | _manifest_env()["configmap.yaml"]
-    for needed in ("TEMPORAL_ADDRESS", "FIELD_SERVICE_STORE", "FIELD_SERVICE_ENCRYPTION_KEYS",
-                   "FIELD_SERVICE_HEALTH_PORT", "FIELD_SERVICE_METRICS_PORT"):
+    for needed in ("TEMPORAL_ADDRESS", "FIELD_SERVICE_STORE_FILE",
+                   "FIELD_SERVICE_ENCRYPTION_KEYS_FILE", "FIELD_SERVICE_HEALTH_PORT",
+                   "FIELD_SERVICE_METRICS_PORT"):
         assert needed in worker_env
 
 
@@ -309,8 +311,8 @@ def test_the_example_secrets_are_in_the_form_the_code_takes() -> None:
         "REPLACE", "x" * 32))["crm"].read
     # Which deployment reads which secret.
     env = _manifest_env()
-    assert "FIELD_SERVICE_INTEGRATIONS" in env["gateway-deployment.yaml"]
-    assert "FIELD_SERVICE_DELIVERY_SECRET" in env["worker-deployment.yaml"]
+    assert "FIELD_SERVICE_INTEGRATIONS_FILE" in env["gateway-deployment.yaml"]
+    assert "FIELD_SERVICE_DELIVERY_SECRET_FILE" in env["worker-deployment.yaml"]
 
 
 def test_the_build_context_holds_only_what_the_image_copies() -> None:
@@ -376,7 +378,68 @@ def test_the_workers_never_migrate_and_the_job_does_as_the_owner() -> None:
     [container] = job["spec"]["template"]["spec"]["containers"]
     assert container["args"] == ["python", "-m", "workers", "migrate"]
     env = {e["name"]: e for e in container["env"]}
-    assert env["FIELD_SERVICE_STORE"]["valueFrom"]["secretKeyRef"]["key"] == "store-migrate-uri"
+    assert env["FIELD_SERVICE_STORE_FILE"]["value"].endswith("/store-migrate-uri")
+    [volume] = job["spec"]["template"]["spec"]["volumes"]
+    assert volume["secret"]["items"] == [{"key": "store-migrate-uri",
+                                          "path": "store-migrate-uri"}]
     [secret] = [d for _, d in _k8s_objects() if d["kind"] == "Secret"]
     assert {"store-uri", "store-migrate-uri"} <= set(secret["stringData"])
     assert Settings.model_fields["store_migrate"].default == "auto"  # one host: compose, ./dev
+
+
+def test_checkov_finds_nothing_but_the_skips_it_is_told_why() -> None:
+    """Finding 6: checkov (the scanner platform teams run) had 18 failures on deploy/k8s: no
+    namespace, service account tokens mounted, secrets in environment variables, no
+    NetworkPolicy, ... Now none; the two skips (no CPU limit, image by tag) say why inline."""
+    import subprocess
+    import sys
+
+    checkov = Path(sys.executable).parent / "checkov"
+    done = subprocess.run(
+        [str(checkov), "-d", str(DEPLOY / "k8s"), "--framework", "kubernetes",
+         "--skip-download", "--compact", "-o", "json"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"})
+    report = json.loads(done.stdout)
+    summary = report["summary"]
+    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})"
+              for c in report["results"]["failed_checks"]]
+    assert failed == [] and summary["parsing_errors"] == 0
+    assert summary["resource_count"] >= 15 and summary["passed"] > 200
+    skipped = {(c["check_id"], c["check_result"].get("suppress_comment", ""))
+               for c in report["results"]["skipped_checks"]}
+    assert {check for check, _ in skipped} == {"CKV_K8S_11", "CKV_K8S_43"}
+    assert all(reason.strip() for _, reason in skipped)
+
+
+def test_every_pod_is_hardened() -> None:
+    """What checkov and a kube-score review ask, on every pod template: no service account
+    token, secrets only as files, a namespace, spread across nodes (long-running ones)."""
+    pods = [(p.relative_to(DEPLOY).as_posix(), d, d["spec"]["template"]["spec"])
+            for p, d in _k8s_objects() if d["kind"] in ("Deployment", "WorkerDeployment", "Job")]
+    assert len(pods) == 4
+    for where, doc, pod in pods:
+        assert doc["metadata"]["namespace"] == "fieldservice", where
+        assert pod["automountServiceAccountToken"] is False, where
+        for c in pod["containers"]:
+            assert not [e for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})]
+            assert all(e["name"].endswith("_FILE") for e in c["env"]
+                       if "SECRET" in e["name"] or e["name"].startswith(
+                           ("FIELD_SERVICE_STORE", "FIELD_SERVICE_ENCRYPTION",
+                            "FIELD_SERVICE_INTEGRATIONS", "FIELD_SERVICE_CODEC_TOKENS"))), where
+        if doc["kind"] != "Job":
+            assert pod["topologySpreadConstraints"], where
+    gateway = _named("common/gateway-deployment.yaml", "Deployment")
+    [c] = gateway["spec"]["template"]["spec"]["containers"]
+    assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert c["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
+    assert _named("common/gateway-pdb.yaml", "PodDisruptionBudget")
+    policies = [d for p, d in _k8s_objects() if d["kind"] == "NetworkPolicy"]
+    selected = {d["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                for d in policies}
+    assert selected == {"fieldservice-gateway", "fieldservice-worker",
+                        "fieldservice-store-migrate"}
+    for folder in ("k8s", "k8s/unversioned"):
+        kustomization = yaml.safe_load((DEPLOY / folder / "kustomization.yaml").read_text())
+        assert kustomization["namespace"] == "fieldservice"

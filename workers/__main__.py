@@ -21,6 +21,7 @@ from activities.store import describe_store, is_postgres, open_store
 from activities.store_postgres import StoreNotMigrated, StoreUnavailable
 from infra import metric_names
 from infra.encryption import UnknownKeys
+from infra.secret_files import SecretFileError, load_secret_files
 from workers.config import Settings, connect, connect_config, worker_runtime
 from workers.health import Check, HealthServer
 from workers.logging_setup import configure_logging
@@ -193,6 +194,11 @@ def migrate_store() -> None:
 
 
 if __name__ == "__main__":
+    try:
+        load_secret_files()
+    except SecretFileError as err:
+        print(f"workers: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     if sys.argv[1:] == ["migrate"]:
         migrate_store()
         logging.shutdown()

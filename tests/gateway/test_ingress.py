@@ -238,3 +238,16 @@ def test_the_openapi_document_is_valid_and_declares_what_callers_get() -> None:
                 assert "409" in codes and "422" in codes, path
             if path.startswith("/codec/"):
                 assert {"400", "401", "413", "429"} <= codes, path
+
+
+async def test_liveness_and_readiness_are_different_questions(gw: Signed) -> None:
+    """Finding 6: the gateway's readiness was its liveness. Alive: the process serves. Ready:
+    the Temporal server answers too."""
+    assert (await gw.http.get("/livez")).status_code == 200
+    ready = await gw.http.get("/readyz")
+    assert ready.status_code == 200 and ready.text == "ok\n"
+    app = gateway_app(None)  # a Temporal that cannot be reached
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        assert (await http.get("/livez")).status_code == 200
+        r = await http.get("/readyz")
+        assert r.status_code == 503 and "the Temporal server does not answer" in r.text

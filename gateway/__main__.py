@@ -13,6 +13,7 @@ from temporalio.client import Client
 from gateway.app import GatewaySettings, create_app
 from gateway.codec import CodecSettingError
 from gateway.integrations import IntegrationSettingError
+from gateway.metrics import serve_metrics
 from gateway.server import protocol_with_deadline
 from infra.encryption import EncryptionCodec, EncryptionKeyError, KeyRing, UnknownKeys
 from infra.secret_files import SecretFileError, load_secret_files
@@ -54,6 +55,11 @@ def main() -> None:
     app = create_app(gateway_settings, client,
                      EncryptionCodec(ring, unknown_keys) if ring else None)
     port = int(os.environ.get("FIELD_SERVICE_GATEWAY_PORT", "8088"))
+    metrics_port = os.environ.get("FIELD_SERVICE_GATEWAY_METRICS_PORT")
+    if metrics_port:
+        # Its own port: the public one (behind an Ingress) never serves the metrics.
+        serve_metrics(os.environ.get("FIELD_SERVICE_METRICS_HOST", "0.0.0.0"),  # noqa: S104
+                      int(metrics_port))
     try:
         uvicorn.run(app, host=os.environ.get("FIELD_SERVICE_GATEWAY_HOST", "127.0.0.1"),
                     port=port, access_log=False, log_config=None,

@@ -30,6 +30,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
 from gateway.errors import problem, responses
+from gateway.metrics import CODEC_CALLS, codec_outcome
 from gateway.throttle import FailureThrottle
 
 log = structlog.get_logger("fieldservice.gateway")
@@ -201,6 +202,13 @@ def codec_router(auth: CodecAuth, codec: PayloadCodec | None) -> APIRouter:
     }
 
     async def run(request: Request, encode: bool, path_token: str | None = None) -> Response:
+        answer = await answer_codec(request, encode, path_token)
+        CODEC_CALLS.labels(operation="encode" if encode else "decode",
+                           outcome=codec_outcome(answer.status_code)).inc()
+        return answer
+
+    async def answer_codec(request: Request, encode: bool,
+                           path_token: str | None) -> Response:
         refused = await auth.refusal(request, path_token)
         if refused is not None:
             return refused

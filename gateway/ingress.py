@@ -33,6 +33,7 @@ from domain.processes import PROCESSES, ProcessSpec, process_of
 from gateway import signing
 from gateway.errors import Forbidden, problem, responses
 from gateway.integrations import Integration
+from gateway.metrics import SIGNAL_FALLBACKS, SIGNATURE_FAILURES
 from gateway.throttle import FailureThrottle
 from starter.client import (
     CaseNotFound,
@@ -206,6 +207,7 @@ class Ingress:
                                  self.secrets, self.nonces)
         if isinstance(verdict, str):
             self.throttle.failed(client)
+            SIGNATURE_FAILURES.inc()
             return problem(401, verdict)
         request.state.integration = verdict.integration
         return Caller(verdict.integration, self.integrations[verdict.integration], body)
@@ -269,6 +271,7 @@ class Ingress:
         delivery = await deliver_event(await self.temporal(), workflow_id, event, data,
                                        update_timeout=self.update_timeout)
         if delivery.answer is None:
+            SIGNAL_FALLBACKS.labels(process=process_of(workflow_id).name).inc()
             return JSONResponse(status_code=202, content=DeliveredAsSignal(
                 case_id=workflow_id, event=event, event_id=event_id).model_dump())
         answer = delivery.answer.model_dump(mode="json")

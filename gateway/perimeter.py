@@ -24,6 +24,7 @@ from opentelemetry import propagate, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import MAX_BODY, BodyTooLarge, BodyTooSlow
+from gateway.metrics import REQUEST_SECONDS, REQUESTS
 
 log = structlog.get_logger("fieldservice.gateway")
 
@@ -90,6 +91,9 @@ class Perimeter:
                                      "http.route": route,
                                      "http.response.status_code": sent["status"]})
                 span.end()
+            seconds = time.monotonic() - started
+            REQUESTS.labels(route=route, method=scope["method"], status=str(sent["status"])).inc()
+            REQUEST_SECONDS.labels(route=route).observe(seconds)
             state = scope.get("state") or {}
             log.info("request", method=scope["method"], route=route, status=sent["status"],
                      integration=str(state.get("integration", "-"))[:80],

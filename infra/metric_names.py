@@ -14,6 +14,9 @@ EVENTS_REJECTED = "fieldservice_events_rejected"  # labels: process, reason, via
 SIDE_EFFECTS = "fieldservice_side_effects"  # labels: kind
 DELIVERIES_FAILED = "fieldservice_deliveries_failed"  # labels: kind, failure
 PAYLOADS_UNKNOWN_KEY = "fieldservice_payloads_unknown_key"  # labels: key_id
+CASES_ESCALATED = "fieldservice_cases_escalated"  # labels: process
+SIDE_EFFECTS_FAILED = "fieldservice_side_effects_failed"  # labels: process
+STAGE_DURATION = "fieldservice_stage_duration"  # histogram (seconds); labels: process, stage
 
 DESCRIPTIONS = {
     CASES_OPENED: "Cases opened (a new case, not a continued run), by process",
@@ -25,6 +28,10 @@ DESCRIPTIONS = {
                        "(retried: will be tried again; refused: never taken)",
     PAYLOADS_UNKNOWN_KEY: "Payloads this worker could not decrypt: encrypted under a key ID it "
                           "does not hold (add the key), by key ID",
+    CASES_ESCALATED: "Cases escalated (to a person or the manual track), by process",
+    SIDE_EFFECTS_FAILED: "Side effects that failed for good and went to a person, by process",
+    STAGE_DURATION: "How long cases spent in a stage, recorded when they leave it, by process "
+                    "and stage",
 }
 
 

@@ -8,7 +8,8 @@ from infra import metric_names as m
 
 def test_every_counter_has_a_description_and_a_prometheus_name() -> None:
     names = [m.CASES_OPENED, m.CASES_CLOSED, m.EVENTS_REJECTED, m.SIDE_EFFECTS,
-             m.DELIVERIES_FAILED, m.PAYLOADS_UNKNOWN_KEY]
+             m.DELIVERIES_FAILED, m.PAYLOADS_UNKNOWN_KEY, m.CASES_ESCALATED,
+             m.SIDE_EFFECTS_FAILED, m.STAGE_DURATION]
     assert sorted(names) == sorted(m.DESCRIPTIONS)
     assert all(n.startswith("fieldservice_") and n.replace("_", "").isalpha() for n in names)
 

@@ -218,6 +218,12 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
         old = self.view.enter_stage(stage)
         if old is None:
             return
+        history = self.case.stage_history
+        if len(history) >= 2:  # how long the stage it left lasted (not kept across runs)
+            workflow.metric_meter().create_histogram_timedelta(
+                metric_names.STAGE_DURATION, metric_names.DESCRIPTIONS[metric_names.STAGE_DURATION],
+            ).record(history[-1].entered_at - history[-2].entered_at,
+                     {"process": self.PROCESS, "stage": old})
         for item in list(self.case.pending):
             spec = self.EVENTS[item.name]
             if spec.stages is not None and stage not in spec.stages:

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         RecordKind,
     )
     from domain.homeowner import Homeowner
+    from infra import metric_names
 
 if TYPE_CHECKING:
     from workflows.case.base import CaseWorkflow
@@ -126,6 +127,7 @@ class Effects:
         workflow.logger.warning("side effect failed for good",
                                 extra={"case_id": case.case_id, "key": key})
         self.host.view.refresh()
+        self.host.count(metric_names.SIDE_EFFECTS_FAILED)
         # The key comes from a stored counter: the list itself is capped and would repeat.
         n = case.bump("failed_side_effects")
         if assign:

@@ -14,6 +14,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from domain.base import as_utc_iso
     from domain.case import CaseState, StageEntry
+    from infra import metric_names
     from workflows import search_attributes as sa
 
 
@@ -89,6 +90,11 @@ class Visibility:
     def mark(self, *, escalated: bool | None = None, hazardous: bool | None = None) -> None:
         """Set the Escalated / Hazardous flags in the status and the search attributes."""
         if escalated is not None:
+            if escalated and not self.case.escalated:
+                workflow.metric_meter().create_counter(
+                    metric_names.CASES_ESCALATED,
+                    metric_names.DESCRIPTIONS[metric_names.CASES_ESCALATED]).add(
+                    1, {"process": self.case.process})
             self.case.escalated = escalated
             self.set(sa.ESCALATED.value_set(escalated))
         if hazardous is not None:

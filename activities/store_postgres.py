@@ -14,8 +14,9 @@ down at start is waited for, with backoff, instead of crashing the worker."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import structlog
@@ -58,6 +59,26 @@ class StoreNotMigrated(Exception):
 
 class StoreUnavailable(Exception):
     """The database could not be reached within the wait."""
+
+
+T = TypeVar("T")
+
+
+def while_down(action: Callable[[], T], wait_seconds: float) -> T:
+    """`action`, retried with backoff while the database cannot be reached (a process started
+    before its database, or during a failover), for up to `wait_seconds`."""
+    give_up = time.monotonic() + wait_seconds
+    delay = 0.5
+    while True:
+        try:
+            return action()
+        except (PoolTimeout, psycopg.OperationalError) as err:
+            if time.monotonic() + delay > give_up:
+                raise StoreUnavailable(f"the record store could not be reached in "
+                                       f"{wait_seconds:.0f} s: {type(err).__name__}") from None
+            log.warning("record store not reachable yet; retrying", retry_in_s=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def pending_migrations(conn: Connection[Any]) -> list[int]:
@@ -113,22 +134,12 @@ class PostgresRecordStore:
             raise
 
     def _wait_and_check(self, wait_seconds: float, migrate_at_start: bool) -> None:
-        """Wait with backoff while the database is down (a worker started before its
-        database, or during a failover); then the schema check."""
-        give_up = time.monotonic() + wait_seconds
-        delay = 0.5
-        while True:
-            try:
-                with self.pool.connection(timeout=min(5.0, max(wait_seconds, 0.1))) as conn:
-                    self._check_schema(conn, migrate_at_start)
-                return
-            except (PoolTimeout, psycopg.OperationalError) as err:
-                if time.monotonic() + delay > give_up:
-                    raise StoreUnavailable(f"the record store could not be reached in "
-                                           f"{wait_seconds:.0f} s: {type(err).__name__}") from None
-                log.warning("record store not reachable yet; retrying", retry_in_s=delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        """Wait while the database is down, then the schema check."""
+        def check() -> None:
+            with self.pool.connection(timeout=min(5.0, max(wait_seconds, 0.1))) as conn:
+                self._check_schema(conn, migrate_at_start)
+
+        while_down(check, wait_seconds)
 
     @staticmethod
     def _check_schema(conn: Connection[Any], migrate_at_start: bool) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -173,23 +172,16 @@ def migrate_store() -> None:
         return
     import psycopg  # noqa: PLC0415
 
-    from activities.store_postgres import migrate  # noqa: PLC0415
+    from activities.store_postgres import migrate, while_down  # noqa: PLC0415
 
-    # Waits for a database that is still starting, then migrates.
-    give_up = time.monotonic() + settings.connect_timeout_seconds
-    delay = 0.5
-    while True:
-        try:
-            with psycopg.connect(settings.store, autocommit=True, connect_timeout=5) as conn:
-                applied = migrate(conn)
-            break
-        except psycopg.OperationalError as err:
-            if time.monotonic() + delay > give_up:
-                raise SystemExit(f"cannot reach the record store {describe_store(settings.store)}"
-                                 f": {type(err).__name__}") from None
-            log.warning("record store not reachable yet; retrying", retry_in_s=delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
+    def connect_and_migrate() -> list[int]:
+        with psycopg.connect(settings.store, autocommit=True, connect_timeout=5) as conn:
+            return migrate(conn)
+
+    try:  # waits for a database that is still starting
+        applied = while_down(connect_and_migrate, settings.connect_timeout_seconds)
+    except StoreUnavailable as err:
+        raise SystemExit(f"{describe_store(settings.store)}: {err}") from None
     log.info("store migrated", store=describe_store(settings.store), applied=applied)
 
 

@@ -20,12 +20,18 @@ log = structlog.get_logger("fieldservice.health")
 Check = Callable[[], Awaitable[str | None]]  # None: fine; else the reason it is not
 
 
-class HealthServer:
-    """`/livez` and `/readyz` on one port, answering from the checks it is given."""
+# What a route answers: the status line's code and text, and the body.
+Answer = tuple[str, str]
+Route = Callable[[], Awaitable[Answer]]
 
-    def __init__(self, live: Check, ready: Check) -> None:
-        self.live = live
-        self.ready = ready
+
+class PlainHttpServer:
+    """GET routes on one port, each answering text: the worker's probes and its metrics. A few
+    lines of asyncio rather than a web framework: fixed routes, no body to parse."""
+
+    def __init__(self, routes: dict[str, Route], content_type: str) -> None:
+        self.routes = routes
+        self.content_type = content_type
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
@@ -44,16 +50,11 @@ class HealthServer:
             while (await asyncio.wait_for(reader.readline(), timeout=5)) not in (b"\r\n", b""):
                 pass  # headers: not needed
             parts = request.decode("latin-1").split()
-            path = parts[1] if len(parts) > 1 else ""
-            check = {"/livez": self.live, "/readyz": self.ready}.get(path)
-            if check is None:
-                status, body = "404 Not Found", "not found\n"
-            else:
-                reason = await check()
-                status, body = (("200 OK", "ok\n") if reason is None
-                                else ("503 Service Unavailable", f"{reason}\n"))
+            path = parts[1].split("?")[0] if len(parts) > 1 else ""
+            route = self.routes.get(path)
+            status, body = ("404 Not Found", "not found\n") if route is None else await route()
             data = body.encode()
-            writer.write(f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {self.content_type}\r\n"
                          f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
                          + data)
             await writer.drain()
@@ -61,3 +62,19 @@ class HealthServer:
             pass
         finally:
             writer.close()
+
+
+def _probe(check: Check) -> Route:
+    async def answer() -> Answer:
+        reason = await check()
+        return ("200 OK", "ok\n") if reason is None else ("503 Service Unavailable",
+                                                           f"{reason}\n")
+    return answer
+
+
+class HealthServer(PlainHttpServer):
+    """`/livez` and `/readyz` on one port, answering from the checks it is given."""
+
+    def __init__(self, live: Check, ready: Check) -> None:
+        super().__init__({"/livez": _probe(live), "/readyz": _probe(ready)},
+                         "text/plain; charset=utf-8")

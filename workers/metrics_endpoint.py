@@ -5,14 +5,15 @@ Kubernetes service discovery gives every scraped series the pod's `namespace`; t
 its series with the Temporal namespace under the same name, so one of the two was renamed
 `exported_namespace` or lost, depending on the scrape's `honor_labels`. The SDK has no option for
 its label names: its exporter listens on a loopback port only, and this endpoint serves what it
-exports with that one label renamed. A few lines of asyncio rather than a web framework: one
-fixed route, no body to parse (as `workers.health`)."""
+exports with that one label renamed (served as `workers.health` serves the probes)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import socket
+
+from workers.health import PlainHttpServer
 
 # `namespace="..."` as a label (after `{` or `,`), not inside a label value.
 _NAMESPACE_LABEL = re.compile(r'(?<=[{,])namespace="')
@@ -46,43 +47,14 @@ async def _fetch(port: int) -> str:
     return body.decode()
 
 
-class MetricsEndpoint:
+class MetricsEndpoint(PlainHttpServer):
     """`GET /metrics` on the worker's metrics port, from the SDK's exporter on `upstream`."""
 
     def __init__(self, upstream: int) -> None:
-        self.upstream = upstream
-        self._server: asyncio.Server | None = None
+        async def metrics() -> tuple[str, str]:
+            try:
+                return "200 OK", rename_namespace_label(await _fetch(upstream))
+            except (OSError, TimeoutError, ConnectionError):
+                return "503 Service Unavailable", "metrics not available yet\n"
 
-    async def start(self, host: str, port: int) -> None:
-        """Listen on `host:port`."""
-        self._server = await asyncio.start_server(self._serve, host, port)
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readline(), timeout=5)
-            while (await asyncio.wait_for(reader.readline(), timeout=5)) not in (b"\r\n", b""):
-                pass
-            parts = request.decode("latin-1").split()
-            if len(parts) < 2 or parts[1].split("?")[0] != "/metrics":
-                status, body = "404 Not Found", "not found\n"
-            else:
-                try:
-                    status, body = "200 OK", rename_namespace_label(await _fetch(self.upstream))
-                except (OSError, TimeoutError, ConnectionError):
-                    status, body = "503 Service Unavailable", "metrics not available yet\n"
-            data = body.encode()
-            writer.write(f"HTTP/1.1 {status}\r\n"
-                         "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                         f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
-                         + data)
-            await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+        super().__init__({"/metrics": metrics}, "text/plain; version=0.0.4; charset=utf-8")

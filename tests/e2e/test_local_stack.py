@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -104,6 +105,21 @@ def om_report(system_id: str) -> dict[str, Any]:
     so the personal-data checks look for more of it."""
     return om_input(system_id, policy=ANY_TIME_POLICY,
                     homeowner=WITH_EMAIL).model_dump(mode="json", exclude={"carried_case"})
+
+
+async def until_live(http: Any, seconds: float = 30) -> None:
+    """Wait until a process's `/livez` (on `http`, an httpx client with its base URL) is 200."""
+    import httpx  # noqa: PLC0415
+
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            if (await http.get("/livez")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < end, "not live in time"
+        await asyncio.sleep(0.2)
 
 
 def free_port() -> int:

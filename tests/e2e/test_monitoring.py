@@ -24,7 +24,7 @@ import promql_parser
 import yaml
 
 from infra.encryption import new_key_setting
-from tests.e2e.test_local_stack import ROOT, Stack, free_port, om_report, running
+from tests.e2e.test_local_stack import ROOT, Stack, free_port, om_report, running, until_live
 
 MONITORING = ROOT / "deploy" / "monitoring"
 # SDK metrics that exist only once their event has happened, which this run cannot cause
@@ -171,15 +171,7 @@ async def test_every_rule_and_panel_names_what_the_processes_export(tmp_path: Pa
         stack.procs.append(gateway)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw_port}",
                                      timeout=5) as http:
-            end = time.monotonic() + 30
-            while True:
-                try:
-                    if (await http.get("/livez")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < end
-                await asyncio.sleep(0.2)
+            await until_live(http)
             r = await http.post("/v1/cases/om", json={"system_id": "x"},
                                 headers={"Signature-Input": "sig=();keyid=\"crm\"",
                                          "Signature": "sig=:AAAA:"})

@@ -20,7 +20,7 @@ import pytest_asyncio
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as otlp
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as otlp_grpc
 
-from tests.e2e.test_local_stack import Stack, free_port, running
+from tests.e2e.test_local_stack import Stack, free_port, running, until_live
 from tests.workflows.harness import om_input
 
 
@@ -123,15 +123,7 @@ async def test_the_gateway_makes_one_span_per_request_and_none_carries_a_token(
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw_port}", timeout=5) as http:
-            end = time.monotonic() + 30
-            while True:
-                try:
-                    if (await http.get("/livez")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < end
-                await asyncio.sleep(0.2)
+            await until_live(http)
             for _ in range(3):
                 assert (await http.get("/livez")).status_code == 200
             payloads = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L3BsYWlu"},

@@ -43,7 +43,8 @@ RESTING = {"problem_identified", "self_scheduling_texts", "outbound_calls",
            "party_contacted"}
 # An event is sent once its case has reached this stage.
 SEND_IN = {"remote_fix_result": "problem_identified", "step_blocked": "removal",
-           "payment_verified": "back_office_verification"}
+           "payment_verified": "back_office_verification",
+           "partner_decision": "dispatched_to_partner"}
 HOMEOWNER = BASE["homeowner"]
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -117,9 +118,11 @@ def demo_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]:
     return [(OM, case, events) for case, events in _om_plans(now)] + [
         (DAMAGE, _claim("DEMO-101"), []),
         (DAMAGE, _claim("DEMO-102", installer="partner", installer_accepting_service_work=True,
-                        entitlements=[]), []),
+                        entitlements=[]),
+         [("partner_decision", {"event_id": "demo-partner-accepts", "accepted": True})]),
         (DAMAGE, _claim("DEMO-103", entitlements=[]), []),
         (DAMAGE, _claim("DEMO-104", roof_leak=False, market="AZ", zip="85004",
+                        entitlements=[{"kind": "workmanship", "active_until": "2035-01-01"}],
                         hazard={"water_in_panel": True}), []),
         (RR, _project("DEMO-201"), []),
         (RR, _project("DEMO-202", market="CA", zip="94103"), []),

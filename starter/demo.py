@@ -113,13 +113,17 @@ def _support_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]
     ]
 
 
+# The install partner takes the claim dispatched to it (claims wait for its decision).
+PARTNER_ACCEPTS: Events = [("partner_decision", {"event_id": "demo-partner-accepts",
+                                                 "accepted": True})]
+
+
 def demo_plans(now: datetime) -> list[tuple[ProcessSpec, BaseModel, Events]]:
     """The demo cases (every process) and the events that take each to its stage."""
     return [(OM, case, events) for case, events in _om_plans(now)] + [
         (DAMAGE, _claim("DEMO-101"), []),
         (DAMAGE, _claim("DEMO-102", installer="partner", installer_accepting_service_work=True,
-                        entitlements=[]),
-         [("partner_decision", {"event_id": "demo-partner-accepts", "accepted": True})]),
+                        entitlements=[]), PARTNER_ACCEPTS),
         (DAMAGE, _claim("DEMO-103", entitlements=[]), []),
         (DAMAGE, _claim("DEMO-104", roof_leak=False, market="AZ", zip="85004",
                         entitlements=[{"kind": "workmanship", "active_until": "2035-01-01"}],

@@ -4,7 +4,7 @@ and the compact answer an Update gives."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -23,6 +23,13 @@ MAX_OPS = 100
 MAX_FAILURES = 50
 # The `event_id`s remembered for de-duplication: a retry is recognised within this window.
 MAX_SEEN_EVENT_IDS = 1000
+
+
+# Who a case waits on (spec 2): the party that must act next, `schedule` when the case only
+# waits for its own timer (a contact-hours opening, a clearing period), `none` once closed.
+WaitingOn = Literal["homeowner", "case_manager", "ses_support", "partner", "field_tech",
+                    "back_office", "o_and_m", "sales", "third_party", "monitoring", "schedule",
+                    "none"]
 
 
 class StageEntry(StrictModel):
@@ -116,6 +123,10 @@ class CaseState(StrictModel):
     attempts: dict[str, int] = Field(default_factory=dict)
     next_deadline: Instant | None = None
     waiting_for: str | None = None
+    # Who must act next (the `WaitingOn` search attribute; spec 2), and since when the case
+    # is in its stage.
+    waiting_on: WaitingOn | None = None
+    stage_entered_at: Instant | None = None
     rejected_events: list[RejectedEvent] = Field(default_factory=list)
     rejected_total: int = 0
     events: list[AcceptedEvent] = Field(default_factory=list)

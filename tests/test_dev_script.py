@@ -34,3 +34,17 @@ def test_dev_up_refuses_when_its_port_is_taken() -> None:
         assert done.returncode == 1, port
         assert f"port {port} is in use" in done.stderr
         assert "waiting for the Temporal dev server" not in done.stdout
+
+
+def test_the_dev_server_registers_every_search_attribute_the_cases_keep() -> None:
+    """`./dev up` starts the dev server with the project's search attributes (a list of its
+    own, in bash): the same as `workflows/search_attributes.py`'s."""
+    import re
+    from pathlib import Path
+
+    from workflows.search_attributes import TYPES
+
+    script = (Path(__file__).resolve().parents[1] / "dev").read_text()
+    listed = re.search(r"SEARCH_ATTRIBUTES=\(([^)]*)\)", script)
+    assert listed is not None
+    assert dict(item.split("=") for item in listed.group(1).split()) == TYPES

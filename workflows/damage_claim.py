@@ -191,7 +191,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
                 await self.business_calendar())
         got = await self.wait_for(
             PartnerDecision, deadline=c.partner_decision_due,
-            waiting_for="the partner's decision",
+            waiting_for="the partner's decision", waiting_on="partner",
             summary=f"wait {p.partner_decision_business_days} business days for the partner")
         if got is not None and got.accepted:
             c.partner_accepted = True
@@ -210,7 +210,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         liability (`company`), or the damage was not caused by the installation (`none`)."""
         c = self.case
         got = await self.wait_for(
-            PartnerFindings, waiting_for="the partner's findings",
+            PartnerFindings, waiting_for="the partner's findings", waiting_on="partner",
             reminders=[self._reminder("the partner's findings", "partner-findings")])
         c.investigation_result = "partner_findings"
         c.partner_at_fault = got.at_fault
@@ -229,6 +229,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
 
     async def _partner_repair(self) -> Ending | None:
         await self.wait_for(RepairCompleted, waiting_for="the partner's repair",
+                            waiting_on="partner",
                             reminders=[self._reminder("the partner's repair", "partner-repair")])
         c = self.case
         c.repair_done = True
@@ -301,6 +302,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c = self.case
         liability = await self.wait_for(
             ClaimLiabilityDetermined, waiting_for="liability determination",
+            waiting_on="case_manager",
             reminders=[self._reminder("liability determination", "liability")])
         c.liability = liability
         n = c.bump("liability_decisions")
@@ -340,8 +342,11 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
     async def _repair(self) -> Ending | None:
         """The repair work order until `repair_completed`; a settlement answer meanwhile is
         recorded and the wait goes on."""
+        by_partner = (self.case.liability is not None
+                      and self.case.liability.repair_by == "service_partner")
         got = await self.wait_for(RepairCompleted, SettlementAccepted, SettlementDeclined,
                                   waiting_for="repair",
+                                  waiting_on="partner" if by_partner else "field_tech",
                                   reminders=[self._reminder("repair", "repair")])
         if not isinstance(got, RepairCompleted):
             await self._settlement_answered(got)
@@ -380,6 +385,7 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         c = self.case
         got = await self.wait_for(
             SettlementAccepted, SettlementDeclined, waiting_for="settlement answer",
+            waiting_on="homeowner",
             reminders=[self._reminder("settlement answer", "settlement")])
         if c.repair_done:  # repair and settle: the repair is done, this was the last part
             c.settlement = "accepted" if isinstance(got, SettlementAccepted) else "declined"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.case import WaitingOn
     from domain.events import Event
     from domain.links import rr_request_for_om
     from domain.om import (
@@ -79,6 +80,11 @@ class OmManualWorkflow(OmCaseWorkflow):
             FINDINGS: self._findings, LIABILITY: self._liability,
             RESOLUTION: self._resolution, PROJECT: self.projects.wait}))
 
+    def _crew(self) -> WaitingOn:
+        """Who does the visit and the repair: the partner on its branch, else the company's
+        field techs."""
+        return "partner" if self.case.branch == "partner" else "field_tech"
+
     def _reminder(self, what: str, series: str) -> Series:
         """The weekly reminder to the case manager of a wait for a person."""
         return self.reminder(series, self.inp.policy.manual_reminder_interval, what, "manual")
@@ -117,6 +123,7 @@ class OmManualWorkflow(OmCaseWorkflow):
                                         await self.business_calendar())
         got = await self.wait_for(
             PartnerDecision, deadline=deadline, waiting_for="partner's decision",
+            waiting_on="partner",
             summary=f"wait {p.partner_decision_business_days} business days for the partner")
         if got is None:
             c.bump("partner_timeouts")
@@ -125,6 +132,7 @@ class OmManualWorkflow(OmCaseWorkflow):
 
     async def _findings(self) -> Ending | None:
         got = await self.wait_for(FindingsSubmitted, waiting_for="findings from the visit",
+                                  waiting_on=self._crew(),
                                   reminders=[self._reminder("findings from the visit",
                                                             "findings")])
         self.case.findings_summary = got.summary
@@ -137,6 +145,7 @@ class OmManualWorkflow(OmCaseWorkflow):
         c = self.case
         liability = await self.wait_for(
             LiabilityDetermined, waiting_for="liability determination",
+            waiting_on="case_manager",
             reminders=[self._reminder("liability determination", "liability")])
         c.liability = liability
         decisions = c.bump("liability_decisions")
@@ -172,11 +181,12 @@ class OmManualWorkflow(OmCaseWorkflow):
                                               system_id=c.system_id, variant="damage")
             return Close("project_created")
         if liability.decision == "repair":
-            await self.wait_for(RepairCompleted, waiting_for="repair",
+            await self.wait_for(RepairCompleted, waiting_for="repair", waiting_on=self._crew(),
                                 reminders=[self._reminder("repair", "repair")])
             return Close("repaired")
         answer: Event = await self.wait_for(
             SettlementAccepted, SettlementDeclined, waiting_for="settlement answer",
+            waiting_on="homeowner",
             reminders=[self._reminder("settlement answer", "settlement")])
         if isinstance(answer, SettlementAccepted):
             return Close("settled")

@@ -109,7 +109,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
                 what="request a remote fix", summary="request a remote fix from monitoring")
             timeout = self.inp.policy.remote_fix_timeout
             got = await self.wait_for(RemoteFixResult, deadline=workflow.now() + timeout,
-                                      waiting_for="remote fix result",
+                                      waiting_for="remote fix result", waiting_on="monitoring",
                                       summary=f"wait {describe_span(timeout)} for the remote fix")
             if got is not None and got.resolved:
                 return Close("resolved_remotely")
@@ -192,6 +192,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
 
         got = await self.wait_for(
             FindingsReviewed, waiting_for="SES support findings review",
+            waiting_on="ses_support",
             reminders=[Series("ses-review",
                               Cadence(every=self.inp.policy.manual_reminder_interval), remind)])
         if not got.clear_path:
@@ -208,7 +209,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
                                       summary=f"weekly equipment ETA check {n}")
 
         await self.wait_for(
-            EquipmentAvailable, waiting_for="replacement equipment",
+            EquipmentAvailable, waiting_for="replacement equipment", waiting_on="case_manager",
             reminders=[Series("equipment-eta",
                               Cadence(every=self.inp.policy.equipment_eta_check_interval),
                               eta_check)])
@@ -242,7 +243,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
                                       summary=f"health report reminder {n}")
 
         reported = await self.wait_for(
-            SystemHealthReported, waiting_for="system health report",
+            SystemHealthReported, waiting_for="system health report", waiting_on="monitoring",
             reminders=[Series(HEALTH_REPORT, Cadence(every=p.outcome_reminder_after), remind)])
         return reported.healthy
 
@@ -251,7 +252,7 @@ class OmSimplifiedWorkflow(OmCaseWorkflow):
         c, p = self.case, self.inp.policy
         got = await self.wait_for(
             SystemHealthReported, deadline=workflow.now() + p.performance_validation_period,
-            waiting_for="production data for validation",
+            waiting_for="production data for validation", waiting_on="monitoring",
             summary=f"wait {describe_span(p.performance_validation_period)} of production")
         if got is not None:
             return got.healthy

@@ -181,6 +181,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         got = await self.wait_for(PartyResponded, HomeownerSatisfied, CaseResolved,
                                   deadline=deadline,
                                   waiting_for=f"{PARTY_NAMES[self.route.party]} to make contact",
+                                  waiting_on="third_party",
                                   reminders=self._commitments())
         if got is not None:
             return await self._answered(got)
@@ -207,7 +208,7 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
             "confirmation", Cadence(business_days=p.confirmation_reminder_business_days),
             what, "confirmation", assignee=BACK_OFFICE)
         got = await self.wait_for(HomeownerSatisfied, HomeownerNotSatisfied, CaseResolved,
-                                  waiting_for=what,
+                                  waiting_for=what, waiting_on="homeowner",
                                   reminders=[*self._commitments(), confirm])
         if isinstance(got, HomeownerNotSatisfied):
             c.bump("homeowner_not_satisfied")
@@ -241,7 +242,8 @@ class PartnerFollowUpWorkflow(CaseWorkflow[PartnerFollowUp]):
         sales = self.reminder("sales", self.inp.policy.sales_reminder_interval, what,
                               "referral", assignee=SALES)
         got = await self.wait_for(PartyResponded, HomeownerSatisfied, CaseResolved,
-                                  waiting_for=what, reminders=[*self._commitments(), sales])
+                                  waiting_for=what, waiting_on="sales",
+                                  reminders=[*self._commitments(), sales])
         return await self._answered(got)
 
     async def _resolve(self, event: Event) -> Ending:

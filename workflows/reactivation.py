@@ -138,6 +138,7 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         c.verifies_while_clearing = self._v3
         early = await self.wait_for(
             PaymentVerified, deadline=c.clears_at, waiting_for="the payment to clear",
+            waiting_on="schedule",
             summary=f"wait {p.clearing_business_days} business days for the payment to clear")
         if early is not None:
             return await self._verified(early)
@@ -156,7 +157,7 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         """Step 3: the back office verifies the payment (reminded every 2 business days)."""
         p = self.inp.policy
         verified = await self.wait_for(
-            PaymentVerified, waiting_for="payment verification",
+            PaymentVerified, waiting_for="payment verification", waiting_on="back_office",
             reminders=[self.reminder(
                 "verification", Cadence(business_days=p.verification_reminder_business_days),
                 "payment verification", "back-office", assignee=BACK_OFFICE)])
@@ -189,7 +190,7 @@ class ReactivationWorkflow(CaseWorkflow[Reactivation]):
         homeowner is told."""
         p = self.inp.policy
         await self.wait_for(
-            ReactivationCompleted, waiting_for="reactivation by O&M",
+            ReactivationCompleted, waiting_for="reactivation by O&M", waiting_on="o_and_m",
             reminders=[self.reminder(
                 "om-reactivation", Cadence(business_days=p.om_reminder_business_days),
                 "reactivation by O&M", "om", assignee=OM_TEAM)])

@@ -21,8 +21,8 @@ from functools import partial
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-
     from domain.base import describe_span
+    from domain.case import WaitingOn
     from domain.damage import DamageClaimInput
     from domain.events import Event
     from domain.links import claim_for_damage_found
@@ -90,6 +90,14 @@ class Step:
     # What the step is called in a damage R&R, when it does more there (step 3: the damage
     # repairs are done with the roof work).
     damage_title: str | None = None
+    # Who must act for the step to end (`WaitingOn`): the company's crew, the homeowner (their
+    # roofer, their acceptance of the quote), or Remi.
+    waiting_on: WaitingOn = "field_tech"
+
+    def waiting_on_for(self, variant: str) -> WaitingOn:
+        """Who the step waits on in this variant: an elective project's roof work is the
+        homeowner's roofer's; a damage project's is the company's repairs."""
+        return "field_tech" if self.stage == ROOFING and variant == "damage" else self.waiting_on
 
     def title_for(self, variant: str, repairs_added: bool = False) -> str:
         """What operators and the homeowner read for this step (the damage repairs claims
@@ -101,20 +109,22 @@ class Step:
 COMPANY_STEPS = (
     Step(REMOVAL, RemovalCompleted, lambda p: p.removal_expected, "removal"),
     Step(ROOFING, RoofingCompleted, lambda p: p.roofing_expected, "roofing work",
-         damage_title="roofing work and damage repairs"),
+         damage_title="roofing work and damage repairs", waiting_on="homeowner"),
     Step(REINSTALL, ReinstallCompleted, lambda p: p.reinstall_expected, "reinstall"),
 )
 # Remi removes, the roofer works, Remi reinstalls; the company verifies the two ends, so the
 # reinstall verification is expected after the roofing and the reinstall durations.
 REMI_STEPS = (
-    Step(VERIFY_REMOVAL, RemovalVerified, lambda p: p.removal_expected, "removal"),
+    Step(VERIFY_REMOVAL, RemovalVerified, lambda p: p.removal_expected, "removal",
+         waiting_on="third_party"),
     Step(VERIFY_REINSTALL, ReinstallVerified,
-         lambda p: p.roofing_expected + p.reinstall_expected, "reinstall"),
+         lambda p: p.roofing_expected + p.reinstall_expected, "reinstall",
+         waiting_on="third_party"),
 )
 # Remi, company-quoted (spec 3.5): the homeowner accepts the company's quote before Remi
 # removes the system.
 QUOTE_STEP = Step(QUOTE_APPROVAL, QuoteApproved, lambda p: p.quote_approval_expected,
-                  "quote approval")
+                  "quote approval", waiting_on="homeowner")
 REMI_QUOTED_STEPS = (QUOTE_STEP, *REMI_STEPS)
 STEP_STAGES = frozenset(s.stage for s in (*COMPANY_STEPS, *REMI_QUOTED_STEPS))
 OPEN_STAGES = STEP_STAGES | {PROJECT_CREATION, REMI_INTAKE}
@@ -289,7 +299,8 @@ class RemovalReinstallWorkflow(CaseWorkflow[RrProject]):
 
         while True:
             done = await self.wait_for(
-                step.done, waiting_for=step.done.EVENT, stop=lambda: bool(c.claims_to_start),
+                step.done, waiting_for=step.done.EVENT, waiting_on=step.waiting_on_for(c.variant),
+                stop=lambda: bool(c.claims_to_start),
                 reminders=[Series(overrun_series(step.stage),
                                   Cadence(every=p.overrun_reminder_interval), overrun,
                                   first_due=record.due_at)])

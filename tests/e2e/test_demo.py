@@ -47,3 +47,31 @@ async def test_the_demo_reaches_every_resting_stage_and_runs_again(stack: Stack)
         assert status["stage"] is not None
     again = await _demo(stack)  # again: finds its cases, opens nothing
     assert again.count("already there") == len(plans) == first.count(" stage=")
+
+
+async def test_who_a_case_waits_on_is_a_query_on_the_real_server(stack: Stack) -> None:
+    """Spec 2 (issue 20): `WaitingOn` and `StageEnteredAt` are registered and kept on the real
+    dev server's visibility store, so "waiting on the back office", "stuck" and "overdue" are
+    queries."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from tests.e2e.test_local_stack import om_report
+    from tests.workflows.harness import reactivation_input
+
+    stack.start_worker()
+    code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(
+        om_report("SYS-WAIT-1")))
+    assert code == 0, err
+    reactivation = reactivation_input(contract_id="CON-WAIT-1").model_dump(
+        mode="json", exclude={"carried_case"})
+    code, _, err = await stack.starter("open", "reactivation", "-",
+                                       stdin=json.dumps(reactivation))
+    assert code == 0, err
+    assert await stack.find('WaitingOn = "monitoring" AND CaseId = "om-SYS-WAIT-1"') == [
+        "om-SYS-WAIT-1"]
+    assert await stack.find('WaitingOn = "back_office"') == ["reactivation-CON-WAIT-1"]
+    since = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    entered = await stack.find(f'StageEnteredAt < "{since}" AND ExecutionStatus = "Running"',
+                               expect=2)
+    assert sorted(entered) == ["om-SYS-WAIT-1", "reactivation-CON-WAIT-1"]

@@ -498,6 +498,22 @@ async def rr_remi_quoted(om: CaseHarness) -> list[WorkflowHistory]:
         return await _histories(case)
 
 
+async def followup_waiting_on(om: CaseHarness) -> list[WorkflowHistory]:
+    """Issue 20: `WaitingOn` and `StageEnteredAt` kept through a follow-up's waits: the party,
+    the homeowner, the party again, Sales, then closed."""
+    async with om.worker():
+        case = await om.open_process(FOLLOWUP, followup_input(homeowner=HOMEOWNER,
+                                                              policy=POLICY), PartnerFollowUp)
+        await case.stage("party_contacted")
+        await case.send("party_responded", comment="installer called")
+        await case.send("homeowner_not_satisfied", comment="nobody came")
+        await case.fire_next_timer()
+        await case.stage("referred_to_sales")
+        await case.send("case_resolved", comment="Sales resolved it")
+        assert (await case.result()).outcome == "resolved"
+        return await _histories(case)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "claim_waits_for_its_project": claim_waits_for_its_project,
     "rr_damage_repairs_added": rr_damage_repairs_added,
@@ -521,4 +537,5 @@ SCENARIOS: dict[str, Scenario] = {
     "claim_repair_and_settle": claim_repair_and_settle,
     "followup_homeowner_not_satisfied": followup_homeowner_not_satisfied,
     "rr_remi_quoted": rr_remi_quoted,
+    "followup_waiting_on": followup_waiting_on,
 }

@@ -111,7 +111,8 @@ class ReminderProbeWorkflow(CaseWorkflow[ProbeCase]):
         def restart_asked() -> bool:
             return any(p.name == ProbeRestart.EVENT for p in self.case.pending)
 
-        got = await self.wait_for(ProbeDone, waiting_for="probe_done", stop=restart_asked,
+        got = await self.wait_for(ProbeDone, waiting_for="probe_done", waiting_on="case_manager",
+                                  stop=restart_asked,
                                   reminders=[Series("probe", self.inp.cadence, remind)])
         if got is None:
             self.case.pending = [p for p in self.case.pending if p.name != ProbeRestart.EVENT]

@@ -267,7 +267,7 @@ class CaseDriver(Generic[S]):
                 value = value[0] if value else None
             if value is None:
                 continue
-            if name == "NextDeadline":
+            if name in ("NextDeadline", "StageEnteredAt"):
                 value = datetime.fromisoformat(value)
             out[name] = value
         return out

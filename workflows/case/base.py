@@ -59,6 +59,9 @@ CANCELLED = "cancelled"
 # reminder wait replay without them (v3). Every new run records the v3 marker only.
 BASE_V2 = "case-base-v2"
 BASE_V3 = "case-base-v3"
+# `WaitingOn` and `StageEnteredAt` (spec 2): runs recorded before kept neither (their upserts
+# are commands, so a replay must not add them).
+WAITING_ON = "waiting-on-search-attributes"
 # Runs of claims and inquiries recorded before spec 2.3 sent a hazard's safety notice and P1
 # dispatch themselves; new runs hand the hazard to the system's O&M case.
 HAZARD_TO_OM = "hazard-to-om-case"
@@ -262,6 +265,7 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
         self._v2 = self._v3 or workflow.patched(BASE_V2)
         self.view.batched = self._v2
         self.outbox.queues = self._v3
+        self.view.tracks_waiting_on = workflow.patched(WAITING_ON)
         self.view.open_run()
         workflow.logger.info("case run started", extra={"case_id": self.case.case_id,
                                                        "process_type": self.PROCESS})
@@ -332,13 +336,14 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
         cancellation requested meanwhile drops them."""
         if not self.case.outbox:
             return
+        # Closed: it waits on nobody (`none`), only for the messages' contact hours.
         self.view.set_wait("queued messages to the homeowner", None)
         try:
             await self.wait(lambda: not self.case.outbox, deadline=None,
                             summary="wait to send the queued messages")
         except asyncio.CancelledError:
             self.outbox.drop_all("the case was cancelled")
-        self.view.set_wait("nothing", None)
+        self.view.set_wait("nothing", None, "none")
 
     async def finish(self) -> None:
         """Release waiting Update callers and let every handler finish before the run ends."""

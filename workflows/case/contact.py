@@ -55,7 +55,7 @@ class Contact:
                 zone, hours = host.case.time_zone, host.hours
                 opening = next_contact_instant(max(workflow.now(), not_before), zone, hours)
                 if opening > workflow.now():
-                    host.view.set_wait(f"contact hours for {summary}", opening)
+                    host.view.set_wait(f"contact hours for {summary}", opening, "schedule")
                     if await host.wait(unless or (lambda: False), deadline=opening,
                                        summary=f"wait for contact hours: {summary}"):
                         return "skipped"

@@ -95,9 +95,10 @@ class ProjectParent:
         host, c = self.host, self.host.case
         what = f"R&R project {c.project_id}"
         if self.side_events:
-            got = await host.wait_for(ProjectEnded, *self.side_events, waiting_for=what)
+            got = await host.wait_for(ProjectEnded, *self.side_events, waiting_for=what,
+                                      waiting_on="o_and_m")
         else:
-            got = await host.wait_for(ProjectEnded, waiting_for=what)
+            got = await host.wait_for(ProjectEnded, waiting_for=what, waiting_on="o_and_m")
         if not isinstance(got, ProjectEnded):
             assert self.on_side_event is not None
             await self.on_side_event(got)

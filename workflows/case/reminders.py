@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.case import CaseState
+    from domain.case import CaseState, WaitingOn
     from domain.events import Event
     from domain.reminders import Cadence, ReminderSeries, next_due
 
@@ -34,7 +34,7 @@ class ReminderHost(Protocol):
         ...
 
     async def next_event(self, models: Sequence[type[Event]], *, deadline: datetime | None,
-                         waiting_for: str, summary: str,
+                         waiting_for: str, summary: str, waiting_on: WaitingOn | None = None,
                          stop: Callable[[], bool] | None = None) -> Event | None:
         """Wait for an event of one of `models` until `deadline`."""
         ...
@@ -64,7 +64,8 @@ def _due(state: ReminderSeries) -> datetime:
 
 async def wait_with_series(
     host: ReminderHost, models: Sequence[type[Event]], *, series: Sequence[Series],
-    waiting_for: str, deadline: datetime | None = None, until: Callable[[], bool] | None = None,
+    waiting_for: str, waiting_on: WaitingOn | None = None, deadline: datetime | None = None,
+    until: Callable[[], bool] | None = None,
 ) -> Event | None:
     """Wait for an event of one of `models`, calling each series' `remind(n)` when it falls
     due, until `deadline`. Returns the event (the series then stop; their counts stay for the
@@ -111,7 +112,7 @@ async def wait_with_series(
                     or (until is not None and until()))
 
         got = await host.next_event(models, deadline=wake, waiting_for=waits_for,
-                                    summary=summary, stop=changed)
+                                    waiting_on=waiting_on, summary=summary, stop=changed)
         if got is not None:
             for _, state in states:
                 state.next_due = None

@@ -13,7 +13,7 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain.base import as_utc_iso
-    from domain.case import CaseState, StageEntry
+    from domain.case import CaseState, StageEntry, WaitingOn
     from infra import metric_names
     from workflows import search_attributes as sa
 
@@ -29,6 +29,8 @@ class Visibility:
         self._pending: dict[str, SearchAttributeUpdate[Any]] = {}
         # Runs recorded before the base collected its upserts wrote each change at once.
         self.batched = True
+        # Runs recorded before `WaitingOn` and `StageEnteredAt` (spec 2) kept neither.
+        self.tracks_waiting_on = False
 
     def set(self, *updates: SearchAttributeUpdate[Any]) -> None:
         """Queue search-attribute changes for the next write."""
@@ -56,8 +58,21 @@ class Visibility:
             sa.ESCALATED.value_set(c.escalated), sa.HAZARDOUS.value_set(c.hazardous),
             sa.CASE_OUTCOME.value_unset(), sa.NEXT_DEADLINE.value_unset(),
             *([sa.SYSTEM_ID.value_set(system_id)] if system_id else []),
+            *self._waiting_on_updates(),
         )
         self.refresh()
+
+    def _waiting_on_updates(self) -> list[SearchAttributeUpdate[Any]]:
+        c = self.case
+        if not self.tracks_waiting_on:
+            return []
+        if c.stage_entered_at is None and c.stage_history:
+            c.stage_entered_at = c.stage_history[-1].entered_at
+        if c.waiting_on is None:
+            c.waiting_on = "none" if c.outcome is not None else "schedule"
+        return [sa.WAITING_ON.value_set(c.waiting_on),
+                *([sa.STAGE_ENTERED_AT.value_set(c.stage_entered_at)]
+                  if c.stage_entered_at else [])]
 
     def enter_stage(self, stage: str) -> str | None:
         """Move the case to `stage` (history, search attribute, details); returns the stage it
@@ -70,15 +85,30 @@ class Visibility:
         self.case.next_deadline = None
         self.case.waiting_for = None
         self.set(sa.CASE_STAGE.value_set(stage), sa.NEXT_DEADLINE.value_unset())
+        if self.tracks_waiting_on:
+            self.case.stage_entered_at = workflow.now()
+            self.set(sa.STAGE_ENTERED_AT.value_set(workflow.now()))
         workflow.logger.info("stage entered", extra={"case_id": self.case.case_id,
                                                     "stage": stage})
         return old
 
-    def set_wait(self, waiting_for: str, deadline: datetime | None) -> None:
-        """Record what the case waits for and until when (status, search attribute)."""
+    def set_wait(self, waiting_for: str, deadline: datetime | None,
+                 waiting_on: WaitingOn | None = None) -> None:
+        """Record what the case waits for, until when, and who must act (status, search
+        attributes); without `waiting_on`, who it waits on stays as it was."""
         self.case.waiting_for = waiting_for
+        if waiting_on is not None:
+            self.waiting_on(waiting_on)
         self.show_deadline(deadline)
         self.refresh()
+
+    def waiting_on(self, party: WaitingOn) -> None:
+        """Who must act next (`WaitingOn`): written only when it changes."""
+        if self.case.waiting_on == party:
+            return
+        self.case.waiting_on = party
+        if self.tracks_waiting_on:
+            self.set(sa.WAITING_ON.value_set(party))
 
     def show_deadline(self, deadline: datetime | None) -> None:
         """The instant the case's next timer fires (status, `NextDeadline`)."""
@@ -103,9 +133,10 @@ class Visibility:
         self.refresh()
 
     def closed(self, outcome: str | None) -> None:
-        """The search attribute of a run's outcome."""
+        """The search attribute of a run's outcome (and nobody to wait on any more)."""
         if outcome is not None:
             self.set(sa.CASE_OUTCOME.value_set(outcome))
+            self.waiting_on("none")
 
     def refresh(self) -> None:
         """The Temporal UI's current details: stage, counters, deadline, what the case waits
@@ -114,7 +145,10 @@ class Visibility:
         counters = ", ".join(f"{k} {v}" for k, v in sorted(c.attempts.items())) or "none"
         lines = [
             f"**Stage:** {c.stage}" + (f" — **outcome:** {c.outcome}" if c.outcome else ""),
-            f"**Waiting for:** {c.waiting_for or '-'}",
+            f"**Waiting for:** {c.waiting_for or '-'}"
+            + (f" — **on:** {c.waiting_on}" if c.waiting_on else "")
+            + (f" — **stage since:** {as_utc_iso(c.stage_entered_at)}"
+               if c.stage_entered_at else ""),
             f"**Next deadline:** {as_utc_iso(c.next_deadline)}",
             f"**Counters:** {counters}",
             f"**Flags:** escalated={c.escalated}, hazardous={c.hazardous}",

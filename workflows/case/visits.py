@@ -21,7 +21,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.base import describe_span
-    from domain.case import CaseState
+    from domain.case import CaseState, WaitingOn
     from domain.events import Event
     from domain.reminders import Cadence
     from domain.rules.contact_hours import next_call_instant, next_contact_instant
@@ -183,7 +183,8 @@ class VisitScheduling(Generic[OutcomeT]):
         return any(p.name == AppointmentScheduled.EVENT for p in self.host.case.pending)
 
     async def _take_appointment(self, until: datetime, *, waiting_for: str, summary: str,
-                                calls: bool = False, texting: bool = False) -> bool:
+                                calls: bool = False, texting: bool = False,
+                                waiting_on: WaitingOn = "homeowner") -> bool:
         """Wait until `until` for a booked appointment (True), taking call results on the way
         (`calls`); while texting, a STOP or a hazard ends the wait early."""
         stop = self._stop_texting if texting else None
@@ -191,10 +192,11 @@ class VisitScheduling(Generic[OutcomeT]):
         if calls:
             got = await self.host.wait_for(AppointmentScheduled, CallAttemptResult,
                                            deadline=until, waiting_for=waiting_for,
-                                           summary=summary, stop=stop)
+                                           waiting_on=waiting_on, summary=summary, stop=stop)
         else:
             got = await self.host.wait_for(AppointmentScheduled, deadline=until,
-                                           waiting_for=waiting_for, summary=summary, stop=stop)
+                                           waiting_for=waiting_for, waiting_on=waiting_on,
+                                           summary=summary, stop=stop)
         if isinstance(got, AppointmentScheduled):
             self._set_appointment(got)
             return True
@@ -224,6 +226,7 @@ class VisitScheduling(Generic[OutcomeT]):
             send_at = next_contact_instant(workflow.now(), self._zone, p.contact_hours)
             if send_at > workflow.now() and await self._take_appointment(
                     send_at, waiting_for=f"contact hours for text {n}", texting=True,
+                    waiting_on="schedule",
                     summary=f"wait for contact hours before text attempt {n} of "
                             f"{p.text_attempts}"):
                 return "booked"
@@ -268,6 +271,7 @@ class VisitScheduling(Generic[OutcomeT]):
             call_at = await self._next_call_at()
             if call_at > workflow.now() and await self._take_appointment(
                     call_at, waiting_for=f"contact hours for call {n}", calls=True,
+                    waiting_on="schedule",
                     summary=f"wait for call attempt {n} of {p.call_attempts}"):
                 return "booked"
             if v.booking_promised:
@@ -307,6 +311,7 @@ class VisitScheduling(Generic[OutcomeT]):
 
         got = await self.host.wait_for(
             AppointmentScheduled, waiting_for="appointment details after phone booking",
+            waiting_on="case_manager",
             reminders=[Series(f"visit{visit}-booking",
                               Cadence(every=self.policy.outcome_reminder_after), remind)])
         self._set_appointment(got)
@@ -336,6 +341,7 @@ class VisitScheduling(Generic[OutcomeT]):
 
         return await self.host.wait_for(
             self.outcome, waiting_for="appointment outcome from the field tech",
+            waiting_on="field_tech",
             reminders=[Series(f"visit{visit}-outcome", Cadence(every=p.outcome_reminder_after),
                               remind, first_due=appt.window_end + p.outcome_reminder_after)])
 
@@ -358,6 +364,7 @@ class VisitScheduling(Generic[OutcomeT]):
             got = await self.host.wait_for(
                 AppointmentScheduled, self.outcome, deadline=target,
                 waiting_for="appointment reminder time" if due_reminder else "appointment window",
+                waiting_on="schedule",
                 summary="wait for the appointment reminder time" if due_reminder
                 else "wait for the appointment window")
             if isinstance(got, AppointmentScheduled):

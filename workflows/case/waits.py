@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.case import WaitingOn
     from domain.events import Event
     from workflows.case.admission import EventSpec
     from workflows.case.endings import CaseInterrupted, ContinueAs, Ending
@@ -48,40 +49,44 @@ class CaseWaits:
         raise NotImplementedError
 
     @overload
-    async def wait_for(self, m1: type[E1], /, *, waiting_for: str, summary: str | None = None,
+    async def wait_for(self, m1: type[E1], /, *, waiting_for: str, waiting_on: WaitingOn,
+                       summary: str | None = None,
                        deadline: None = None, reminders: Sequence[Series] = (),
                        stop: None = None) -> E1: ...
 
     @overload
     async def wait_for(self, m1: type[E1], m2: type[E2], /, *, waiting_for: str,
-                       summary: str | None = None, deadline: None = None,
+                       waiting_on: WaitingOn, summary: str | None = None, deadline: None = None,
                        reminders: Sequence[Series] = (), stop: None = None) -> E1 | E2: ...
 
     @overload
     async def wait_for(self, m1: type[E1], m2: type[E2], m3: type[E3], /,
-                       *, waiting_for: str,
+                       *, waiting_for: str, waiting_on: WaitingOn,
                        summary: str | None = None, deadline: None = None,
                        reminders: Sequence[Series] = (), stop: None = None) -> E1 | E2 | E3: ...
 
     @overload
-    async def wait_for(self, m1: type[E1], /, *, waiting_for: str, summary: str | None = None,
+    async def wait_for(self, m1: type[E1], /, *, waiting_for: str, waiting_on: WaitingOn,
+                       summary: str | None = None,
                        deadline: datetime | None = None, reminders: Sequence[Series] = (),
                        stop: Callable[[], bool] | None = None) -> E1 | None: ...
 
     @overload
     async def wait_for(self, m1: type[E1], m2: type[E2], /, *, waiting_for: str,
-                       summary: str | None = None, deadline: datetime | None = None,
+                       waiting_on: WaitingOn, summary: str | None = None,
+                       deadline: datetime | None = None,
                        reminders: Sequence[Series] = (),
                        stop: Callable[[], bool] | None = None) -> E1 | E2 | None: ...
 
     @overload
     async def wait_for(self, m1: type[E1], m2: type[E2], m3: type[E3], /,
-                       *, waiting_for: str,
+                       *, waiting_for: str, waiting_on: WaitingOn,
                        summary: str | None = None, deadline: datetime | None = None,
                        reminders: Sequence[Series] = (),
                        stop: Callable[[], bool] | None = None) -> E1 | E2 | E3 | None: ...
 
-    async def wait_for(self, *models: type[Event], waiting_for: str, summary: str | None = None,
+    async def wait_for(self, *models: type[Event], waiting_for: str, waiting_on: WaitingOn,
+                       summary: str | None = None,
                        deadline: datetime | None = None, reminders: Sequence[Series] = (),
                        stop: Callable[[], bool] | None = None) -> Event | None:
         """The one way a flow waits: for an event of one of `models` (queued or arriving),
@@ -91,9 +96,11 @@ class CaseWaits:
         at this stage (the series carry over)."""
         if not reminders:
             return await self.next_event(models, deadline=deadline, waiting_for=waiting_for,
+                                         waiting_on=waiting_on,
                                          summary=summary or f"wait for {waiting_for}", stop=stop)
         got = await wait_with_series(
-            self, models, series=reminders, waiting_for=waiting_for, deadline=deadline,
+            self, models, series=reminders, waiting_for=waiting_for, waiting_on=waiting_on,
+            deadline=deadline,
             until=lambda: self.history_too_long() or (stop is not None and stop()))
         if got is None and self.history_too_long() and (
                 deadline is None or workflow.now() < deadline):
@@ -101,12 +108,12 @@ class CaseWaits:
         return got
 
     async def next_event(self, models: Sequence[type[Event]], *, deadline: datetime | None,
-                         waiting_for: str, summary: str,
+                         waiting_for: str, summary: str, waiting_on: WaitingOn | None = None,
                          stop: Callable[[], bool] | None = None) -> Event | None:
         """Wait for an event of one of `models` until `deadline` (the reminder piece's way in;
         flows use `wait_for`)."""
         names = {m.EVENT for m in models}
-        self.view.set_wait(waiting_for, deadline)
+        self.view.set_wait(waiting_for, deadline, waiting_on)
 
         def found() -> bool:
             return any(p.name in names for p in self.case.pending)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import structlog
 from temporalio import activity
 
+from activities.cancel_requests import cancel_request_details
 from activities.http_delivery import DeliveryRefused
 from activities.projects import add_repairs_to_open_project
 from activities.store import RecordStore, StoredRecord
@@ -25,6 +26,8 @@ from domain.effects import (
     CONTACT_UNUSABLE,
     SEND_WINDOW_CLOSED,
     Assignment,
+    CancelRequest,
+    CancelRequestDetails,
     CloseRecordsRequest,
     CrmRecordRequest,
     EffectReceipt,
@@ -210,6 +213,13 @@ class FieldServiceActivities:
             raise activity_error(str(bad), "InvalidEvent") from None
 
 
+    @activity.defn(name="cancel_request_details")
+    async def cancel_request_details(self, req: CancelRequest) -> CancelRequestDetails:
+        """Who asked Temporal to cancel a case, and why, from its history
+        (`activities.cancel_requests`)."""
+        return await cancel_request_details(req)
+
+
 @activity.defn(name="resolve_holidays")
 async def resolve_holidays(req: HolidayRequest) -> HolidayCalendar:
     """The US federal holidays of the requested years, resolved outside workflow code so the
@@ -259,6 +269,7 @@ def all_activities(acts: FieldServiceActivities) -> list[Any]:
         acts.request_remote_fix,
         acts.check_system_health,
         acts.add_repairs_to_open_project,
+        acts.cancel_request_details,
         resolve_holidays,
     ]
 

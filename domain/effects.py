@@ -157,6 +157,21 @@ class ProjectRepairsRequest(StrictModel):
     source_project_id: str | None = None
 
 
+class CancelRequest(StrictModel):
+    """Which run's cancel request to read (`activities.cancel_requests`)."""
+
+    key: str
+    case_id: str
+    run_id: str
+
+
+class CancelRequestDetails(StrictModel):
+    """Who asked Temporal to cancel a case (its client identity), and the reason given."""
+
+    identity: str | None = None
+    reason: str | None = None
+
+
 class ProjectRepairsResult(StrictModel):
     """Where the repairs went: `added` to `project_id`; refused by the open `project_id` with
     the `reason` (past its roofing step); or no open project (`project_id` None)."""

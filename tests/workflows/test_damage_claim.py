@@ -564,11 +564,17 @@ async def test_a_project_id_in_a_start_the_project_did_not_make_is_ignored(
 
 
 async def test_temporal_cancel_closes_the_claim(om: CaseHarness) -> None:
+    """A cancel from the Web UI or the Temporal CLI: the ops record names who asked and why
+    (issue 20: it recorded `"actor": null` and a fixed text)."""
     async with om.worker():
         case = await _investigating(om)
-        await case.handle.cancel()
+        await case.handle.cancel(reason="duplicate of CLM-9, per the homeowner")
         st = await case.result()
         assert st.outcome == "cancelled"
+        [cancel] = [o for o in st.ops if o.command == "cancel_case"]
+        assert cancel.text == ("cancellation requested in Temporal: duplicate of CLM-9, per "
+                               "the homeowner")
+        assert cancel.actor and cancel.actor == om.client.identity
         sa = await case.search_attributes()
         assert sa["CaseStage"] == "closed" and sa["CaseOutcome"] == "cancelled"
         assert "NextDeadline" not in sa

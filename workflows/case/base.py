@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case import (
         CaseState,
     )
-    from domain.effects import CloseRecordsRequest
+    from domain.effects import CancelRequest, CloseRecordsRequest
     from domain.events import Escalate, Event
     from domain.homeowner import Homeowner
     from domain.policy import CasePolicy
@@ -62,6 +62,9 @@ BASE_V3 = "case-base-v3"
 # `WaitingOn` and `StageEnteredAt` (spec 2): runs recorded before kept neither (their upserts
 # are commands, so a replay must not add them).
 WAITING_ON = "waiting-on-search-attributes"
+# The ops record of a Temporal cancel names who asked and why (runs recorded before: a fixed
+# text).
+CANCEL_DETAILS = "cancel-request-details"
 # Runs of claims and inquiries recorded before spec 2.3 sent a hazard's safety notice and P1
 # dispatch themselves; new runs hand the hazard to the system's O&M case.
 HAZARD_TO_OM = "hazard-to-om-case"
@@ -283,8 +286,9 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
             ending = exc.ending
         except asyncio.CancelledError:
             # Temporal's own cancel is a cancel (spec 2.1): the case closes as `cancelled`,
-            # with the search attributes of a closed case, instead of a zombie left open.
-            self._record_ops("cancel_case", "cancellation requested in Temporal", None)
+            # with the search attributes of a closed case, instead of a zombie left open; the
+            # ops record names who asked, and why (the request's identity and reason).
+            await self._record_temporal_cancel()
             ending = Close(CANCELLED)
         self._interrupt = None
         if isinstance(ending, ContinueAs):
@@ -295,6 +299,22 @@ class CaseWorkflow(CaseDoors, CaseWaits, Generic[S]):
         await self._send_the_rest()
         await self.finish()
         return self.case
+
+    async def _record_temporal_cancel(self) -> None:
+        text, actor = "cancellation requested in Temporal", None
+        if workflow.patched(CANCEL_DETAILS):
+            details = await self.effects.run(
+                FieldServiceActivities.cancel_request_details,
+                CancelRequest(key=self.key("cancel-request"), case_id=self.case.case_id,
+                              run_id=workflow.info().run_id),
+                what="read who cancelled the case", summary="read the cancel request")
+            if details is not None:
+                actor = details.identity
+                if details.reason:
+                    text = f"cancellation requested in Temporal: {details.reason}"
+        self._record_ops("cancel_case", text, None)
+        if actor is not None:
+            self.case.ops[-1].actor = actor
 
     async def run_stages(self, blocks: Mapping[str, Block]) -> Ending:
         """The flow of every process: one block per stage (several stages may share one), run

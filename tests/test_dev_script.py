@@ -34,6 +34,12 @@ def test_dev_up_refuses_when_its_port_is_taken() -> None:
         assert done.returncode == 1, port
         assert f"port {port} is in use" in done.stderr
         assert "waiting for the Temporal dev server" not in done.stdout
+        # The holder is named (this test's own process), never a pkill of every server.
+        import os
+
+        assert f"by pid {os.getpid()}" in done.stderr and f"kill -TERM {os.getpid()}" in (
+            done.stderr)
+        assert "pkill" not in done.stderr
 
 
 def test_the_dev_server_registers_every_search_attribute_the_cases_keep() -> None:

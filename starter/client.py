@@ -37,11 +37,7 @@ from domain.events import OPS_COMMANDS
 from domain.processes import ProcessSpec, process_of
 from workflows.search_attributes import (
     CASE_ID,
-    CASE_OUTCOME,
     CASE_STAGE,
-    HAZARDOUS,
-    NEXT_DEADLINE,
-    PROCESS_TYPE,
     SYSTEM_ID,
 )
 
@@ -189,26 +185,6 @@ async def _already_started(client: Client, process: ProcessSpec, inp: BaseModel,
         outcome = done.outcome
     return OpenedCase(case_id=case_id, workflow_type=workflow_type, run_id=None,
                       summary=summary, joined=True, outcome=outcome)
-
-
-async def system_cases(client: Client, system_id: str) -> list[dict[str, Any]]:
-    """Every case of one system that the visibility store knows (`SystemId`), open ones first,
-    newest first: process, stage, outcome and next deadline, from search attributes alone."""
-    rows: list[dict[str, Any]] = []
-    try:
-        async for wf in client.list_workflows(f'SystemId = "{system_id}"'):
-            sa = wf.typed_search_attributes
-            deadline = sa.get(NEXT_DEADLINE)
-            rows.append({
-                "case_id": wf.id, "process": sa.get(PROCESS_TYPE), "stage": sa.get(CASE_STAGE),
-                "outcome": sa.get(CASE_OUTCOME), "status": wf.status.name if wf.status else None,
-                "next_deadline": deadline.isoformat() if deadline else None,
-                "hazardous": sa.get(HAZARDOUS), "started": wf.start_time.isoformat()})
-    except RPCError as err:
-        raise _transport(err) from None
-    rows.sort(key=lambda r: r["started"], reverse=True)
-    rows.sort(key=lambda r: r["status"] != "RUNNING")
-    return rows
 
 
 def _transport(err: RPCError) -> Exception:

@@ -75,3 +75,61 @@ async def test_who_a_case_waits_on_is_a_query_on_the_real_server(stack: Stack) -
     entered = await stack.find(f'StageEnteredAt < "{since}" AND ExecutionStatus = "Running"',
                                expect=2)
     assert sorted(entered) == ["om-SYS-WAIT-1", "reactivation-CON-WAIT-1"]
+
+
+async def test_the_worklist_filters_and_orders_on_the_real_server(stack: Stack) -> None:
+    """`python -m starter list` (issue 20): each filter narrows the list as the docs say, the
+    overdue and stuck queries are accepted by the visibility store, rows come soonest deadline
+    first with the homeowner's local time, and a count line ends the table."""
+    import json
+
+    from tests.e2e.test_local_stack import om_report
+    from tests.workflows.harness import ANY_TIME_POLICY, claim_input, reactivation_input
+
+    stack.start_worker()
+    opened = [("om", om_report("SYS-WL-1")),
+              ("reactivation", reactivation_input(contract_id="CON-WL-1").model_dump(
+                  mode="json", exclude={"carried_case"})),
+              ("damage", claim_input("SYS-WL-2", policy=ANY_TIME_POLICY,
+                                     hazard={"burning_smell": True}).model_dump(
+                  mode="json", exclude={"carried_case"}))]
+    for process, body in opened:
+        code, _, err = await stack.starter("open", process, "-", stdin=json.dumps(body))
+        assert code == 0, err
+    code, _, err = await stack.starter("ops", "reactivation-CON-WL-1", "escalate", "VIP")
+    assert code == 0, err
+    await stack.find('CaseId = "damage-SYS-WL-2-CLM-1" AND WaitingOn = "homeowner"',
+                     seconds=30)
+
+    async def listed(*flags: str) -> list[dict[str, object]]:
+        code, rows, err = await stack.starter("list", *flags, "--json")
+        assert code == 0, err
+        return list(rows)
+
+    everything = await listed()
+    ids = [r["case_id"] for r in everything]
+    assert {"om-SYS-WL-1", "reactivation-CON-WL-1", "damage-SYS-WL-2-CLM-1",
+            "om-SYS-WL-2"} <= set(ids)
+    deadlines = [r["next_deadline"] for r in everything if r["next_deadline"]]
+    assert deadlines == sorted(deadlines)
+    assert all(r["next_deadline"] for r in everything[:len(deadlines)])  # none last
+    om = next(r for r in everything if r["case_id"] == "om-SYS-WL-1")
+    assert om["waiting_on"] == "monitoring" and "PST" in str(om["next_deadline_homeowner"])
+    assert [r["case_id"] for r in await listed("--waiting-on", "back_office")] == [
+        "reactivation-CON-WL-1"]
+    assert [r["case_id"] for r in await listed("--escalated")] == ["reactivation-CON-WL-1"]
+    hazardous = {r["case_id"] for r in await listed("--hazardous")}
+    assert hazardous == {"damage-SYS-WL-2-CLM-1", "om-SYS-WL-2"}  # the claim and its owner
+    assert [r["case_id"] for r in await listed("--process", "reactivation")] == [
+        "reactivation-CON-WL-1"]
+    assert {r["case_id"] for r in await listed("--system", "SYS-WL-2")} == {
+        "damage-SYS-WL-2-CLM-1", "om-SYS-WL-2"}
+    assert await listed("--stuck") == []
+    assert isinstance(await listed("--overdue"), list)  # the query is accepted
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "starter", "list", "--escalated", cwd=ROOT, env=stack.vars,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, _ = await proc.communicate()
+    lines = out.decode().splitlines()
+    assert lines[-1].startswith("1 case: ") and "Escalated = true" in lines[-1]
+    assert "reactivation-CON-WL-1" in lines[1] and "escalated" in lines[1]

@@ -111,7 +111,7 @@ async def test_the_worklist_filters_and_orders_on_the_real_server(stack: Stack) 
     assert {"om-SYS-WL-1", "reactivation-CON-WL-1", "damage-SYS-WL-2-CLM-1",
             "om-SYS-WL-2"} <= set(ids)
     deadlines = [r["next_deadline"] for r in everything if r["next_deadline"]]
-    assert deadlines == sorted(deadlines)
+    assert deadlines == sorted(deadlines, key=str)
     assert all(r["next_deadline"] for r in everything[:len(deadlines)])  # none last
     om = next(r for r in everything if r["case_id"] == "om-SYS-WL-1")
     assert om["waiting_on"] == "monitoring" and "PST" in str(om["next_deadline_homeowner"])

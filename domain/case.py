@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain.base import Instant, StrictModel
 from domain.outbox import DroppedMessage, QueuedMessage
@@ -97,6 +97,17 @@ def keep_last(items: list[Any], limit: int) -> int:
     return 0
 
 
+# The status's first screen (issue 20), and what goes to its end.
+OPERATOR_FIRST = ("case_id", "process", "stage", "outcome", "waiting_for", "waiting_on",
+                  "next_deadline", "stage_entered_at", "attempts", "escalated",
+                  "escalation_reason", "hazardous", "hazard_case_id", "market", "time_zone",
+                  "failures", "ops")
+INTERNAL_LAST = ("stage_history", "events", "events_total", "rejected_events",
+                 "rejected_total", "reminders", "outbox", "dropped_messages", "dropped_total",
+                 "crm_records", "hazard_handled", "time_zone_source", "runs", "instance",
+                 "event_seq", "pending", "seen_event_ids", "holidays")
+
+
 class CaseState(StrictModel):
     """The shared case fields; a process's state model extends it."""
 
@@ -150,6 +161,17 @@ class CaseState(StrictModel):
     # years, so idempotency keys name the case instance too, or a new case would find the old
     # case's records and never text the homeowner. Continue-as-new carries it unchanged.
     instance: str = ""
+
+    @model_serializer(mode="wrap")
+    def _operator_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # What an operator reads first (the Web UI's query tab, `starter status`, the
+        # gateway's GET) leads; the bookkeeping (the holiday calendar, the seen event IDs, the
+        # queue, the counters of the machinery) comes last (issue 20).
+        data: dict[str, Any] = handler(self)
+        first = [k for k in OPERATOR_FIRST if k in data]
+        last = [k for k in INTERNAL_LAST if k in data]
+        middle = [k for k in data if k not in first and k not in last]
+        return {k: data[k] for k in [*first, *middle, *last]}
 
     def bump(self, counter: str) -> int:
         """Add one to an attempt counter and return its new value."""

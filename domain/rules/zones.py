@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
@@ -145,3 +145,11 @@ def zone(name: str) -> ZoneInfo:
 # Loaded at import, outside the sandbox: workflow code then never touches the file system.
 for _name in set(MARKET_ZONES.values()) | set(_zip_zones().values()) | {"UTC"}:
     zone(_name)
+
+
+def homeowner_local(value: datetime | None, time_zone: str | None) -> str | None:
+    """An instant in the homeowner's zone, as operators read it beside UTC ("Mon 08:00 PST"),
+    or None without a zone."""
+    if value is None or not time_zone:
+        return None
+    return value.astimezone(calendar_zone(time_zone)).strftime("%a %H:%M %Z")

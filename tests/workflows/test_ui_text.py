@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
@@ -140,3 +141,31 @@ async def test_a_message_waiting_for_the_morning_and_a_dropped_one_say_so(
         assert ("**Messages dropped:** 1 (last: tell the homeowner the project has started: "
                 "the case was cancelled)") in details
         assert not any(p in details for p in PERSONAL), details
+
+
+async def test_the_case_page_leads_with_the_case(om: CaseHarness) -> None:
+    """Issue 20: the status answers with what an operator reads first (stage, outcome, waiting
+    for and on, deadline, counters) and the bookkeeping (the holiday calendar, seen event IDs,
+    the queue) last; the details show operator notes, flags as words and the deadline in the
+    homeowner's local time beside UTC."""
+    import json
+
+    from starter.client import run_ops
+    from tests.workflows.harness import claim_input
+
+    async with om.worker():
+        case = await om.open_claim(claim_input())
+        await case.stage("investigation")
+        await run_ops(om.client, case.case_id, "add_note", {"text": "called the installer"})
+        await run_ops(om.client, case.case_id, "escalate", {"reason": "VIP"})
+        st = await case.settle(lambda s: s.escalated and s.next_deadline is not None)
+        keys = list(json.loads(st.model_dump_json()))
+        assert keys[:8] == ["case_id", "process", "stage", "outcome", "waiting_for",
+                            "waiting_on", "next_deadline", "stage_entered_at"]
+        assert keys[-3:] == ["pending", "seen_event_ids", "holidays"]
+        details = await _details(case)
+        assert "**Notes:** 1" in details and "called the installer" in details
+        assert "**Flags:** escalated" in details and "escalated=" not in details
+        assert st.next_deadline is not None and st.time_zone
+        assert "(" + st.next_deadline.astimezone(ZoneInfo(st.time_zone)).strftime(
+            "%a %H:%M %Z") + ")" in details

@@ -14,6 +14,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from domain.base import as_utc_iso
     from domain.case import CaseState, StageEntry, WaitingOn
+    from domain.rules.zones import homeowner_local
     from infra import metric_names
     from workflows import search_attributes as sa
 
@@ -149,9 +150,13 @@ class Visibility:
             + (f" — **on:** {c.waiting_on}" if c.waiting_on else "")
             + (f" — **stage since:** {as_utc_iso(c.stage_entered_at)}"
                if c.stage_entered_at else ""),
-            f"**Next deadline:** {as_utc_iso(c.next_deadline)}",
+            f"**Next deadline:** {as_utc_iso(c.next_deadline)}"
+            + (f" ({local})" if (local := homeowner_local(c.next_deadline, c.time_zone))
+               else ""),
             f"**Counters:** {counters}",
-            f"**Flags:** escalated={c.escalated}, hazardous={c.hazardous}",
+            "**Flags:** " + (", ".join(f for f, on in (("escalated", c.escalated),
+                                                      ("hazardous", c.hazardous)) if on)
+                             or "none"),
             f"**Rejected events:** {c.rejected_total}",
         ]
         if c.outbox:
@@ -165,6 +170,10 @@ class Visibility:
         if c.hazard_case_id:
             lines.append(f"**Hazard owned by:** {c.hazard_case_id} (safety notice, P1 dispatch "
                          "and calls)")
+        notes = [o for o in c.ops if o.command == "add_note"]
+        if notes:
+            lines.append(f"**Notes:** {len(notes)} (last, {as_utc_iso(notes[-1].at)}: "
+                         f"{notes[-1].text[:200]})")
         if c.failures:
             lines.append(f"**Failed side effects:** {len(c.failures)} "
                          f"(last: {c.failures[-1].effect}: {c.failures[-1].reason})")

@@ -38,9 +38,9 @@ from gateway.throttle import FailureThrottle
 from starter.client import (
     CaseNotFound,
     ServerUnavailable,
-    case_status,
     deliver_event,
     open_case,
+    status_or_visibility,
 )
 
 ClientProvider = Callable[[], Awaitable[Client]]
@@ -286,8 +286,9 @@ class Ingress:
         if not caller.integration.read:
             raise Forbidden(f"integration {caller.name!r} may not read cases")
         _owned(workflow_id)
-        case = await case_status(await self.temporal(), workflow_id)
-        return JSONResponse(content=case.model_dump(mode="json"))
+        # The status query, or what the server alone knows when the worker is too slow.
+        return JSONResponse(content=await status_or_visibility(await self.temporal(),
+                                                               workflow_id))
 
     # ---- the routes --------------------------------------------------------------------------
 

@@ -28,10 +28,10 @@ from starter.client import (
     EventRejected,
     InvalidEvent,
     ServerUnavailable,
-    case_status,
     open_case,
     run_ops,
     send_event,
+    status_or_visibility,
 )
 from starter.local_secrets import (
     LOCAL_SECRETS,
@@ -167,7 +167,7 @@ def stable_ops_id(case_id: str, command: str, text: str) -> str:
 
 
 async def _status(args: argparse.Namespace) -> None:
-    _print(await case_status(await _client(), args.case_id))
+    print(json.dumps(await status_or_visibility(await _client(), args.case_id), indent=2))
 
 
 def _records(args: argparse.Namespace, settings: Settings) -> None:

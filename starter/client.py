@@ -37,8 +37,16 @@ from domain.events import OPS_COMMANDS
 from domain.processes import ProcessSpec, process_of
 from workflows.search_attributes import (
     CASE_ID,
+    CASE_OUTCOME,
     CASE_STAGE,
+    ESCALATED,
+    HAZARDOUS,
+    MARKET,
+    NEXT_DEADLINE,
+    PROCESS_TYPE,
+    STAGE_ENTERED_AT,
     SYSTEM_ID,
+    WAITING_ON,
 )
 
 # How often, and for how long, a transient Update failure is retried with the same event_id.
@@ -350,6 +358,48 @@ async def case_status(client: Client, case_id: str, *,
             raise CaseNotFound(f"there is no case {case_id}") from None
         raise ServerUnavailable(f"the status of {case_id} could not be read "
                                 f"({err.message})") from None
+
+
+# How long a read waits for the case's worker before it answers from the server alone.
+STATUS_WAIT = timedelta(seconds=4)
+
+
+async def status_or_visibility(client: Client, case_id: str,
+                               wait: timedelta = STATUS_WAIT) -> dict[str, Any]:
+    """The case's status for a person or an integration reading it (issue 20): the `status`
+    query when the case's worker answers within `wait`; else (a backlog, no worker running)
+    what the server alone knows, from the search attributes (stage, outcome, who the case
+    waits on and since when, the next deadline, the flags), marked `"source": "visibility"`,
+    instead of an error."""
+    try:
+        case = await case_status(client, case_id, timeout=wait)
+    except CaseNotFound:
+        raise
+    except ServerUnavailable as slow:
+        try:
+            desc = await client.get_workflow_handle(case_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(f"there is no case {case_id}") from None
+            raise slow from None
+        sa = desc.typed_search_attributes
+
+        def when(value: Any) -> str | None:
+            return value.isoformat() if value else None
+
+        return {"case_id": case_id, "process": sa.get(PROCESS_TYPE),
+                "stage": sa.get(CASE_STAGE), "outcome": sa.get(CASE_OUTCOME),
+                "waiting_on": sa.get(WAITING_ON), "stage_entered_at": when(
+                    sa.get(STAGE_ENTERED_AT)),
+                "next_deadline": when(sa.get(NEXT_DEADLINE)),
+                "escalated": sa.get(ESCALATED), "hazardous": sa.get(HAZARDOUS),
+                "system_id": sa.get(SYSTEM_ID), "market": sa.get(MARKET),
+                "execution_status": desc.status.name if desc.status else None,
+                "source": "visibility",
+                "note": f"the case's worker did not answer within {wait.total_seconds():g} s "
+                        "(a backlog, or no worker running): this is what the server's search "
+                        "attributes say; the whole status needs the worker"}
+    return {**case.model_dump(mode="json"), "source": "worker"}
 
 
 async def current_stage(client: Client, case_id: str) -> tuple[str | None, bool]:

@@ -133,3 +133,34 @@ async def test_the_worklist_filters_and_orders_on_the_real_server(stack: Stack) 
     lines = out.decode().splitlines()
     assert lines[-1].startswith("1 case: ") and "Escalated = true" in lines[-1]
     assert "reactivation-CON-WL-1" in lines[1] and "escalated" in lines[1]
+
+
+async def test_a_status_read_without_a_worker_answers_from_the_server(stack: Stack) -> None:
+    """Issue 20, item 5: the status is a query, so it needs a worker; with none running (or a
+    backlog) `starter status` used to fail after 30 s. Now it answers within seconds from the
+    search attributes, saying so."""
+    import json
+    import signal
+    import time
+
+    from tests.e2e.test_local_stack import om_report
+
+    stack.start_worker()
+    code, _, err = await stack.starter("open", "om", "-", stdin=json.dumps(
+        om_report("SYS-NOWORKER-1")))
+    assert code == 0, err
+    await stack.find('CaseId = "om-SYS-NOWORKER-1" AND WaitingOn = "monitoring"')
+    code, status, err = await stack.starter("status", "om-SYS-NOWORKER-1")
+    assert code == 0, err
+    assert status["source"] == "worker" and status["stage"] == "problem_identified"
+    assert stack.worker is not None
+    stack.worker.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(stack.worker.wait, 30) == 0
+    started = time.monotonic()
+    code, status, err = await stack.starter("status", "om-SYS-NOWORKER-1")
+    assert code == 0, err
+    assert time.monotonic() - started < 15
+    assert status["source"] == "visibility" and "did not answer" in status["note"]
+    assert (status["stage"], status["waiting_on"], status["execution_status"]) == (
+        "problem_identified", "monitoring", "RUNNING")
+    assert status["next_deadline"] and status["stage_entered_at"]

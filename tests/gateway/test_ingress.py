@@ -54,6 +54,7 @@ async def test_open_send_duplicate_status(gw: Signed, om: CaseHarness) -> None:
 
         status = await gw.get(f"/v1/cases/{case_id}")
         assert status.status_code == 200 and status.json()["payment_approved"] is True
+        assert status.json()["source"] == "worker"  # the query; "visibility" without one
         # The case records the verified integration, its scoped event ID.
         [accepted] = [e for e in status.json()["events"] if e["name"] == "payment_verified"]
         assert accepted["event_id"] == "crm:pv-1" and accepted["actor"] == "crm"

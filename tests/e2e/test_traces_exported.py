@@ -134,6 +134,13 @@ async def test_the_gateway_makes_one_span_per_request_and_none_carries_a_token(
             assert r.status_code in (401, 403)
             r = await http.get("/openapi.json")
             assert r.status_code == 200
+        # The spans are exported in batches (every 200 ms here): wait for the three, and a
+        # little more for any that should not be there, before stopping the gateway.
+        end = time.monotonic() + 20
+        while sum(1 for d in sink.details if d[0] == "fieldservice-gateway" and d[2] == 2) < 3:
+            assert time.monotonic() < end, sink.details
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     finally:

@@ -45,7 +45,9 @@ class PgStack(Stack):
         end = time.monotonic() + seconds
         while True:
             code, status, err = await self.starter("status", case_id)
-            if code == 0 and ok(status):
+            # The whole status (a worker answered), not the server's summary of a case whose
+            # worker is down (issue 20).
+            if code == 0 and status.get("source") == "worker" and ok(status):
                 return dict(status)
             if time.monotonic() > end:
                 raise AssertionError(f"{case_id}: {status} {err}")

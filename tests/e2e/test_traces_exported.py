@@ -85,8 +85,12 @@ async def test_spans_reach_the_collector_in_one_trace(
 
     started = [(svc, trace) for svc, name, trace in sink.spans
                if name == "SignalWithStartWorkflow:OmSimplifiedWorkflow"]
-    assert [svc for svc, _ in started] == ["fieldservice-starter"]
-    trace_id = started[0][1]
+    # One start, or two when the starter ran before the worker had registered the search
+    # attributes (open_case then starts again without them): both the starter's, one trace.
+    assert {svc for svc, _ in started} == {"fieldservice-starter"} and 1 <= len(started) <= 2
+    runs = {trace for svc, name, trace in sink.spans
+            if name == "RunWorkflow:OmSimplifiedWorkflow"}
+    [trace_id] = [trace for _, trace in started if trace in runs]
     in_trace = {(svc, name) for svc, name, trace in sink.spans if trace == trace_id}
     assert ("fieldservice-worker", "RunWorkflow:OmSimplifiedWorkflow") in in_trace
     assert any(svc == "fieldservice-worker" and name.startswith("RunActivity:")

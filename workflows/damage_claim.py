@@ -34,10 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.outbox import Holds
     from domain.processes import DAMAGE, RR
     from domain.rr import RemovalReinstallInput
-    from domain.rules.business_days import end_of_business_days
+    from domain.rules.claim_resolution import resolution
     from domain.rules.hazard import hazard_reasons
     from domain.rules.warranty import claim_intake
-    from domain.rules.zones import calendar_zone
     from workflows.case import (
         CASE_MANAGER,
         CaseCommon,
@@ -48,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Series,
         events_table,
     )
+    from workflows.case.partners import await_partner_decision, partner_decision_due
     from workflows.case.projects import PARENT_WAITS, PROJECT, PROJECT_ENDED, ProjectParent
     from workflows.case.visits import VisitScheduling, VisitStages, visit_event_specs
 
@@ -185,14 +185,11 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         """The partner accepts the dispatched claim within 3 business days (default); a
         decline or no answer in time: the company investigates instead (spec 3.4)."""
         c, p = self.case, self.inp.policy
-        if c.partner_decision_due is None:
-            c.partner_decision_due = end_of_business_days(
-                workflow.now(), p.partner_decision_business_days, calendar_zone(c.time_zone),
-                await self.business_calendar())
-        got = await self.wait_for(
-            PartnerDecision, deadline=c.partner_decision_due,
-            waiting_for="the partner's decision", waiting_on="partner",
-            summary=f"wait {p.partner_decision_business_days} business days for the partner")
+        if c.partner_decision_due is None:  # kept: a fresh run must not move the deadline
+            c.partner_decision_due = await partner_decision_due(
+                self, p.partner_decision_business_days)
+        got = await await_partner_decision(self, c.partner_decision_due,
+                                           p.partner_decision_business_days)
         if got is not None and got.accepted:
             c.partner_accepted = True
             self.enter_stage(PARTNER)
@@ -372,14 +369,11 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
         repair-and-settle decision."""
         c = self.case
         c.repair_done = True
-        if c.settlement is None:
-            return Close("repaired")
-        if c.settlement == "accepted":
-            return Close("repaired_and_settled")
-        if c.settlement == "declined":
-            return Close("settlement_declined")
-        self.enter_stage(SETTLEMENT)
-        return None
+        outcome = resolution(True, True, c.settlement)
+        if outcome == "wait":  # the settlement answer is still to come
+            self.enter_stage(SETTLEMENT)
+            return None
+        return Close(outcome)
 
     async def _settlement(self) -> Ending | None:
         c = self.case
@@ -387,15 +381,14 @@ class DamageClaimWorkflow(CaseWorkflow[DamageClaim]):
             SettlementAccepted, SettlementDeclined, waiting_for="settlement answer",
             waiting_on="homeowner",
             reminders=[self._reminder("settlement answer", "settlement")])
-        if c.repair_done:  # repair and settle: the repair is done, this was the last part
-            c.settlement = "accepted" if isinstance(got, SettlementAccepted) else "declined"
-            return Close("repaired_and_settled" if c.settlement == "accepted"
-                         else "settlement_declined")
-        if isinstance(got, SettlementAccepted):
-            c.settlement = "accepted"
-            return Close("settled")
-        # Declined: the case manager decides again (a new offer, a repair, or a denial).
-        c.settlement = "declined"
+        c.settlement = "accepted" if isinstance(got, SettlementAccepted) else "declined"
+        # Reached after the repair of a repair-and-settle decision, or for a settlement alone.
+        repairs = c.liability is not None and c.liability.repairs
+        outcome = resolution(repairs, c.repair_done, c.settlement)
+        if outcome != "liability":
+            return Close(outcome)
+        # A settlement alone, declined: the case manager decides again (a new offer, a
+        # repair, or a denial).
         c.bump("settlements_declined")
         self.enter_stage(LIABILITY)
         return None

@@ -24,9 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.outbox import Holds
     from domain.processes import RR
     from domain.rr import RemovalReinstallInput
-    from domain.rules.business_days import end_of_business_days
-    from domain.rules.zones import calendar_zone
     from workflows.case import Close, Ending, EventSpec, Series, events_table
+    from workflows.case.partners import await_partner_decision, partner_decision_due
     from workflows.case.projects import PARENT_WAITS, PROJECT, PROJECT_ENDED, ProjectParent
     from workflows.case.visits import text_opt_out_spec
     from workflows.om_case import ISSUE_REPORTED, OmCaseWorkflow
@@ -118,13 +117,9 @@ class OmManualWorkflow(OmCaseWorkflow):
         await self.effects.crm_record(self.key("manual", "partner-dispatch"), "dispatch",
                                       "create the field-service dispatch to the partner",
                                       system_id=c.system_id)
-        deadline = end_of_business_days(workflow.now(), p.partner_decision_business_days,
-                                        calendar_zone(c.time_zone),
-                                        await self.business_calendar())
-        got = await self.wait_for(
-            PartnerDecision, deadline=deadline, waiting_for="partner's decision",
-            waiting_on="partner",
-            summary=f"wait {p.partner_decision_business_days} business days for the partner")
+        due = await partner_decision_due(self, p.partner_decision_business_days)
+        got = await await_partner_decision(self, due, p.partner_decision_business_days,
+                                           waiting_for="partner's decision")
         if got is None:
             c.bump("partner_timeouts")
             return False

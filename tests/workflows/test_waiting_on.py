@@ -5,6 +5,7 @@ zone, contact hours, the production holiday calendar."""
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from domain.followup import PartnerFollowUp
@@ -12,6 +13,7 @@ from domain.inquiry import InquiryCase
 from domain.processes import FOLLOWUP, INQUIRY, REACTIVATION
 from domain.reactivation import Reactivation
 from starter.client import run_ops
+from tests.clock import move_to
 from tests.workflows.harness import (
     CaseDriver,
     CaseHarness,
@@ -35,15 +37,20 @@ async def _is(case: CaseDriver[Any], waiting_on: str) -> None:
 
 
 async def test_an_om_case(om: CaseHarness) -> None:
+    """At night the case waits on its own timer (contact hours for the first text); from the
+    morning on, on the homeowner booking."""
+    await move_to(om.env, "tue", time(21, 30), business_day=True)
     async with om.worker():
         case = await om.open(om_input())
         await case.stage("problem_identified")
         await _is(case, "monitoring")  # the remote fix
         await case.send("remote_fix_result", resolved=False)
         st = await case.stage("self_scheduling_texts")
-        # Texts wait for contact hours (schedule), or for the homeowner to book.
-        await _is(case, "schedule" if st.outbox or "contact hours" in (st.waiting_for or "")
-                  else "homeowner")
+        assert st.waiting_for == "contact hours for text 1"
+        await _is(case, "schedule")
+        st = await case.fire_next_timer()  # 08:00: the first text goes
+        await _is(case, "homeowner")
+        assert st.attempts["texts"] == 1
         await run_ops(om.client, case.case_id, "cancel_case", {"reason": "test"})
         await _is(case, "none")
 

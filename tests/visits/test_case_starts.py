@@ -11,14 +11,20 @@ from tests.visits.probe_models import ProbeCase, StarterProbeInput
 from tests.workflows.harness import CaseDriver, CaseHarness, om_input
 
 
+async def _run_starter(om: CaseHarness, system_id: str,
+                       **flags: bool) -> tuple[CaseDriver[ProbeCase], ProbeCase]:
+    """The starter probe run to its end: its driver and its final status."""
+    inp = StarterProbeInput(om=om_input(system_id), **flags)
+    starter = await om.start("StarterProbeWorkflow", inp, f"starter-{uuid.uuid4()}",
+                             ProbeCase)
+    return starter, await starter.result()
+
+
 async def test_a_started_case_outlives_its_starter_and_a_second_start_joins(
         om: CaseHarness) -> None:
     async with om.worker():
         system_id = f"SYS-CHILD-{uuid.uuid4().hex[:6]}"
-        inp = StarterProbeInput(om=om_input(system_id), twice=True)
-        starter = await om.start("StarterProbeWorkflow", inp, f"starter-{uuid.uuid4()}",
-                                 ProbeCase)
-        done = await starter.result()
+        _, done = await _run_starter(om, system_id, twice=True)
         assert done.outcome == f"started om-{system_id}"
         child = CaseDriver(om.env, om.client, om.client.get_workflow_handle(f"om-{system_id}"),
                            om.store, OmCase)
@@ -33,11 +39,8 @@ async def test_an_input_that_cannot_be_built_is_a_failure_for_a_person(om: CaseH
     """Spec 2.1: business data that makes a child's input invalid is recorded and given to the
     case manager; the starting case goes on (it used to fail its workflow task for ever)."""
     async with om.worker():
-        system_id = f"SYS-BAD-{uuid.uuid4().hex[:6]}"
-        inp = StarterProbeInput(om=om_input(system_id), unbuildable=True)
-        starter = await om.start("StarterProbeWorkflow", inp, f"starter-{uuid.uuid4()}",
-                                 ProbeCase)
-        done = await starter.result()
+        starter, done = await _run_starter(om, f"SYS-BAD-{uuid.uuid4().hex[:6]}",
+                                           unbuildable=True)
         assert done.outcome == "started None"
         assert len(done.failures) == 1
         assert "input could not be built" in done.failures[0].reason

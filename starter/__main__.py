@@ -120,7 +120,7 @@ async def _list(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"{'case':<34} {'process':<17} {'stage':<26} {'waiting on':<13} "
+    print(f"{'case':<34} {'process':<17} {'stage':<29} {'waiting on':<13} "
           f"{'next deadline (yours / the homeowner)':<40} flags")
     for r in rows:
         when = (f"{r['next_deadline_operator']} / {r['next_deadline_homeowner'] or '-'}"
@@ -129,7 +129,7 @@ async def _list(args: argparse.Namespace) -> None:
         flags = ",".join(f for f, on in (("OVERDUE", r["overdue"]),
                                           ("escalated", r["escalated"]),
                                           ("hazardous", r["hazardous"])) if on) or "-"
-        print(f"{r['case_id']:<34} {r['process'] or '-':<17} {r['stage'] or '-':<26} "
+        print(f"{r['case_id']:<34} {r['process'] or '-':<17} {r['stage'] or '-':<29} "
               f"{r['waiting_on'] or '-':<13} {when:<40} {flags}")
     print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}: {view_query(view, datetime.now(UTC))}")
 

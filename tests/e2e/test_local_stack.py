@@ -77,11 +77,19 @@ class Stack:
         return proc.returncode or 0, json.loads(text) if text.strip() else None, err.decode()
 
     async def find(self, query: str, expect: int = 1, seconds: float = 20) -> list[str]:
-        """Workflow IDs matching a visibility query (visibility lags a little: poll)."""
+        """Workflow IDs matching a visibility query (visibility lags a little: poll; and a
+        worker just started may not have registered the search attributes yet)."""
+        from temporalio.service import RPCError, RPCStatusCode  # noqa: PLC0415
+
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
         while True:
-            ids = [wf.id async for wf in self.client.list_workflows(query)]
+            try:
+                ids = [wf.id async for wf in self.client.list_workflows(query)]
+            except RPCError as err:
+                if err.status != RPCStatusCode.INVALID_ARGUMENT or loop.time() > end:
+                    raise
+                ids = []
             if len(ids) >= expect or loop.time() > end:
                 return ids
             await asyncio.sleep(0.3)

@@ -40,13 +40,32 @@ async def test_the_demo_reaches_every_resting_stage_and_runs_again(stack: Stack)
     stack.start_worker()
     first = await _demo(stack)
     plans = demo_plans(datetime.now(UTC))
-    assert {p.name for p, _, _ in plans} == set(PROCESSES)
-    for process, case, _ in plans:
+    assert {p.name for p, *_ in plans} == set(PROCESSES)
+    for process, case, *_ in plans:
         code, status, err = await stack.starter("status", process.workflow_id(case))
         assert code == 0, err
         assert status["stage"] is not None
+    await _every_view_shows_a_demo_case(stack)
     again = await _demo(stack)  # again: finds its cases, opens nothing
     assert again.count("already there") == len(plans) == first.count(" stage=")
+
+
+async def _every_view_shows_a_demo_case(stack: Stack) -> None:
+    """Issue 20, item 6: each view of docs/operators.md lists the demo case meant for it."""
+
+    async def listed(*flags: str) -> set[str]:
+        code, rows, err = await stack.starter("list", *flags, "--json")
+        assert code == 0, err
+        return {r["case_id"] for r in rows}
+
+    assert await listed("--overdue") == {"om-DEMO-009"}  # its worker stopped; deadline past
+    assert {"om-DEMO-008", "om-DEMO-009"} <= await listed("--escalated")
+    assert {"om-DEMO-004", "damage-DEMO-104-C1"} <= await listed("--hazardous")
+    assert {"om-DEMO-008", "om-DEMO-009"} <= await listed("--waiting-on", "case_manager")
+    assert await listed("--system", "DEMO-105") == {"damage-DEMO-105-C1", "rr-DEMO-105-C1"}
+    code, status, err = await stack.starter("status", "om-DEMO-009")
+    assert code == 0, err
+    assert status["source"] == "visibility" and status["waiting_on"] == "case_manager"
 
 
 async def test_who_a_case_waits_on_is_a_query_on_the_real_server(stack: Stack) -> None:

@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import json
 import sys
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,12 +38,14 @@ from starter.local_secrets import (
     load_local_secrets,
     write_local_secrets,
 )
-from starter.worklist import View, view_query, worklist
+from starter.worklist import View, ui_link, view_query, worklist
 from workers.config import Settings, connect, connect_config
 from workers.process_exit import exit_without_teardown
 from workers.tracing import Tracing, configure_tracing
 
 EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_UNREACHABLE = 2, 3, 4
+# The Web UI of `./dev up` (`list --link`'s default).
+LOCAL_UI = "http://localhost:8233"
 
 
 class CliError(Exception):
@@ -116,6 +117,12 @@ async def _list(args: argparse.Namespace) -> None:
     view = View(process=args.process, stage=args.stage, waiting_on=args.waiting_on,
                 system_id=args.system, escalated=args.escalated, hazardous=args.hazardous,
                 overdue=args.overdue, stuck=args.stuck, closed_too=args.system is not None)
+    if args.link:
+        # A link, not a listing: the overdue view's query holds the current time, so its
+        # link is made when asked for (docs/operators.md).
+        query = view_query(view, datetime.now(UTC))
+        print(ui_link(args.link, connect_config()["namespace"], query))
+        return
     rows = await worklist(await _client(), view)
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -138,7 +145,13 @@ async def _event(args: argparse.Namespace) -> None:
     payload = _read_json(args.payload)
     if not isinstance(payload, dict):
         raise CliError("the event payload must be a JSON object", EXIT_BAD_INPUT)
-    payload.setdefault("event_id", f"cli-{uuid.uuid4()}")
+    # Like ops: without an event_id, one derived from the case, the event and its payload, so
+    # re-running the same command (a retry after a timeout, a command pasted twice) is a
+    # duplicate, never a second event; --event-id (or one in the payload) sends it again.
+    if args.event_id:
+        payload["event_id"] = args.event_id
+    payload.setdefault("event_id", stable_event_id(args.case_id, args.name, payload))
+    print(f"event_id: {payload['event_id']}", file=sys.stderr)
     result = await send_event(await _client(), args.case_id, args.name, payload,
                               signal=args.signal)
     if result is None:
@@ -164,6 +177,14 @@ def stable_ops_id(case_id: str, command: str, text: str) -> str:
     """The event_id of an ops command derived from what it says, so a retry is a duplicate."""
     digest = hashlib.sha256(f"{case_id}\n{command}\n{text}".encode()).hexdigest()[:16]
     return f"ops-{command}-{digest}"
+
+
+def stable_event_id(case_id: str, name: str, payload: dict[str, Any]) -> str:
+    """The event_id of a CLI event without one, derived from the case, the event and its
+    payload (keys in any order), so sending the same event again is a duplicate."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(f"{case_id}\n{name}\n{canonical}".encode()).hexdigest()[:16]
+    return f"cli-{name}-{digest}"
 
 
 async def _status(args: argparse.Namespace) -> None:
@@ -215,8 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("event", help="send an event to a case (Update, or --signal)")
     p.add_argument("case_id")
     p.add_argument("name", help="event name, e.g. remote_fix_result")
-    p.add_argument("payload", nargs="?", help="JSON object, file, or - (event_id is added if "
-                                              "missing)")
+    p.add_argument("payload", nargs="?", help="JSON object, file, or - (without an event_id, "
+                                              "one derived from the case, event and payload)")
+    p.add_argument("--event-id", help="the event's event_id (default: the payload's, else "
+                                      "derived, so a re-run is a duplicate)")
     p.add_argument("--signal", action="store_true",
                    help="send as a Signal: durable, no answer; rejections land in the status")
 
@@ -244,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stuck", action="store_true",
                    help="waiting on its own timer with no deadline (a defect to report)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--link", nargs="?", const=LOCAL_UI, metavar="UI_URL",
+                   help=f"print the view's Web UI link instead (default UI: {LOCAL_UI})")
 
     p = sub.add_parser("records", help="print the side effects recorded (store file)")
     p.add_argument("case_id", nargs="?")

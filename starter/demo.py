@@ -265,8 +265,11 @@ async def _stalled_worker(client: Client) -> AsyncIterator[None]:
     from activities.effects import FieldServiceActivities  # noqa: PLC0415
     from activities.store import open_store  # noqa: PLC0415
     from workers.config import Settings  # noqa: PLC0415
+    from workers.logging_setup import configure_logging  # noqa: PLC0415
     from workers.registry import build_worker  # noqa: PLC0415
 
+    # Its activities' logs are the worker's business, not the seeding's output.
+    configure_logging("console", "WARNING")
     store = open_store(Settings().store)
     try:
         async with build_worker(client, STALLED_QUEUE, FieldServiceActivities(store, None)):

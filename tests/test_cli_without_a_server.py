@@ -49,3 +49,30 @@ def test_an_opening_that_sets_an_internal_field_is_refused_before_any_server(
     assert done.returncode == 2, done.stderr
     assert "project_id: set by the project only" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_event_without_an_event_id_gets_one_derived_from_what_it_says() -> None:
+    """Issue 20: `starter event` without an event_id gave each run a random one, so a re-run
+    (a retry after a timeout) was a second event. Now, like `ops`, the same case, event and
+    payload (in any key order) give the same id; anything different, another."""
+    from starter.__main__ import stable_event_id
+
+    one = stable_event_id("om-SYS-1", "remote_fix_result", {"resolved": False, "actor": "a"})
+    assert one == stable_event_id("om-SYS-1", "remote_fix_result",
+                                  {"actor": "a", "resolved": False})
+    assert one.startswith("cli-remote_fix_result-")
+    assert len({one,
+                stable_event_id("om-SYS-2", "remote_fix_result", {"resolved": False,
+                                                                  "actor": "a"}),
+                stable_event_id("om-SYS-1", "remote_fix_result", {"resolved": True,
+                                                                  "actor": "a"}),
+                stable_event_id("om-SYS-1", "call_attempt_result", {"resolved": False,
+                                                                    "actor": "a"})}) == 4
+
+
+def test_list_link_prints_the_web_ui_link_of_a_view_without_a_server() -> None:
+    done = _run("starter", "list", "--waiting-on", "case_manager", "--link")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "http://localhost:8233/namespaces/default/workflows?query=ExecutionStatus%20%3D%20"
+        "%22Running%22%20AND%20WaitingOn%20%3D%20%22case_manager%22")

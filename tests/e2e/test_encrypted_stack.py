@@ -207,7 +207,7 @@ async def test_an_encrypted_case_through_the_gateway_end_to_end(secure: SecureSt
     assert b'"route": "/codec/t/{token}/decode"' in secure.gateway_log.read_bytes()
 
 
-async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
+async def test_an_event_falls_back_to_a_signal_and_a_read_to_visibility_without_a_worker(
         secure: SecureStack, tmp_path: Path) -> None:
     # A gateway that waits 2 s for an Update (the default is 10 s).
     await secure.restart_gateway(FIELD_SERVICE_GATEWAY_UPDATE_TIMEOUT_SECONDS="2")
@@ -228,6 +228,16 @@ async def test_an_event_falls_back_to_a_signal_when_the_worker_cannot_answer(
         assert r.json() == {"case_id": case_id, "event": "remote_fix_result",
                             "event_id": "mon-9", "delivered_as": "signal"}
         assert 2 <= waited < 15
+        # A read does not need the worker either (issue 20, item 5): the gateway answers from
+        # the search attributes, saying so, instead of a 503 after 30 s.
+        started = time.monotonic()
+        r = await secure.signed("GET", f"/v1/cases/{case_id}")
+        assert r.status_code == 200, r.text
+        assert time.monotonic() - started < 15
+        read = r.json()
+        assert read["source"] == "visibility" and "did not answer" in read["note"]
+        assert (read["case_id"], read["stage"], read["waiting_on"]) == (
+            case_id, "problem_identified", "monitoring")
     finally:
         secure.worker.send_signal(signal.SIGCONT)
     # Applied once the worker is back: the stage moved, the event recorded once, and a retry

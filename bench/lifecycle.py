@@ -12,8 +12,14 @@ measures per arm:
 - the wall time of a case, from open to closed (median and p90 of `--cases` cases, driven
   `--concurrency` at a time);
 - the CPU seconds the worker process and the dev server spent per case (/proc);
-- a burst: `--burst` cases opened at once, and the time until all reached their first stage
-  (project: `problem_identified` in the search attributes; bare: its first wait).
+- the worker's peak RSS while the cases run (sampled every 0.2 s from /proc);
+- a burst: `--burst` cases opened at once: how fast they are accepted (openings per second),
+  the time until all reached their first stage (project: `problem_identified` in the search
+  attributes; bare: its first wait), the worker's and the server's CPU per case, and the
+  latency of an Update (an operator's note) to a case opened before the burst, sent every
+  0.25 s while the burst lasts;
+- idle: the burst's cases left open for `--idle-s` seconds: the worker's RSS with them all
+  cached or evicted, and the CPU the worker and the server spend on idle cases.
 
 Both arms alternate over `--rounds` rounds so that server warm-up and machine noise fall on
 both."""
@@ -35,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from bench.bare_workflow import BareCaseWorkflow, bare_effect
@@ -56,6 +63,23 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib(pid: int) -> float:
+    """A process's resident set (VmRSS) in MiB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
 @dataclass
 class Arm:
     """One arm's figures."""
@@ -66,21 +90,38 @@ class Arm:
     server_cpu: float = 0.0
     cases: int = 0
     burst_s: list[float] = field(default_factory=list)
+    peak_rss_mib: float = 0.0
+    burst_accepted_per_s: list[float] = field(default_factory=list)
+    burst_worker_cpu_ms: list[float] = field(default_factory=list)
+    burst_server_cpu_ms: list[float] = field(default_factory=list)
+    update_latency_s: list[float] = field(default_factory=list)
+    idle_rss_mib: list[float] = field(default_factory=list)
+    idle_worker_cpu_pct: list[float] = field(default_factory=list)
+    idle_server_cpu_pct: list[float] = field(default_factory=list)
     # History events and bytes of every run of the case (sampled after the CPU is measured).
     history_events: list[int] = field(default_factory=list)
     history_bytes: list[int] = field(default_factory=list)
 
     def row(self) -> dict[str, float]:
         """Median / p90 wall, CPU per case, burst time."""
-        walls = sorted(self.walls)
+        cases = max(self.cases, 1)
         return {
-            "wall_median_s": statistics.median(walls),
-            "wall_p90_s": walls[int(len(walls) * 0.9) - 1],
-            "worker_cpu_ms_per_case": 1000 * self.worker_cpu / self.cases,
-            "server_cpu_ms_per_case": 1000 * self.server_cpu / self.cases,
-            "burst_first_stage_s": statistics.median(self.burst_s) if self.burst_s else 0.0,
-            "history_events_per_case": statistics.median(self.history_events),
-            "history_kb_per_case": statistics.median(self.history_bytes) / 1024,
+            "wall_median_s": _median(self.walls),
+            "wall_p90_s": _pct(self.walls, 0.9),
+            "worker_cpu_ms_per_case": 1000 * self.worker_cpu / cases,
+            "server_cpu_ms_per_case": 1000 * self.server_cpu / cases,
+            "worker_peak_rss_mib": self.peak_rss_mib,
+            "burst_accepted_per_s": _median(self.burst_accepted_per_s),
+            "burst_first_stage_s": _median(self.burst_s),
+            "burst_worker_cpu_ms_per_case": _median(self.burst_worker_cpu_ms),
+            "burst_server_cpu_ms_per_case": _median(self.burst_server_cpu_ms),
+            "update_p50_under_burst_s": _median(self.update_latency_s),
+            "update_p90_under_burst_s": _pct(self.update_latency_s, 0.9),
+            "idle_worker_rss_mib": _median(self.idle_rss_mib),
+            "idle_worker_cpu_pct": _median(self.idle_worker_cpu_pct),
+            "idle_server_cpu_pct": _median(self.idle_server_cpu_pct),
+            "history_events_per_case": _median([float(e) for e in self.history_events]),
+            "history_kb_per_case": _median([float(b) for b in self.history_bytes]) / 1024,
         }
 
 
@@ -142,6 +183,25 @@ class Bench:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+    def _profile(self, arm: str, pid: int, phase: str) -> subprocess.Popen[bytes] | None:
+        """py-spy on the project's worker for one phase (`--profile DIR`): collapsed stacks of
+        the samples that held the GIL, for bench/profile_summary.py."""
+        if not self.args.profile or arm != "project":
+            return None
+        folder = Path(self.args.profile)
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{phase}-{len(list(folder.glob(phase + '-*')))}.txt"
+        argv = [str(ROOT / ".venv/bin/py-spy"), "record", "--pid", str(pid), "--format", "raw",
+                "--gil", "--rate", "50", "--output", str(out), "--nonblocking"]
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL,  # noqa: S603
+                                stderr=subprocess.DEVNULL)
+
+    @staticmethod
+    def _end_profile(profiler: subprocess.Popen[bytes] | None) -> None:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(30)
 
     # -- one case of each arm ------------------------------------------------------------
 
@@ -206,52 +266,122 @@ class Bench:
                 return
             await asyncio.sleep(0.2)
 
-    async def burst(self, arm: str) -> float:
-        """`--burst` cases opened at once; seconds until all reached their first stage."""
+    async def _probe_case(self, arm: str) -> Callable[[int], Awaitable[object]]:
+        """A case opened before the burst, and the Update an operator would send it (a note)."""
         assert self.client is not None
-        from domain.om import OmCaseInput
-        from domain.processes import OM
-        from starter.client import current_stage, open_case
-
         client = self.client
-        t = time.monotonic()
-        ids: list[str] = []
         if arm == "project":
-            inputs = [OmCaseInput.model_validate({
-                "system_id": f"BURST-{uuid.uuid4().hex[:10]}", "case_reason": "system_failure",
-                "source": "sunrun_monitoring", "installer": "sunrun",
-                "installer_accepting_service_work": True, "agreement_type": "ppa",
-                "zip": "94103", "market": "CA",
-                "homeowner": {"name": "Bench", "phone": "+14155550100"},
-                "policy": {"holidays": []}}) for _ in range(self.args.burst)]
-            opened = await asyncio.gather(*(open_case(client, OM, i, "bench-project")
-                                            for i in inputs))
-            ids = [o.case_id for o in opened]
+            from domain.processes import OM
+            from starter.client import open_case, run_ops, wait_for_stage
 
-            async def reached(case_id: str) -> bool:
-                stage, _ = await current_stage(client, case_id)
-                return stage == "problem_identified"
-        else:
-            handles = await asyncio.gather(*(client.start_workflow(
-                "BareCaseWorkflow", 3600.0, id=f"burst-{uuid.uuid4().hex[:10]}",
-                task_queue="bench-bare", start_signal="issue_reported", start_signal_args=[{}])
-                for _ in range(self.args.burst)))
-            ids = [h.id for h in handles]
+            opened = await open_case(client, OM, self._burst_input(), "bench-project")
+            await wait_for_stage(client, opened.case_id, {"problem_identified"}, 60)
 
-            async def reached(case_id: str) -> bool:
-                history = await client.get_workflow_handle(case_id).fetch_history()
-                return any(e.HasField("activity_task_completed_event_attributes")
-                           for e in history.events)
+            async def note(n: int) -> object:
+                return await run_ops(client, opened.case_id, "add_note",
+                                     {"event_id": f"note-{n}", "text": f"note {n}"})
+            return note
+        handle = await client.start_workflow(
+            "BareCaseWorkflow", 3600.0, id=f"probe-{uuid.uuid4().hex[:10]}",
+            task_queue="bench-bare", start_signal="issue_reported", start_signal_args=[{}])
+
+        async def bare_note(n: int) -> object:
+            return await handle.execute_update("event", f"note-{n}")
+        return bare_note
+
+    @staticmethod
+    def _burst_input() -> BaseModel:
+        from domain.om import OmCaseInput
+
+        return OmCaseInput.model_validate({
+            "system_id": f"BURST-{uuid.uuid4().hex[:10]}", "case_reason": "system_failure",
+            "source": "sunrun_monitoring", "installer": "sunrun",
+            "installer_accepting_service_work": True, "agreement_type": "ppa",
+            "zip": "94103", "market": "CA",
+            "homeowner": {"name": "Bench", "phone": "+14155550100"},
+            "policy": {"holidays": []}})
+
+    async def burst(self, arm: Arm) -> None:
+        """`--burst` cases opened at once: openings accepted per second, seconds until all
+        reached their first stage, CPU per case, the latency of Updates to another case
+        meanwhile; then the cases left idle (`--idle-s`): the worker's RSS and the CPU idle
+        cases cost; then terminated."""
+        assert self.client is not None and self.server is not None
+        from domain.processes import OM
+        from starter.client import open_case
+
+        client, worker, server = self.client, self.workers[arm.name], self.server
+        note = await self._probe_case(arm.name)
+        stop_probe = asyncio.Event()
+        latencies: list[float] = []
+
+        async def probe() -> None:
+            n = 0
+            while not stop_probe.is_set():
+                n += 1
+                t0 = time.monotonic()
+                await note(n)
+                latencies.append(time.monotonic() - t0)
+                await asyncio.sleep(0.25)
+
+        probing = asyncio.create_task(probe())
+        profiler = self._profile(arm.name, worker.pid, "burst")
+        w0, s0 = cpu_seconds(worker.pid), cpu_seconds(server.pid)
+        t = time.monotonic()
+        gate = asyncio.Semaphore(500)  # openings in flight, as a busy ingress would send them
+
+        async def open_one() -> str:
+            async with gate:
+                if arm.name == "project":
+                    return (await open_case(client, OM, self._burst_input(),
+                                            "bench-project")).case_id
+                handle = await client.start_workflow(
+                    "BareCaseWorkflow", 3600.0, id=f"burst-{uuid.uuid4().hex[:10]}",
+                    task_queue="bench-bare", start_signal="issue_reported",
+                    start_signal_args=[{}])
+                return handle.id
+
+        ids = await asyncio.gather(*(open_one() for _ in range(self.args.burst)))
+        arm.burst_accepted_per_s.append(self.args.burst / (time.monotonic() - t))
+        look = asyncio.Semaphore(100)
+
+        async def reached(case_id: str) -> bool:
+            # Both arms by describe, so that the polling costs the server the same: the
+            # project's stage search attribute; the bare arm's first activity completed
+            # (its 8th history event).
+            async with look:
+                desc = await client.get_workflow_handle(case_id).describe()
+            if arm.name == "project":
+                stage = (desc.raw_description.workflow_execution_info.search_attributes
+                         .indexed_fields.get("CaseStage"))
+                return stage is not None and b"problem_identified" in stage.data
+            return desc.raw_description.workflow_execution_info.history_length >= 8
+
         pending = set(ids)
         while pending:
             done = await asyncio.gather(*(reached(i) for i in pending))
             pending = {i for i, ok in zip(pending, done, strict=True) if not ok}
             if pending:
-                await asyncio.sleep(0.2)
-        elapsed = time.monotonic() - t
-        await asyncio.gather(*(client.get_workflow_handle(i).terminate("burst measured")
-                               for i in ids))
-        return elapsed
+                await asyncio.sleep(1)
+        arm.burst_s.append(time.monotonic() - t)
+        self._end_profile(profiler)
+        arm.burst_worker_cpu_ms.append(1000 * (cpu_seconds(worker.pid) - w0) / len(ids))
+        arm.burst_server_cpu_ms.append(1000 * (cpu_seconds(server.pid) - s0) / len(ids))
+        stop_probe.set()
+        await probing
+        arm.update_latency_s.extend(latencies)
+        await asyncio.sleep(5)
+        w1, s1 = cpu_seconds(worker.pid), cpu_seconds(server.pid)
+        await asyncio.sleep(self.args.idle_s)
+        arm.idle_rss_mib.append(rss_mib(worker.pid))
+        arm.idle_worker_cpu_pct.append(100 * (cpu_seconds(worker.pid) - w1) / self.args.idle_s)
+        arm.idle_server_cpu_pct.append(100 * (cpu_seconds(server.pid) - s1) / self.args.idle_s)
+        gate = asyncio.Semaphore(200)
+
+        async def end(case_id: str) -> None:
+            async with gate:
+                await client.get_workflow_handle(case_id).terminate("burst measured")
+        await asyncio.gather(*(end(i) for i in ids))
 
     async def run_arm(self, arm: Arm,
                       case: Callable[[int], Awaitable[tuple[float, str]]]) -> None:
@@ -269,7 +399,16 @@ class Bench:
                 arm.walls.append(wall)
                 ids.append(case_id)
 
+        async def sample_rss() -> None:
+            while True:
+                arm.peak_rss_mib = max(arm.peak_rss_mib, rss_mib(worker.pid))
+                await asyncio.sleep(0.2)
+
+        sampling = asyncio.create_task(sample_rss())
+        profiler = self._profile(arm.name, worker.pid, "lifecycle")
         await asyncio.gather(*(one(n) for n in range(self.args.cases)))
+        self._end_profile(profiler)
+        sampling.cancel()
         arm.worker_cpu += cpu_seconds(worker.pid) - w0
         arm.server_cpu += cpu_seconds(self.server.pid) - s0
         arm.cases += self.args.cases
@@ -300,11 +439,13 @@ async def run(args: argparse.Namespace) -> None:
         bare.history_events.clear()
         project.history_bytes.clear()
         bare.history_bytes.clear()
+        project.peak_rss_mib = bare.peak_rss_mib = 0.0
         for _ in range(args.rounds):
-            await bench.run_arm(bare, bench.bare_case)
-            await bench.run_arm(project, bench.project_case)
-            bare.burst_s.append(await bench.burst("bare"))
-            project.burst_s.append(await bench.burst("project"))
+            if not args.no_lifecycle:
+                await bench.run_arm(bare, bench.bare_case)
+                await bench.run_arm(project, bench.project_case)
+            await bench.burst(bare)
+            await bench.burst(project)
     finally:
         bench.stop()
     p, b = project.row(), bare.row()
@@ -338,6 +479,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--burst", type=int, default=300)
     parser.add_argument("--window-s", type=float, default=3.0)
+    parser.add_argument("--idle-s", type=float, default=30.0,
+                        help="how long the burst's cases are left idle before they end")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="py-spy the project's worker in each phase, stacks into DIR")
+    parser.add_argument("--no-lifecycle", action="store_true",
+                        help="bursts only (the 10,000 run)")
     parser.add_argument("--port", type=int, default=7400)
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

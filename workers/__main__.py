@@ -86,7 +86,8 @@ async def main() -> None:
     worker = build_worker(client, settings.task_queue, FieldServiceActivities(store, delivery),
                           graceful_shutdown_timeout=timedelta(seconds=20),
                           tuning=settings.worker_options(),
-                          deployment_config=settings.deployment_config())
+                          deployment_config=settings.deployment_config(),
+                          checked=settings.sandbox_checked)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

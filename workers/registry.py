@@ -62,28 +62,43 @@ _INDEXED = {
 }
 
 
-# Models validate in workflow code (inputs, events), and phonenumbers loads its per-region
-# metadata modules lazily on first use: imported inside the sandbox, that took longer than the
-# 2 s deadlock limit on a cold worker. Passing them through imports them once, for real.
+# Imported once, for real, not again in every new workflow run's sandbox. phonenumbers loads
+# its per-region metadata modules lazily on first use: imported inside the sandbox, that took
+# longer than the 2 s deadlock limit on a cold worker.
 PASSTHROUGH_MODULES = ("domain", "infra", "activities", "phonenumbers", "holidays", "tzdata",
                        "zipcodes")
+# The workflow code itself, passed through too on production workers (issue 21): re-importing
+# `workflows` into every new run, and applying `@workflow.defn` to the re-imported classes
+# again, was 40% of the worker's CPU in a burst of new cases (docs/benchmarks.md). Passed
+# through, its calls are not checked by the sandbox (only code the sandbox imports is: it
+# hands that code restricted proxies of `datetime`, `time`, `random`, ...), so the checking
+# moved: the whole test suite (every path of every process) and every replay run it with
+# `checked=True`, where a `datetime.now()`, `time.sleep()`, the global `random`, `uuid4()` or
+# file I/O in workflow code fails the task (tests/workflows/test_sandbox.py), and
+# tests/workflows/test_sandbox.py also refuses such calls in the source of `workflows`.
+# FIELD_SERVICE_SANDBOX_CHECKED=true runs a production worker checked as well.
+WORKFLOW_PACKAGES = ("workflows",)
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox every worker and replayer of this project uses."""
+def workflow_runner(*, checked: bool = False) -> SandboxedWorkflowRunner:
+    """The sandbox every worker and replayer of this project uses; `checked`: the workflow
+    code imported into each run's sandbox, so that the sandbox checks each of its calls
+    (tests, replay), else passed through (production workers: cheap new runs)."""
+    passed = PASSTHROUGH_MODULES if checked else (*PASSTHROUGH_MODULES, *WORKFLOW_PACKAGES)
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES))
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passed))
 
 
 def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
                  *, activity_executor: Executor | None = None,
-                 tuning: WorkerTuning | None = None, **kwargs: Any) -> Worker:
+                 tuning: WorkerTuning | None = None, checked: bool = False,
+                 **kwargs: Any) -> Worker:
     """A worker with every workflow and activity of the project; `tuning`: cache size and
-    concurrency (`Settings.worker_options`)."""
+    concurrency (`Settings.worker_options`); `checked`: see `workflow_runner`."""
     return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
                   activities=all_activities(acts), activity_executor=activity_executor,
-                  workflow_runner=workflow_runner(), **(tuning or WorkerTuning()), **kwargs)
-
+                  workflow_runner=workflow_runner(checked=checked),
+                  **(tuning or WorkerTuning()), **kwargs)
 
 
 async def ensure_search_attributes(

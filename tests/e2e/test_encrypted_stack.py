@@ -215,6 +215,8 @@ async def test_an_event_falls_back_to_a_signal_and_a_read_to_visibility_without_
     r = await secure.signed("POST", "/v1/cases/om", om_report("SYS-ENC-2"))
     case_id = r.json()["case_id"]
     await secure.wait_for(case_id, "problem_identified")
+    # (and waits on the monitoring team's remote fix: what the read below shows)
+    await secure.find(f'CaseId = "{case_id}" AND WaitingOn = "monitoring"')
     # The worker stops answering (a backlog has the same effect: bench/ingress_backlog.py
     # measures it); the server still takes Signals.
     assert secure.worker is not None

@@ -343,7 +343,7 @@ class CaseHarness:
         return Worker(self.client, task_queue=self.task_queue,
                       workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow,
                                  StarterProbeWorkflow],
-                      activities=[*acts, *stand_ins], workflow_runner=workflow_runner(),
+                      activities=[*acts, *stand_ins], workflow_runner=workflow_runner(checked=True),
                       **options)
 
     async def open(self, case: OmCaseInput) -> OmDriver:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -90,6 +91,7 @@ class Arm:
     server_cpu: float = 0.0
     cases: int = 0
     burst_s: list[float] = field(default_factory=list)
+    start_rss_mib: float = 0.0
     peak_rss_mib: float = 0.0
     burst_accepted_per_s: list[float] = field(default_factory=list)
     burst_worker_cpu_ms: list[float] = field(default_factory=list)
@@ -110,6 +112,7 @@ class Arm:
             "wall_p90_s": _pct(self.walls, 0.9),
             "worker_cpu_ms_per_case": 1000 * self.worker_cpu / cases,
             "server_cpu_ms_per_case": 1000 * self.server_cpu / cases,
+            "worker_start_rss_mib": self.start_rss_mib,
             "worker_peak_rss_mib": self.peak_rss_mib,
             "burst_accepted_per_s": _median(self.burst_accepted_per_s),
             "burst_first_stage_s": _median(self.burst_s),
@@ -168,6 +171,13 @@ class Bench:
         self.workers["project"] = self._spawn(
             [py, "-m", "workers"], {**env, "FIELD_SERVICE_TASK_QUEUE": "bench-project"},
             "worker-project.log")
+        if self.args.checked_arm:
+            # The project as it ran before issue 21: the workflow code imported into the
+            # sandbox of every new run.
+            self.workers["checked"] = self._spawn(
+                [py, "-m", "workers"], {**env, "FIELD_SERVICE_TASK_QUEUE": "bench-checked",
+                                        "FIELD_SERVICE_SANDBOX_CHECKED": "true"},
+                "worker-checked.log")
         self.workers["bare"] = self._spawn(
             [py, "-m", "bench.lifecycle", "--bare-worker", "--port", str(self.port)],
             {**env, "FIELD_SERVICE_TASK_QUEUE": "bench-bare"}, "worker-bare.log")
@@ -187,11 +197,11 @@ class Bench:
     def _profile(self, arm: str, pid: int, phase: str) -> subprocess.Popen[bytes] | None:
         """py-spy on the project's worker for one phase (`--profile DIR`): collapsed stacks of
         the samples that held the GIL, for bench/profile_summary.py."""
-        if not self.args.profile or arm != "project":
+        if not self.args.profile or arm == "bare":
             return None
         folder = Path(self.args.profile)
         folder.mkdir(parents=True, exist_ok=True)
-        out = folder / f"{phase}-{len(list(folder.glob(phase + '-*')))}.txt"
+        out = folder / f"{arm}-{phase}-{len(list(folder.glob(f'{arm}-{phase}-*')))}.txt"
         argv = [str(ROOT / ".venv/bin/py-spy"), "record", "--pid", str(pid), "--format", "raw",
                 "--gil", "--rate", "50", "--output", str(out), "--nonblocking"]
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL,  # noqa: S603
@@ -205,7 +215,11 @@ class Bench:
 
     # -- one case of each arm ------------------------------------------------------------
 
-    async def project_case(self, n: int) -> tuple[float, str]:
+    def project_case(self, arm: str) -> Callable[[int], Awaitable[tuple[float, str]]]:
+        """The O&M happy path on an arm running the project's worker."""
+        return lambda n: self._project_case(f"bench-{arm}")
+
+    async def _project_case(self, queue: str) -> tuple[float, str]:
         """The O&M happy path through the project's client."""
         from domain.om import OmCaseInput
         from domain.processes import OM
@@ -224,7 +238,7 @@ class Bench:
                        "performance_validation_period": 1, "text_interval": 3600,
                        "wait_after_last_text": 3600}})
         t = time.monotonic()
-        opened = await open_case(self.client, OM, inp, "bench-project")
+        opened = await open_case(self.client, OM, inp, queue)
         await wait_for_stage(self.client, opened.case_id, {"problem_identified"}, 60)
         await send_event(self.client, opened.case_id, "remote_fix_result",
                          {"event_id": "fix", "resolved": False})
@@ -270,11 +284,11 @@ class Bench:
         """A case opened before the burst, and the Update an operator would send it (a note)."""
         assert self.client is not None
         client = self.client
-        if arm == "project":
+        if arm != "bare":
             from domain.processes import OM
             from starter.client import open_case, run_ops, wait_for_stage
 
-            opened = await open_case(client, OM, self._burst_input(), "bench-project")
+            opened = await open_case(client, OM, self._burst_input(), f"bench-{arm}")
             await wait_for_stage(client, opened.case_id, {"problem_identified"}, 60)
 
             async def note(n: int) -> object:
@@ -332,9 +346,9 @@ class Bench:
 
         async def open_one() -> str:
             async with gate:
-                if arm.name == "project":
+                if arm.name != "bare":
                     return (await open_case(client, OM, self._burst_input(),
-                                            "bench-project")).case_id
+                                            f"bench-{arm.name}")).case_id
                 handle = await client.start_workflow(
                     "BareCaseWorkflow", 3600.0, id=f"burst-{uuid.uuid4().hex[:10]}",
                     task_queue="bench-bare", start_signal="issue_reported",
@@ -351,7 +365,7 @@ class Bench:
             # (its 8th history event).
             async with look:
                 desc = await client.get_workflow_handle(case_id).describe()
-            if arm.name == "project":
+            if arm.name != "bare":
                 stage = (desc.raw_description.workflow_execution_info.search_attributes
                          .indexed_fields.get("CaseStage"))
                 return stage is not None and b"problem_identified" in stage.data
@@ -424,37 +438,43 @@ class Bench:
 
 
 async def run(args: argparse.Namespace) -> None:
-    """Both arms, alternating, then the table."""
+    """The arms, alternating, then the table (and `--json` the figures)."""
     bench = Bench(args)
-    project, bare = Arm("project"), Arm("bare")
+    names = ["project"] + (["checked"] if args.checked_arm else [])
+
+    def fresh() -> list[Arm]:
+        return [Arm("bare"), *(Arm(n) for n in names)]
+
+    arms = fresh()
     try:
         await bench.start()
-        await bench.run_arm(bare, bench.bare_case)  # warm-up, not counted
-        await bench.run_arm(project, bench.project_case)
-        project.walls.clear()
-        bare.walls.clear()
-        project.worker_cpu = project.server_cpu = bare.worker_cpu = bare.server_cpu = 0.0
-        project.cases = bare.cases = 0
-        project.history_events.clear()
-        bare.history_events.clear()
-        project.history_bytes.clear()
-        bare.history_bytes.clear()
-        project.peak_rss_mib = bare.peak_rss_mib = 0.0
+        for arm in arms:  # warm-up, not counted
+            await bench.run_arm(arm, bench.bare_case if arm.name == "bare"
+                                else bench.project_case(arm.name))
+        started = {n: rss_mib(w.pid) for n, w in bench.workers.items()}
+        arms = fresh()
+        for arm in arms:
+            arm.start_rss_mib = started[arm.name]
         for _ in range(args.rounds):
             if not args.no_lifecycle:
-                await bench.run_arm(bare, bench.bare_case)
-                await bench.run_arm(project, bench.project_case)
-            await bench.burst(bare)
-            await bench.burst(project)
+                for arm in arms:
+                    await bench.run_arm(arm, bench.bare_case if arm.name == "bare"
+                                        else bench.project_case(arm.name))
+            for arm in arms:
+                await bench.burst(arm)
     finally:
         bench.stop()
-    p, b = project.row(), bare.row()
+    rows = {arm.name: arm.row() for arm in arms}
     print(f"{args.rounds} rounds x {args.cases} cases per arm, {args.concurrency} at a time; "
-          f"bursts of {args.burst}")
-    print("| measure | bare | project | ratio |\n| --- | --- | --- | --- |")
-    for key in p:
-        ratio = p[key] / b[key] if b[key] else float("nan")
-        print(f"| {key} | {b[key]:.3f} | {p[key]:.3f} | {ratio:.2f}x |")
+          f"bursts of {args.burst}; idle {args.idle_s:.0f} s")
+    print("| measure | bare | " + " | ".join(f"{n} | ratio" for n in names) + " |")
+    print("| --- | --- |" + " --- | --- |" * len(names))
+    for key, base in rows["bare"].items():
+        cells = [f"{rows[n][key]:.3f} | {rows[n][key] / base:.2f}x" if base else
+                 f"{rows[n][key]:.3f} | -" for n in names]
+        print(f"| {key} | {base:.3f} | " + " | ".join(cells) + " |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
 
 
 async def bare_worker(port: int) -> None:
@@ -483,6 +503,10 @@ def main() -> None:
                         help="how long the burst's cases are left idle before they end")
     parser.add_argument("--profile", metavar="DIR",
                         help="py-spy the project's worker in each phase, stacks into DIR")
+    parser.add_argument("--checked-arm", action="store_true",
+                        help="a third arm: the project's worker with the sandbox checking the "
+                             "workflow code (FIELD_SERVICE_SANDBOX_CHECKED, as before issue 21)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--no-lifecycle", action="store_true",
                         help="bursts only (the 10,000 run)")
     parser.add_argument("--port", type=int, default=7400)

@@ -19,8 +19,8 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                          "converter.py")),
     ("logging", ("logging/", "structlog/")),
     ("record store (side effects)", ("activities/store", "sqlite3")),
-    ("the project's workflow code", ("/workflows/",)),
-    ("the project's rules and models", ("/domain/",)),
+    ("the project's workflow code", ("(workflows/",)),
+    ("the project's rules and models", ("(domain/",)),
     ("SDK workflow instance (activations)", ("_workflow_instance.py",)),
     ("gRPC / bridge", ("temporalio/bridge", "grpc")),
 )

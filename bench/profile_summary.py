@@ -11,8 +11,11 @@ from pathlib import Path
 
 # A sample counts toward the first bucket one of whose markers is in its stack.
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("sandbox: importing modules into a new run", ("workflow_sandbox/_importer.py",)),
-    ("sandbox: @workflow.defn re-applied", ("_apply_to_class",)),
+    ("sandbox: a new run's sandbox (module imports, @workflow.defn)",
+     ("SandboxedWorkflowRunner.create_instance",)),
+    ("sandbox: entering and leaving it on each activation (builtins, proxies)",
+     ("Importer.applied", "_ThreadLocalOverride", "Importer._builtins_restricted",
+      "unwrap_second_param", "_ThreadLocalCallable", "Importer._import")),
     ("payload visitor (activations, completions)", ("_visitor.py", "visit_payloads",
                                                      "_encode_completion", "_decode_activation")),
     ("data converter (pydantic / JSON)", ("temporalio/contrib/pydantic", "pydantic/",
@@ -22,7 +25,7 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the project's workflow code", ("(workflows/",)),
     ("the project's rules and models", ("(domain/",)),
     ("SDK workflow instance (activations)", ("_workflow_instance.py",)),
-    ("gRPC / bridge", ("temporalio/bridge", "grpc")),
+    ("gRPC / bridge (polls, completions)", ("temporalio/bridge", "grpc")),
 )
 
 

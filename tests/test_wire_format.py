@@ -84,3 +84,24 @@ def test_the_spec_examples_of_the_support_processes_parse() -> None:
         ' "m3_approved": true, "inquiry": "monitoring_data",'
         ' "already_contacted_omnidian": false, "homeowner": ' + HOMEOWNER + ', "details": {}}')
     assert inq.inquiry == "monitoring_data"
+
+
+def test_the_type_adapter_of_a_model_is_built_once_for_every_payload_converter() -> None:
+    """Issue 21: the SDK makes a payload converter per serialization context; each used to
+    build a pydantic TypeAdapter for every payload it decoded."""
+    from domain.case import CaseSummary
+    from infra.wire import FieldServicePayloadConverter
+
+    summary = CaseSummary(case_id="om-SYS-1", process="om_simplified", stage="closed")
+    converters = [FieldServicePayloadConverter() for _ in range(3)]
+    [payload] = converters[0].to_payloads([summary])
+    before = None
+    for converter in converters:
+        [decoded] = converter.from_payloads([payload], [CaseSummary])
+        assert decoded == summary
+        json_converter = next(c for c in converter.converters.values()
+                              if hasattr(c, "_type_adapter"))
+        info = json_converter._type_adapter.cache_info()
+        if before is not None:
+            assert info.misses == before.misses and info.hits == before.hits + 1
+        before = info

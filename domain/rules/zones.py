@@ -9,14 +9,13 @@ sandboxed code is a proxy that `datetime.astimezone` rejects. They are loaded ea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import cache
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
-import zipcodes
+from domain.rules import zip_table
 
 _KNOWN_ZONES = frozenset(available_timezones())
 
@@ -67,30 +66,16 @@ def zone_for_market(market: str | None) -> str | None:
     return MARKET_ZONES.get(market.upper()) if market else None
 
 
-_similar_to: Callable[[str], list[dict[str, Any]]] = zipcodes.similar_to
-
-
-def _each_zip() -> Iterator[dict[str, Any]]:
-    # A hundred ZIP prefixes at a time: `zipcodes.list_all()` would keep all 42,000 records
-    # (every field) for the life of the process, about 120 MiB in every worker and gateway.
-    for prefix in range(100):
-        yield from _similar_to(f"{prefix:02d}")
-
-
-_list_zips: Callable[[], Iterable[dict[str, Any]]] = _each_zip
-
-
-@cache
-def _zip_zones() -> dict[str, str]:
-    # The `zipcodes` package ships the USPS ZIP list with each code's IANA zone; a state-wide
-    # guess is wrong for split states (El Paso is Mountain time, Texas mostly Central).
-    return {z["zip_code"]: z["timezone"] for z in _list_zips()
-            if z.get("timezone") and is_known_zone(z["timezone"])}
+# Read at import (outside the sandbox): workflow code never touches the file system. The
+# `zipcodes` package ships the USPS ZIP list with each code's IANA zone; a state-wide guess is
+# wrong for split states (El Paso is Mountain time, Texas mostly Central). Its 42,000 records
+# cost every process about 47 MiB to read, so they come as a generated 100 KB table.
+_ZIP_TABLE = zip_table.load()
 
 
 def zone_for_zip(zip_code: str | None) -> str | None:
     """The IANA zone of a US ZIP code, or None when the ZIP database does not know it."""
-    return _zip_zones().get(zip_code) if zip_code else None
+    return zip_table.zone_at(_ZIP_TABLE, zip_code) if zip_code else None
 
 
 def zip_in_address(address: str | None) -> str | None:
@@ -143,7 +128,7 @@ def zone(name: str) -> ZoneInfo:
 
 
 # Loaded at import, outside the sandbox: workflow code then never touches the file system.
-for _name in set(MARKET_ZONES.values()) | set(_zip_zones().values()) | {"UTC"}:
+for _name in set(MARKET_ZONES.values()) | set(_ZIP_TABLE[0]) | {"UTC"}:
     zone(_name)
 
 

@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,8 +115,8 @@ class SqliteRecordStore:
             os.chmod(self.path, 0o600)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
+        self._use_wal()
         self._conn.executescript(_SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(records)")}
         if "delivered_at" not in columns:
@@ -123,6 +124,21 @@ class SqliteRecordStore:
             # the only adapter there was (no delivery), so none is due for delivery now.
             self._conn.execute("ALTER TABLE records ADD COLUMN delivered_at TEXT")
             self._conn.execute("UPDATE records SET delivered_at = created_at")
+
+    def _use_wal(self, attempts: int = 30) -> None:
+        """WAL, kept in the file once set. A journal-mode change (and the recovery of a WAL a
+        killed worker left) can fail at once with "database is locked", without the busy wait,
+        while another worker writes: a worker restarted beside a busy one exited so in the
+        chaos run. So: set only when not WAL yet, and retried for a while."""
+        for attempt in range(attempts):
+            try:
+                if self._conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
 
     def record_once(
         self, key: str, case_id: str, kind: str, payload: dict[str, Any],

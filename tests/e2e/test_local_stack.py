@@ -199,6 +199,9 @@ async def test_worker_starter_and_search_attributes_on_a_real_server(
     assert ids == ["om-SYS-E2E-1"]
     # Every case of one system (spec 2, 2.3): `SystemId`, and the starter's list of them.
     assert await stack.find('SystemId = "SYS-E2E-1"') == ["om-SYS-E2E-1"]
+    # (the stage is entered before the remote fix is requested and its wait begins)
+    await stack.find('CaseId = "om-SYS-E2E-1" AND WaitingOn = "monitoring" '
+                     'AND NextDeadline IS NOT NULL')
     code, rows, err = await stack.starter("list", "--system", "SYS-E2E-1", "--json")
     assert code == 0, err
     assert [(r["case_id"], r["process"], r["stage"], r["status"]) for r in rows] == [

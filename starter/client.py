@@ -35,18 +35,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.case import CaseSummary
 from domain.events import OPS_COMMANDS
 from domain.processes import ProcessSpec, process_of
+from starter.worklist import visible_case
 from workflows.search_attributes import (
     CASE_ID,
-    CASE_OUTCOME,
     CASE_STAGE,
-    ESCALATED,
-    HAZARDOUS,
-    MARKET,
-    NEXT_DEADLINE,
-    PROCESS_TYPE,
-    STAGE_ENTERED_AT,
     SYSTEM_ID,
-    WAITING_ON,
 )
 
 # How often, and for how long, a transient Update failure is retried with the same event_id.
@@ -382,18 +375,8 @@ async def status_or_visibility(client: Client, case_id: str,
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise CaseNotFound(f"there is no case {case_id}") from None
             raise slow from None
-        sa = desc.typed_search_attributes
 
-        def when(value: Any) -> str | None:
-            return value.isoformat() if value else None
-
-        return {"case_id": case_id, "process": sa.get(PROCESS_TYPE),
-                "stage": sa.get(CASE_STAGE), "outcome": sa.get(CASE_OUTCOME),
-                "waiting_on": sa.get(WAITING_ON), "stage_entered_at": when(
-                    sa.get(STAGE_ENTERED_AT)),
-                "next_deadline": when(sa.get(NEXT_DEADLINE)),
-                "escalated": sa.get(ESCALATED), "hazardous": sa.get(HAZARDOUS),
-                "system_id": sa.get(SYSTEM_ID), "market": sa.get(MARKET),
+        return {**visible_case(case_id, desc.typed_search_attributes),
                 "execution_status": desc.status.name if desc.status else None,
                 "source": "visibility",
                 "note": f"the case's worker did not answer within {wait.total_seconds():g} s "

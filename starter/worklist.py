@@ -13,6 +13,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from temporalio.client import Client
+from temporalio.common import TypedSearchAttributes
 from temporalio.service import RPCError
 
 from domain.rules.zones import zone_for_market
@@ -83,6 +84,18 @@ def ui_link(base_url: str, namespace: str, query: str) -> str:
     return f"{base_url.rstrip('/')}/namespaces/{namespace}/workflows?query={quote(query)}"
 
 
+def visible_case(case_id: str, sa: TypedSearchAttributes) -> dict[str, Any]:
+    """What the server alone knows of a case, from its search attributes: the worklist's row
+    and the status read when no worker answers (`starter.client.status_or_visibility`)."""
+    deadline, since = sa.get(NEXT_DEADLINE), sa.get(STAGE_ENTERED_AT)
+    return {"case_id": case_id, "process": sa.get(PROCESS_TYPE), "stage": sa.get(CASE_STAGE),
+            "waiting_on": sa.get(WAITING_ON), "outcome": sa.get(CASE_OUTCOME),
+            "system_id": sa.get(SYSTEM_ID), "market": sa.get(MARKET),
+            "escalated": bool(sa.get(ESCALATED)), "hazardous": bool(sa.get(HAZARDOUS)),
+            "stage_entered_at": since.isoformat() if since else None,
+            "next_deadline": deadline.isoformat() if deadline else None}
+
+
 def _local(at: datetime | None, zone: tzinfo | None) -> str | None:
     if at is None or zone is None:
         return None
@@ -99,17 +112,11 @@ async def worklist(client: Client, view: View, *, now: datetime | None = None,
     try:
         async for wf in client.list_workflows(view_query(view, now)):
             sa = wf.typed_search_attributes
-            deadline, since = sa.get(NEXT_DEADLINE), sa.get(STAGE_ENTERED_AT)
-            market = sa.get(MARKET)
+            deadline, market = sa.get(NEXT_DEADLINE), sa.get(MARKET)
             zone_name = zone_for_market(market) if market and market != "-" else None
             home = ZoneInfo(zone_name) if zone_name else None
             rows.append({
-                "case_id": wf.id, "process": sa.get(PROCESS_TYPE), "stage": sa.get(CASE_STAGE),
-                "waiting_on": sa.get(WAITING_ON), "outcome": sa.get(CASE_OUTCOME),
-                "system_id": sa.get(SYSTEM_ID), "market": market,
-                "escalated": bool(sa.get(ESCALATED)), "hazardous": bool(sa.get(HAZARDOUS)),
-                "stage_entered_at": since.isoformat() if since else None,
-                "next_deadline": deadline.isoformat() if deadline else None,
+                **visible_case(wf.id, sa),
                 "next_deadline_operator": _local(deadline, operator_zone),
                 "next_deadline_homeowner": _local(deadline, home),
                 "overdue": bool(deadline and deadline < now),

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,15 @@ class SecureStack(Stack):
             method, self.url + path, raw, "crm", SECRET.encode(), nonce=secrets.token_hex(8))}
         return await self.http.request(method, path, content=raw, headers=headers)
 
-    async def wait_for(self, case_id: str, stage: str, seconds: float = 40) -> dict[str, Any]:
-        """The case's status once it is in `stage` (read through the gateway)."""
+    async def wait_for(self, case_id: str, stage: str, seconds: float = 40,
+                       until: Callable[[dict[str, Any]], bool] = lambda _: True,
+                       ) -> dict[str, Any]:
+        """The case's status once it is in `stage` and `until` holds (read through the
+        gateway)."""
         end = time.monotonic() + seconds
         while True:
             r = await self.signed("GET", f"/v1/cases/{case_id}")
-            if r.status_code == 200 and r.json()["stage"] == stage:
+            if r.status_code == 200 and r.json()["stage"] == stage and until(r.json()):
                 return dict(r.json())
             if time.monotonic() > end:
                 raise AssertionError(f"{case_id} not in {stage}: {r.status_code} {r.text[:300]}")
@@ -245,7 +248,9 @@ async def test_an_event_falls_back_to_a_signal_and_a_read_to_visibility_without_
     # Applied once the worker is back: the stage moved, the event recorded once, and a retry
     # of the same event is a duplicate. The timed-out Update, answered later, is the same
     # event_id: applied once, not twice.
-    status = await secure.wait_for(case_id, "self_scheduling_texts", seconds=60)
+    # (the stage is entered before its first text is sent)
+    status = await secure.wait_for(case_id, "self_scheduling_texts", seconds=60,
+                                   until=lambda s: s.get("attempts", {}).get("texts") == 1)
     # (scoped to the integration that sent it)
     assert [e["event_id"] for e in status["events"]].count("crm:mon-9") == 1
     assert status["attempts"]["texts"] == 1
@@ -303,7 +308,9 @@ async def test_a_key_rotated_in_the_wrong_order_is_reported_and_the_documented_o
     secure.worker.wait(timeout=30)
     secure.worker = secure.spawn("workers", tmp_path / "worker-3.log",
                                  FIELD_SERVICE_ENCRYPTION_KEYS=f"{old},{new}", **watched)
-    status = await secure.wait_for(case_id, "self_scheduling_texts", seconds=60)
+    # (the stage is entered before its first text is sent)
+    status = await secure.wait_for(case_id, "self_scheduling_texts", seconds=60,
+                                   until=lambda s: s.get("attempts", {}).get("texts") == 1)
     assert [e["event_id"] for e in status["events"]].count("crm:mon-7") == 1
     async with httpx.AsyncClient(timeout=5) as probe:
         assert (await probe.get(f"http://127.0.0.1:{health}/readyz")).status_code == 200

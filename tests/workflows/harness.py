@@ -205,12 +205,20 @@ class CaseDriver(Generic[S]):
 
     async def settle(self, predicate: Callable[[S], bool] | None = None,
                      seconds: float = 30.0) -> S:
-        """Wait (real time, no skipping) until `predicate` holds, or the case is quiet."""
+        """Wait (real time, no skipping) until `predicate` holds, or the case is quiet. A case
+        that another case starts (the system's O&M case a hazard opens) may not exist yet when
+        the test first asks: not found is waited on like any unmet condition."""
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
         last = None
         while True:
-            st = await self.status()
+            try:
+                st = await self.status()
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND or loop.time() > end:
+                    raise
+                await asyncio.sleep(0.1)
+                continue
             if predicate is not None and predicate(st):
                 return st
             if predicate is None and last is not None and st == last:

@@ -21,6 +21,12 @@ measures per arm:
 - idle: the burst's cases left open for `--idle-s` seconds: the worker's RSS with them all
   cached or evicted, and the CPU the worker and the server spend on idle cases.
 
+With `--featured-arm`, a third arm (`FeaturedCaseWorkflow`) runs the project's happy-path
+history at the Temporal level: the same workflow tasks, activities, timers, Updates, patches
+and upserts in the same order, with summaries and payloads of the same sizes, but no project
+code (no domain rules, pydantic or sandboxed project modules). bare -> featured is what the
+operator-facing features cost; featured -> project is what the project's code costs.
+
 Both arms alternate over `--rounds` rounds so that server warm-up and machine noise fall on
 both."""
 
@@ -41,11 +47,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from bench.bare_workflow import BareCaseWorkflow, bare_effect
+from bench.bare_workflow import (
+    BareCaseWorkflow,
+    FeaturedCaseWorkflow,
+    bare_effect,
+    featured_effect,
+    filler,
+)
 from infra.wire import DATA_CONVERTER
 from workflows.search_attributes import TYPES
 
@@ -70,6 +86,36 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def payload_bytes(message: object) -> int:
+    """The bytes of every Payload inside a proto message (data and metadata): what the SDK's
+    payload visitor and the data converter touch."""
+    if isinstance(message, Payload):
+        return message.ByteSize()
+    total = 0
+    for desc, value in message.ListFields():  # type: ignore[attr-defined]
+        if desc.message_type is None:
+            continue
+        if desc.message_type.GetOptions().map_entry:
+            total += sum(payload_bytes(v) for v in value.values() if hasattr(v, "ListFields"))
+        elif hasattr(value, "ListFields"):
+            total += payload_bytes(value)
+        else:
+            total += sum(payload_bytes(v) for v in value)
+    return total
+
+
+def history_shape(events: list[HistoryEvent]) -> dict[str, list[int]]:
+    """Per event type: how many, their bytes, and the bytes of their payloads."""
+    shape: dict[str, list[int]] = {}
+    for event in events:
+        row = shape.setdefault(EventType.Name(event.event_type).removeprefix("EVENT_TYPE_"),
+                               [0, 0, 0])
+        row[0] += 1
+        row[1] += event.ByteSize()
+        row[2] += payload_bytes(event)
+    return dict(sorted(shape.items(), key=lambda kv: -kv[1][1]))
 
 
 def _median(values: list[float]) -> float:
@@ -103,6 +149,8 @@ class Arm:
     # History events and bytes of every run of the case (sampled after the CPU is measured).
     history_events: list[int] = field(default_factory=list)
     history_bytes: list[int] = field(default_factory=list)
+    # Per event type of one case's history: [events, bytes, payload bytes].
+    history_shape: dict[str, list[int]] = field(default_factory=dict)
 
     def row(self) -> dict[str, float]:
         """Median / p90 wall, CPU per case, burst time."""
@@ -176,11 +224,21 @@ class Bench:
             # sandbox of every new run.
             self.workers["checked"] = self._spawn(
                 [py, "-m", "workers"], {**env, "FIELD_SERVICE_TASK_QUEUE": "bench-checked",
-                                        "FIELD_SERVICE_SANDBOX_CHECKED": "true"},
+                                        "FIELD_SERVICE_WORKFLOW_SANDBOX": "checked"},
                 "worker-checked.log")
+        if self.args.unsandboxed_arm:
+            # The project's worker without the SDK's sandbox (FIELD_SERVICE_WORKFLOW_SANDBOX).
+            self.workers["unsandboxed"] = self._spawn(
+                [py, "-m", "workers"], {**env, "FIELD_SERVICE_TASK_QUEUE": "bench-unsandboxed",
+                                        "FIELD_SERVICE_WORKFLOW_SANDBOX": "off"},
+                "worker-unsandboxed.log")
         self.workers["bare"] = self._spawn(
             [py, "-m", "bench.lifecycle", "--bare-worker", "--port", str(self.port)],
             {**env, "FIELD_SERVICE_TASK_QUEUE": "bench-bare"}, "worker-bare.log")
+        if self.args.featured_arm:
+            self.workers["featured"] = self._spawn(
+                [py, "-m", "bench.lifecycle", "--bare-worker", "--featured", "--port",
+                 str(self.port)], env, "worker-featured.log")
         await asyncio.sleep(4)
 
     def stop(self) -> None:
@@ -214,6 +272,14 @@ class Bench:
             profiler.wait(30)
 
     # -- one case of each arm ------------------------------------------------------------
+
+    def case_of(self, arm: str) -> Callable[[int], Awaitable[tuple[float, str]]]:
+        """The driver of one case of `arm`."""
+        if arm == "bare":
+            return self.bare_case
+        if arm == "featured":
+            return self.featured_case
+        return self.project_case(arm)
 
     def project_case(self, arm: str) -> Callable[[int], Awaitable[tuple[float, str]]]:
         """The O&M happy path on an arm running the project's worker."""
@@ -272,6 +338,45 @@ class Bench:
         await handle.result()
         return time.monotonic() - t, case_id
 
+    async def featured_case(self, n: int) -> tuple[float, str]:
+        """The bare shape with the project's features, driven as the project is."""
+        from starter.client import wait_for_stage
+
+        assert self.client is not None
+        handle = await self._start_featured(self.args.window_s)
+        t = time.monotonic()
+        await wait_for_stage(self.client, handle.id, {"problem_identified"}, 60)
+        await handle.execute_update("remote_fix_result", {"event_id": "fix", **filler(25)})
+        await handle.execute_update("appointment_scheduled", {"event_id": "book", **filler(100)})
+        await wait_for_stage(self.client, handle.id, {"pending_appt_findings"}, 60)
+        await handle.execute_update("appointment_outcome", {"event_id": "done", **filler(85)})
+        await wait_for_stage(self.client, handle.id, {"pending_performance_validation"}, 60)
+        await handle.execute_update("system_health_reported",
+                                    {"event_id": "health", **filler(25)})
+        await self._closed(handle.id)
+        return time.monotonic() - t, handle.id
+
+    async def _start_featured(self, window_s: float) -> Any:
+        """A featured case opened as the project opens one: signal-with-start, an input and an
+        opening report as large as the project's, a static summary, two search attributes."""
+        from temporalio.common import (
+            SearchAttributeKey,
+            SearchAttributePair,
+            TypedSearchAttributes,
+        )
+
+        assert self.client is not None
+        case_id = f"feat-{uuid.uuid4().hex[:10]}"
+        attrs = TypedSearchAttributes([
+            SearchAttributePair(SearchAttributeKey.for_keyword("CaseId"), case_id),
+            SearchAttributePair(SearchAttributeKey.for_keyword("SystemId"), case_id)])
+        return await self.client.start_workflow(
+            "FeaturedCaseWorkflow", {"window_in_s": window_s, "system_id": case_id,
+                                     **filler(1280)},
+            id=case_id, task_queue="bench-featured", start_signal="issue_reported",
+            start_signal_args=[filler(470)], static_summary="O&M case: system failure (bench)",
+            search_attributes=attrs)
+
     async def _closed(self, case_id: str) -> None:
         assert self.client is not None
         while True:
@@ -284,6 +389,12 @@ class Bench:
         """A case opened before the burst, and the Update an operator would send it (a note)."""
         assert self.client is not None
         client = self.client
+        if arm == "featured":
+            featured = await self._start_featured(3600.0)
+
+            async def featured_note(n: int) -> object:
+                return await featured.execute_update("add_note", {"event_id": f"note-{n}"})
+            return featured_note
         if arm != "bare":
             from domain.processes import OM
             from starter.client import open_case, run_ops, wait_for_stage
@@ -346,6 +457,8 @@ class Bench:
 
         async def open_one() -> str:
             async with gate:
+                if arm.name == "featured":
+                    return str((await self._start_featured(3600.0)).id)
                 if arm.name != "bare":
                     return (await open_case(client, OM, self._burst_input(),
                                             f"bench-{arm.name}")).case_id
@@ -427,20 +540,22 @@ class Bench:
         arm.server_cpu += cpu_seconds(self.server.pid) - s0
         arm.cases += self.args.cases
         for case_id in ids[:10]:
-            events = size = 0
+            every: list[HistoryEvent] = []
             async for run in self.client.list_workflows(f'WorkflowId = "{case_id}"'):
                 history = await self.client.get_workflow_handle(
                     case_id, run_id=run.run_id).fetch_history()
-                events += len(history.events)
-                size += sum(e.ByteSize() for e in history.events)
-            arm.history_events.append(events)
-            arm.history_bytes.append(size)
+                every.extend(history.events)
+            arm.history_events.append(len(every))
+            arm.history_bytes.append(sum(e.ByteSize() for e in every))
+            arm.history_shape = history_shape(every)
 
 
 async def run(args: argparse.Namespace) -> None:
     """The arms, alternating, then the table (and `--json` the figures)."""
     bench = Bench(args)
-    names = ["project"] + (["checked"] if args.checked_arm else [])
+    names = (["project"] + (["checked"] if args.checked_arm else [])
+             + (["unsandboxed"] if args.unsandboxed_arm else [])
+             + (["featured"] if args.featured_arm else []))
 
     def fresh() -> list[Arm]:
         return [Arm("bare"), *(Arm(n) for n in names)]
@@ -449,8 +564,7 @@ async def run(args: argparse.Namespace) -> None:
     try:
         await bench.start()
         for arm in arms:  # warm-up, not counted
-            await bench.run_arm(arm, bench.bare_case if arm.name == "bare"
-                                else bench.project_case(arm.name))
+            await bench.run_arm(arm, bench.case_of(arm.name))
         started = {n: rss_mib(w.pid) for n, w in bench.workers.items()}
         arms = fresh()
         for arm in arms:
@@ -458,8 +572,7 @@ async def run(args: argparse.Namespace) -> None:
         for _ in range(args.rounds):
             if not args.no_lifecycle:
                 for arm in arms:
-                    await bench.run_arm(arm, bench.bare_case if arm.name == "bare"
-                                        else bench.project_case(arm.name))
+                    await bench.run_arm(arm, bench.case_of(arm.name))
             for arm in arms:
                 await bench.burst(arm)
     finally:
@@ -473,20 +586,30 @@ async def run(args: argparse.Namespace) -> None:
         cells = [f"{rows[n][key]:.3f} | {rows[n][key] / base:.2f}x" if base else
                  f"{rows[n][key]:.3f} | -" for n in names]
         print(f"| {key} | {base:.3f} | " + " | ".join(cells) + " |")
+    if arms[0].history_shape:
+        print("\nOne case's history by event type: events / bytes / payload bytes")
+        print("| event type | " + " | ".join(a.name for a in arms) + " |")
+        print("| --- |" + " --- |" * len(arms))
+        for kind in {k: None for a in reversed(arms) for k in a.history_shape}:
+            cells = ["{} / {} / {}".format(*a.history_shape.get(kind, [0, 0, 0])) for a in arms]
+            print(f"| {kind} | " + " | ".join(cells) + " |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
+        Path(args.json).write_text(json.dumps(
+            {"args": vars(args), "rows": rows,
+             "history_shape": {a.name: a.history_shape for a in arms}}, indent=2))
 
 
-async def bare_worker(port: int) -> None:
-    """The bare arm's worker process."""
+async def bare_worker(port: int, featured: bool) -> None:
+    """The worker process of the bare arm (or of the featured one)."""
     from temporalio.worker import Worker
 
     client = await Client.connect(f"127.0.0.1:{port}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with Worker(client, task_queue="bench-bare", workflows=[BareCaseWorkflow],
-                      activities=[bare_effect]):
+    queue, flow, effect = (("bench-featured", FeaturedCaseWorkflow, featured_effect) if featured
+                           else ("bench-bare", BareCaseWorkflow, bare_effect))
+    async with Worker(client, task_queue=queue, workflows=[flow], activities=[effect]):
         await stop.wait()
 
 
@@ -504,8 +627,17 @@ def main() -> None:
     parser.add_argument("--profile", metavar="DIR",
                         help="py-spy the project's worker in each phase, stacks into DIR")
     parser.add_argument("--checked-arm", action="store_true",
-                        help="a third arm: the project's worker with the sandbox checking the "
-                             "workflow code (FIELD_SERVICE_SANDBOX_CHECKED, as before issue 21)")
+                        help="an arm: the project's worker with the sandbox checking the "
+                             "workflow code (FIELD_SERVICE_WORKFLOW_SANDBOX=checked, as before "
+                             "issue 21)")
+    parser.add_argument("--unsandboxed-arm", action="store_true",
+                        help="an arm: the project's worker without the SDK's workflow sandbox "
+                             "(FIELD_SERVICE_WORKFLOW_SANDBOX=off)")
+    parser.add_argument("--featured-arm", action="store_true",
+                        help="an arm with the bare shape and the project's Temporal features "
+                             "(its patches, upserts, summaries and payload sizes; no project "
+                             "code): splits the project's cost into features and code")
+    parser.add_argument("--featured", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--no-lifecycle", action="store_true",
                         help="bursts only (the 10,000 run)")
@@ -513,7 +645,7 @@ def main() -> None:
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_worker:
-        asyncio.run(bare_worker(args.port))
+        asyncio.run(bare_worker(args.port, args.featured))
         return
     asyncio.run(run(args))
     sys.stdout.flush()

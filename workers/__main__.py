@@ -87,7 +87,7 @@ async def main() -> None:
                           graceful_shutdown_timeout=timedelta(seconds=20),
                           tuning=settings.worker_options(),
                           deployment_config=settings.deployment_config(),
-                          checked=settings.sandbox_checked)
+                          sandbox=settings.workflow_sandbox)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

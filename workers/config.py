@@ -58,9 +58,10 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     register_search_attributes: bool = True
-    # The sandbox checks the workflow code's calls on this worker too (workers/registry.py):
-    # each new case then imports it again, at a cost (docs/benchmarks.md).
-    sandbox_checked: bool = False
+    # How the workflow code runs (workers/registry.py `SandboxMode`): passed through the SDK's
+    # sandbox, checked by it (each new case then imports the code again, at a cost), or
+    # without it (docs/benchmarks.md). Tests and replays always run it checked.
+    workflow_sandbox: Literal["passthrough", "checked", "off"] = "passthrough"
     # Worker tuning (None: the SDK's default). The workflow cache keeps recently run cases in
     # memory so a new event does not replay the whole history.
     max_cached_workflows: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -15,7 +15,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.effects import FieldServiceActivities, all_activities
@@ -76,28 +76,48 @@ PASSTHROUGH_MODULES = ("domain", "infra", "activities", "phonenumbers", "holiday
 # `checked=True`, where a `datetime.now()`, `time.sleep()`, the global `random`, `uuid4()` or
 # file I/O in workflow code fails the task (tests/workflows/test_sandbox.py), and
 # tests/workflows/test_sandbox.py also refuses such calls in the source of `workflows`.
-# FIELD_SERVICE_SANDBOX_CHECKED=true runs a production worker checked as well.
+# FIELD_SERVICE_WORKFLOW_SANDBOX=checked runs a production worker checked as well (`SandboxMode`).
 WORKFLOW_PACKAGES = ("workflows",)
 
 
-def workflow_runner(*, checked: bool = False) -> SandboxedWorkflowRunner:
-    """The sandbox every worker and replayer of this project uses; `checked`: the workflow
-    code imported into each run's sandbox, so that the sandbox checks each of its calls
-    (tests, replay), else passed through (production workers: cheap new runs)."""
+# How a worker runs the workflow code (Settings.workflow_sandbox):
+# - "passthrough": in the SDK's sandbox with the workflow code passed through (the default);
+# - "checked": the workflow code imported into each run's sandbox, which checks its calls
+#   (tests and replays always run so);
+# - "off": no sandbox (the SDK's `UnsandboxedWorkflowRunner`): the workflow code passed
+#   through is not checked by the sandbox either, so "off" drops only the sandbox's cost per
+#   activation (docs/benchmarks.md).
+SandboxMode = Literal["passthrough", "checked", "off"]
+
+
+def sandboxed_runner(*, checked: bool = False) -> SandboxedWorkflowRunner:
+    """The SDK's sandbox as this project configures it: `checked`, the workflow code imported
+    into each run's sandbox, which checks each of its calls (tests, replay); else passed
+    through (production workers: cheap new runs)."""
     passed = PASSTHROUGH_MODULES if checked else (*PASSTHROUGH_MODULES, *WORKFLOW_PACKAGES)
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*passed))
 
 
+def workflow_runner(*, checked: bool = False,
+                    mode: SandboxMode | None = None) -> WorkflowRunner:
+    """The workflow runner every worker and replayer of this project uses: `mode` (see
+    `SandboxMode`), or `checked` for `mode="checked"`; passed through by default."""
+    mode = mode or ("checked" if checked else "passthrough")
+    if mode == "off":
+        return UnsandboxedWorkflowRunner()
+    return sandboxed_runner(checked=mode == "checked")
+
+
 def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
                  *, activity_executor: Executor | None = None,
                  tuning: WorkerTuning | None = None, checked: bool = False,
-                 **kwargs: Any) -> Worker:
+                 sandbox: SandboxMode | None = None, **kwargs: Any) -> Worker:
     """A worker with every workflow and activity of the project; `tuning`: cache size and
-    concurrency (`Settings.worker_options`); `checked`: see `workflow_runner`."""
+    concurrency (`Settings.worker_options`); `checked`, `sandbox`: see `workflow_runner`."""
     return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
                   activities=all_activities(acts), activity_executor=activity_executor,
-                  workflow_runner=workflow_runner(checked=checked),
+                  workflow_runner=workflow_runner(checked=checked, mode=sandbox),
                   **(tuning or WorkerTuning()), **kwargs)
 
 

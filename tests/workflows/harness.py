@@ -344,15 +344,16 @@ class CaseHarness:
 
     def worker(self, *stand_ins: Callable[..., Any], **options: Any) -> Worker:
         """A worker with the real activities, some replaced by stand-ins of the same name
-        (`options`: more `Worker` arguments)."""
+        (`options`: more `Worker` arguments; the workflow runner is the checked sandbox unless
+        `workflow_runner` is given)."""
         names = {getattr(s, "__temporal_activity_definition").name for s in stand_ins}
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
+        options.setdefault("workflow_runner", workflow_runner(checked=True))
         return Worker(self.client, task_queue=self.task_queue,
                       workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow,
                                  StarterProbeWorkflow],
-                      activities=[*acts, *stand_ins], workflow_runner=workflow_runner(checked=True),
-                      **options)
+                      activities=[*acts, *stand_ins], **options)
 
     async def open(self, case: OmCaseInput) -> OmDriver:
         """Open an O&M case as the starter does (signal-with-start of `issue_reported`)."""

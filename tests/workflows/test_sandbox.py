@@ -7,6 +7,10 @@ still cannot make a non-deterministic call unnoticed:
 - so the suite and every replay run the workflow code checked (`workflow_runner(checked=True)`,
   the harness's and the replayer's runner): there each probe's call fails the task;
 - and the source of `workflows` is refused if it names such a call, on any path, tested or not.
+
+A worker may also run the workflow code without the sandbox (`FIELD_SERVICE_WORKFLOW_SANDBOX=off`):
+passed through, the sandbox checked nothing of it anyway, and the same case takes the same path
+under every runner.
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tests.sandbox_probe import bad_workflows
 from tests.sandbox_probe.bad_workflows import BAD, DoesItRight
-from workers.registry import WORKFLOW_PACKAGES, workflow_runner
+from tests.workflows.harness import CaseHarness, health_stand_in, om_input
+from workers.registry import (
+    WORKFLOW_PACKAGES,
+    SandboxMode,
+    sandboxed_runner,
+    workflow_runner,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Calls that are not deterministic in workflow code (`workflow.now()`, `workflow.sleep()`,
@@ -39,7 +49,7 @@ FORBIDDEN_NAMES = {"open", "print", "input"}
 
 def _as_production(package: str) -> SandboxedWorkflowRunner:
     """The production runner, with `package` passed through as `workflows` is."""
-    runner = workflow_runner()
+    runner = sandboxed_runner()
     return SandboxedWorkflowRunner(
         restrictions=runner.restrictions.with_passthrough_modules(package))
 
@@ -62,16 +72,51 @@ async def _runs(client: Client, runner: SandboxedWorkflowRunner, bad: type) -> b
 
 
 def test_production_passes_the_workflow_code_through_and_the_checked_runner_does_not() -> None:
-    assert set(WORKFLOW_PACKAGES) <= workflow_runner().restrictions.passthrough_modules
+    assert set(WORKFLOW_PACKAGES) <= sandboxed_runner().restrictions.passthrough_modules
     assert not (set(WORKFLOW_PACKAGES)
-                & workflow_runner(checked=True).restrictions.passthrough_modules)
+                & sandboxed_runner(checked=True).restrictions.passthrough_modules)
 
 
 @pytest.mark.parametrize("bad", BAD, ids=lambda c: c.__name__)
 async def test_the_checked_runner_fails_a_non_deterministic_call_passed_through_code_makes(
         client: Client, bad: type) -> None:
-    assert not await _runs(client, workflow_runner(checked=True), bad)
+    assert not await _runs(client, sandboxed_runner(checked=True), bad)
     assert await _runs(client, _as_production("tests.sandbox_probe"), bad)
+
+
+def test_off_is_the_sdk_s_runner_without_a_sandbox() -> None:
+    assert isinstance(workflow_runner(mode="off"), UnsandboxedWorkflowRunner)
+    passed, checked = workflow_runner(mode="passthrough"), workflow_runner(mode="checked")
+    assert isinstance(passed, SandboxedWorkflowRunner)
+    assert set(WORKFLOW_PACKAGES) <= passed.restrictions.passthrough_modules
+    assert isinstance(checked, SandboxedWorkflowRunner)
+    assert not set(WORKFLOW_PACKAGES) & checked.restrictions.passthrough_modules
+
+
+@pytest.mark.parametrize("mode", ["checked", "passthrough", "off"])
+async def test_a_case_takes_the_same_path_under_every_runner(om: CaseHarness,
+                                                            mode: SandboxMode) -> None:
+    """The O&M happy path (remote fix, texts, booking, reminder, findings, validation, close)
+    on a worker of each runner: the same stages and side effects."""
+    async with om.worker(health_stand_in(True), workflow_runner=workflow_runner(mode=mode)):
+        case = await om.open(om_input())
+        await case.stage("problem_identified")
+        await case.send("remote_fix_result", resolved=False)
+        await case.stage("self_scheduling_texts")
+        await case.book("APT-1")
+        await case.stage("appointment_scheduled")
+        await case.until(lambda s: s.stage == "pending_appt_findings")
+        await case.send("appointment_outcome", appointment_id="APT-1", result="completed",
+                        asset_update_needed=True)
+        await case.fire_next_timer()
+        result = await case.result()
+    assert result.outcome == "resolved"
+    assert [s.stage for s in result.stage_history] == [
+        "problem_identified", "ready_for_scheduling", "self_scheduling_texts",
+        "appointment_scheduled", "pending_appt_findings", "pending_performance_validation",
+        "closed"]
+    assert case.keys() == ["remote-fix", "fs-case", "visit1/text/1",
+                           "visit1/appointment-reminder/1", "asset-update", "close-records"]
 
 
 def _forbidden(path: Path) -> list[str]:

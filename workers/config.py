@@ -58,10 +58,10 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     register_search_attributes: bool = True
-    # How the workflow code runs (workers/registry.py `SandboxMode`): passed through the SDK's
-    # sandbox, checked by it (each new case then imports the code again, at a cost), or
-    # without it (docs/benchmarks.md). Tests and replays always run it checked.
-    workflow_sandbox: Literal["passthrough", "checked", "off"] = "passthrough"
+    # How the workflow code runs (workers/registry.py `SandboxMode`): without the SDK's
+    # sandbox, passed through it, or checked by it (each new case then imports the code again,
+    # at a cost; docs/benchmarks.md). Tests and replays always run it checked.
+    workflow_sandbox: Literal["off", "passthrough", "checked"] = "off"
     # Worker tuning (None: the SDK's default). The workflow cache keeps recently run cases in
     # memory so a new event does not replay the whole history.
     max_cached_workflows: int | None = None

@@ -67,27 +67,30 @@ _INDEXED = {
 # longer than the 2 s deadlock limit on a cold worker.
 PASSTHROUGH_MODULES = ("domain", "infra", "activities", "phonenumbers", "holidays", "tzdata",
                        "zipcodes")
-# The workflow code itself, passed through too on production workers (issue 21): re-importing
-# `workflows` into every new run, and applying `@workflow.defn` to the re-imported classes
-# again, was 40% of the worker's CPU in a burst of new cases (docs/benchmarks.md). Passed
-# through, its calls are not checked by the sandbox (only code the sandbox imports is: it
-# hands that code restricted proxies of `datetime`, `time`, `random`, ...), so the checking
-# moved: the whole test suite (every path of every process) and every replay run it with
-# `checked=True`, where a `datetime.now()`, `time.sleep()`, the global `random`, `uuid4()` or
-# file I/O in workflow code fails the task (tests/workflows/test_sandbox.py), and
+# The workflow code itself, passed through when a worker runs the sandbox (issue 21):
+# re-importing `workflows` into every new run, and applying `@workflow.defn` to the
+# re-imported classes again, was 40% of the worker's CPU in a burst of new cases
+# (docs/benchmarks.md). Passed through, its calls are not checked by the sandbox (only code the
+# sandbox imports is: it hands that code restricted proxies of `datetime`, `time`, `random`,
+# ...), so the checking moved: the whole test suite (every path of every process) and every
+# replay run it with `checked=True`, where a `datetime.now()`, `time.sleep()`, the global
+# `random`, `uuid4()` or file I/O in workflow code fails the task, and
 # tests/workflows/test_sandbox.py also refuses such calls in the source of `workflows`.
-# FIELD_SERVICE_WORKFLOW_SANDBOX=checked runs a production worker checked as well (`SandboxMode`).
+# FIELD_SERVICE_WORKFLOW_SANDBOX=checked runs a production worker checked as well.
 WORKFLOW_PACKAGES = ("workflows",)
 
 
-# How a worker runs the workflow code (Settings.workflow_sandbox):
-# - "passthrough": in the SDK's sandbox with the workflow code passed through (the default);
+# How a worker runs the workflow code (Settings.workflow_sandbox, FIELD_SERVICE_WORKFLOW_SANDBOX):
+# - "off" (production's default): no sandbox (the SDK's `UnsandboxedWorkflowRunner`);
+# - "passthrough": in the SDK's sandbox with the workflow code passed through;
 # - "checked": the workflow code imported into each run's sandbox, which checks its calls
-#   (tests and replays always run so);
-# - "off": no sandbox (the SDK's `UnsandboxedWorkflowRunner`): the workflow code passed
-#   through is not checked by the sandbox either, so "off" drops only the sandbox's cost per
-#   activation (docs/benchmarks.md).
-SandboxMode = Literal["passthrough", "checked", "off"]
+#   (the tests and every replay always run so).
+# Passed through, the workflow code is not checked by the sandbox (see `WORKFLOW_PACKAGES`), so
+# "passthrough" checks nothing "off" does not, and costs the sandbox's entry and exit on every
+# activation: 21% of the worker's CPU per case at 300 in flight, 21% in a burst of new cases
+# (docs/benchmarks.md). The checking is the suite's, the replays' and the source check's.
+SandboxMode = Literal["off", "passthrough", "checked"]
+DEFAULT_SANDBOX: SandboxMode = "off"
 
 
 def sandboxed_runner(*, checked: bool = False) -> SandboxedWorkflowRunner:
@@ -102,8 +105,8 @@ def sandboxed_runner(*, checked: bool = False) -> SandboxedWorkflowRunner:
 def workflow_runner(*, checked: bool = False,
                     mode: SandboxMode | None = None) -> WorkflowRunner:
     """The workflow runner every worker and replayer of this project uses: `mode` (see
-    `SandboxMode`), or `checked` for `mode="checked"`; passed through by default."""
-    mode = mode or ("checked" if checked else "passthrough")
+    `SandboxMode`), or `checked` for `mode="checked"`; `DEFAULT_SANDBOX` otherwise."""
+    mode = mode or ("checked" if checked else DEFAULT_SANDBOX)
     if mode == "off":
         return UnsandboxedWorkflowRunner()
     return sandboxed_runner(checked=mode == "checked")

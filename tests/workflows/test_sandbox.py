@@ -8,9 +8,9 @@ still cannot make a non-deterministic call unnoticed:
   the harness's and the replayer's runner): there each probe's call fails the task;
 - and the source of `workflows` is refused if it names such a call, on any path, tested or not.
 
-A worker may also run the workflow code without the sandbox (`FIELD_SERVICE_WORKFLOW_SANDBOX=off`):
-passed through, the sandbox checked nothing of it anyway, and the same case takes the same path
-under every runner.
+Production workers therefore run the workflow code without the sandbox
+(`FIELD_SERVICE_WORKFLOW_SANDBOX=off`, the default): passed through, the sandbox checked nothing
+of it anyway, and the same case takes the same path under every runner.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from tests.sandbox_probe import bad_workflows
 from tests.sandbox_probe.bad_workflows import BAD, DoesItRight
 from tests.workflows.harness import CaseHarness, health_stand_in, om_input
+from workers.config import Settings
 from workers.registry import (
+    DEFAULT_SANDBOX,
     WORKFLOW_PACKAGES,
     SandboxMode,
     sandboxed_runner,
@@ -84,7 +86,9 @@ async def test_the_checked_runner_fails_a_non_deterministic_call_passed_through_
     assert await _runs(client, _as_production("tests.sandbox_probe"), bad)
 
 
-def test_off_is_the_sdk_s_runner_without_a_sandbox() -> None:
+def test_off_is_the_sdk_s_runner_without_a_sandbox_and_production_s_default() -> None:
+    assert Settings.model_fields["workflow_sandbox"].default == DEFAULT_SANDBOX == "off"
+    assert isinstance(workflow_runner(), UnsandboxedWorkflowRunner)
     assert isinstance(workflow_runner(mode="off"), UnsandboxedWorkflowRunner)
     passed, checked = workflow_runner(mode="passthrough"), workflow_runner(mode="checked")
     assert isinstance(passed, SandboxedWorkflowRunner)

@@ -1530,7 +1530,7 @@ class Run:
 
         await asyncio.gather(*(scan(c) for c in self.cases))
         # every committed history must replay with the project's own workflows
-        replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner(checked=True),
+        replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner("checked"),
                             data_converter=DATA_CONVERTER)
         replay_fail: list[str] = []
         replayed = 0

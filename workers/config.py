@@ -35,6 +35,16 @@ class WorkerTuning(TypedDict, total=False):
     max_concurrent_activities: int
 
 
+# How a worker runs the workflow code (FIELD_SERVICE_WORKFLOW_SANDBOX):
+# - "off" (production's default): without the SDK's sandbox;
+# - "passthrough": in the sandbox, the workflow code passed through it (not re-imported into
+#   each run, and therefore not checked by it either);
+# - "checked": the workflow code imported into each run's sandbox, which checks its calls;
+#   the tests and every replay always run so. Each new case then imports the code again, at a
+#   cost (docs/benchmarks.md).
+SandboxMode = Literal["off", "passthrough", "checked"]
+
+
 class Settings(BaseSettings):
     """`FIELD_SERVICE_*` settings; Temporal's own (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
     TLS, API key, `TEMPORAL_PROFILE`) are read by `temporalio.envconfig`."""
@@ -58,10 +68,8 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     register_search_attributes: bool = True
-    # How the workflow code runs (workers/registry.py `SandboxMode`): without the SDK's
-    # sandbox, passed through it, or checked by it (each new case then imports the code again,
-    # at a cost; docs/benchmarks.md). Tests and replays always run it checked.
-    workflow_sandbox: Literal["off", "passthrough", "checked"] = "off"
+    # How the workflow code runs (`SandboxMode`, workers/registry.py `workflow_runner`).
+    workflow_sandbox: SandboxMode = "off"
     # Worker tuning (None: the SDK's default). The workflow cache keeps recently run cases in
     # memory so a new event does not replay the whole history.
     max_cached_workflows: int | None = None

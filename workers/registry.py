@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from typing import Any, Literal
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -20,7 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.effects import FieldServiceActivities, all_activities
 from domain.processes import PROCESSES
-from workers.config import WorkerTuning
+from workers.config import SandboxMode, WorkerTuning
 from workflows.case import CaseWorkflow
 from workflows.damage_claim import DamageClaimWorkflow
 from workflows.om_manual import OmManualWorkflow
@@ -65,48 +65,34 @@ _INDEXED = {
 # Imported once, for real, not again in every new workflow run's sandbox. phonenumbers loads
 # its per-region metadata modules lazily on first use: imported inside the sandbox, that took
 # longer than the 2 s deadlock limit on a cold worker.
-PASSTHROUGH_MODULES = ("domain", "infra", "activities", "phonenumbers", "holidays", "tzdata",
-                       "zipcodes")
+PASSTHROUGH_MODULES = ("domain", "infra", "activities", "phonenumbers", "holidays", "tzdata")
 # The workflow code itself, passed through when a worker runs the sandbox (issue 21):
 # re-importing `workflows` into every new run, and applying `@workflow.defn` to the
 # re-imported classes again, was 40% of the worker's CPU in a burst of new cases
 # (docs/benchmarks.md). Passed through, its calls are not checked by the sandbox (only code the
 # sandbox imports is: it hands that code restricted proxies of `datetime`, `time`, `random`,
 # ...), so the checking moved: the whole test suite (every path of every process) and every
-# replay run it with `checked=True`, where a `datetime.now()`, `time.sleep()`, the global
-# `random`, `uuid4()` or file I/O in workflow code fails the task, and
-# tests/workflows/test_sandbox.py also refuses such calls in the source of `workflows`.
+# replay run it checked (`workflow_runner("checked")`), where a `datetime.now()`,
+# `time.sleep()`, the global `random`, `uuid4()` or file I/O in workflow code fails the task,
+# and tests/workflows/test_sandbox.py also refuses such calls in the source of `workflows`.
 # FIELD_SERVICE_WORKFLOW_SANDBOX=checked runs a production worker checked as well.
 WORKFLOW_PACKAGES = ("workflows",)
 
 
-# How a worker runs the workflow code (Settings.workflow_sandbox, FIELD_SERVICE_WORKFLOW_SANDBOX):
-# - "off" (production's default): no sandbox (the SDK's `UnsandboxedWorkflowRunner`);
-# - "passthrough": in the SDK's sandbox with the workflow code passed through;
-# - "checked": the workflow code imported into each run's sandbox, which checks its calls
-#   (the tests and every replay always run so).
-# Passed through, the workflow code is not checked by the sandbox (see `WORKFLOW_PACKAGES`), so
-# "passthrough" checks nothing "off" does not, and costs the sandbox's entry and exit on every
-# activation: 21% of the worker's CPU per case at 300 in flight, 21% in a burst of new cases
-# (docs/benchmarks.md). The checking is the suite's, the replays' and the source check's.
-SandboxMode = Literal["off", "passthrough", "checked"]
-DEFAULT_SANDBOX: SandboxMode = "off"
-
-
-def sandboxed_runner(*, checked: bool = False) -> SandboxedWorkflowRunner:
+def sandboxed_runner(*, checked: bool) -> SandboxedWorkflowRunner:
     """The SDK's sandbox as this project configures it: `checked`, the workflow code imported
-    into each run's sandbox, which checks each of its calls (tests, replay); else passed
-    through (production workers: cheap new runs)."""
+    into each run's sandbox, which checks each of its calls; else passed through."""
     passed = PASSTHROUGH_MODULES if checked else (*PASSTHROUGH_MODULES, *WORKFLOW_PACKAGES)
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*passed))
 
 
-def workflow_runner(*, checked: bool = False,
-                    mode: SandboxMode | None = None) -> WorkflowRunner:
-    """The workflow runner every worker and replayer of this project uses: `mode` (see
-    `SandboxMode`), or `checked` for `mode="checked"`; `DEFAULT_SANDBOX` otherwise."""
-    mode = mode or ("checked" if checked else DEFAULT_SANDBOX)
+def workflow_runner(mode: SandboxMode = "off") -> WorkflowRunner:
+    """The workflow runner of `mode` (workers/config.py `SandboxMode`). "off" is production's:
+    passed through, the workflow code is not checked by the sandbox (see `WORKFLOW_PACKAGES`),
+    so "passthrough" checks nothing "off" does not and costs the sandbox's entry and exit on
+    every activation (21% of the worker's CPU per case at 300 in flight: docs/benchmarks.md).
+    The checking is the suite's, the replays' and the source check's ("checked")."""
     if mode == "off":
         return UnsandboxedWorkflowRunner()
     return sandboxed_runner(checked=mode == "checked")
@@ -114,13 +100,13 @@ def workflow_runner(*, checked: bool = False,
 
 def build_worker(client: Client, task_queue: str, acts: FieldServiceActivities,
                  *, activity_executor: Executor | None = None,
-                 tuning: WorkerTuning | None = None, checked: bool = False,
-                 sandbox: SandboxMode | None = None, **kwargs: Any) -> Worker:
+                 tuning: WorkerTuning | None = None, sandbox: SandboxMode = "off",
+                 **kwargs: Any) -> Worker:
     """A worker with every workflow and activity of the project; `tuning`: cache size and
-    concurrency (`Settings.worker_options`); `checked`, `sandbox`: see `workflow_runner`."""
+    concurrency (`Settings.worker_options`); `sandbox`: see `workflow_runner`."""
     return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
                   activities=all_activities(acts), activity_executor=activity_executor,
-                  workflow_runner=workflow_runner(checked=checked, mode=sandbox),
+                  workflow_runner=workflow_runner(sandbox),
                   **(tuning or WorkerTuning()), **kwargs)
 
 

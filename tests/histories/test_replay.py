@@ -23,7 +23,7 @@ def test_there_are_histories_of_every_workflow_type() -> None:
 @pytest.mark.parametrize("path", history_files(), ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner(checked=True),
+    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner("checked"),
                         data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

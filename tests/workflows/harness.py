@@ -349,7 +349,7 @@ class CaseHarness:
         names = {getattr(s, "__temporal_activity_definition").name for s in stand_ins}
         acts = [a for a in all_activities(self.activities)
                 if getattr(a, "__temporal_activity_definition").name not in names]
-        options.setdefault("workflow_runner", workflow_runner(checked=True))
+        options.setdefault("workflow_runner", workflow_runner("checked"))
         return Worker(self.client, task_queue=self.task_queue,
                       workflows=[*WORKFLOWS, VisitProbeWorkflow, ReminderProbeWorkflow,
                                  StarterProbeWorkflow],

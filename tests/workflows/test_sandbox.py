@@ -1,16 +1,16 @@
-"""Issue 21: production workers pass the workflow code through the sandbox (a new case no
-longer imports it again, nor applies `@workflow.defn` to its classes again), and workflow code
-still cannot make a non-deterministic call unnoticed:
+"""Issue 21: production workers run the workflow code without the SDK's sandbox (a new case
+no longer imports it again, nor applies `@workflow.defn` to its classes again, and no
+activation pays the sandbox's entry), and workflow code still cannot make a non-deterministic
+call unnoticed:
 
-- passed through, the sandbox does not check a module's calls (shown below with probes passed
-  through exactly as `workflows` is: they run);
-- so the suite and every replay run the workflow code checked (`workflow_runner(checked=True)`,
-  the harness's and the replayer's runner): there each probe's call fails the task;
+- the sandbox checks only code it imports itself: passed through (the only way to run it
+  without re-importing it), a module's calls are not checked (shown below with probes passed
+  through exactly as `workflows` is: they run), so the sandbox checked nothing "off" does not;
+- the suite and every replay run the workflow code checked (`workflow_runner("checked")`, the
+  harness's and the replayer's runner): there each probe's call fails the task;
 - and the source of `workflows` is refused if it names such a call, on any path, tested or not.
 
-Production workers therefore run the workflow code without the sandbox
-(`FIELD_SERVICE_WORKFLOW_SANDBOX=off`, the default): passed through, the sandbox checked nothing
-of it anyway, and the same case takes the same path under every runner.
+The same case takes the same path under every runner.
 """
 
 from __future__ import annotations
@@ -27,14 +27,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from tests.sandbox_probe import bad_workflows
 from tests.sandbox_probe.bad_workflows import BAD, DoesItRight
 from tests.workflows.harness import CaseHarness, health_stand_in, om_input
-from workers.config import Settings
-from workers.registry import (
-    DEFAULT_SANDBOX,
-    WORKFLOW_PACKAGES,
-    SandboxMode,
-    sandboxed_runner,
-    workflow_runner,
-)
+from workers.config import SandboxMode, Settings
+from workers.registry import WORKFLOW_PACKAGES, sandboxed_runner, workflow_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 # Calls that are not deterministic in workflow code (`workflow.now()`, `workflow.sleep()`,
@@ -49,9 +43,9 @@ FORBIDDEN_CALLS = {
 FORBIDDEN_NAMES = {"open", "print", "input"}
 
 
-def _as_production(package: str) -> SandboxedWorkflowRunner:
-    """The production runner, with `package` passed through as `workflows` is."""
-    runner = sandboxed_runner()
+def _as_passthrough(package: str) -> SandboxedWorkflowRunner:
+    """The passthrough runner, with `package` passed through as `workflows` is."""
+    runner = sandboxed_runner(checked=False)
     return SandboxedWorkflowRunner(
         restrictions=runner.restrictions.with_passthrough_modules(package))
 
@@ -73,8 +67,9 @@ async def _runs(client: Client, runner: SandboxedWorkflowRunner, bad: type) -> b
         return True
 
 
-def test_production_passes_the_workflow_code_through_and_the_checked_runner_does_not() -> None:
-    assert set(WORKFLOW_PACKAGES) <= sandboxed_runner().restrictions.passthrough_modules
+def test_passthrough_passes_the_workflow_code_through_and_the_checked_runner_does_not() -> None:
+    passed = sandboxed_runner(checked=False).restrictions.passthrough_modules
+    assert set(WORKFLOW_PACKAGES) <= passed
     assert not (set(WORKFLOW_PACKAGES)
                 & sandboxed_runner(checked=True).restrictions.passthrough_modules)
 
@@ -83,14 +78,14 @@ def test_production_passes_the_workflow_code_through_and_the_checked_runner_does
 async def test_the_checked_runner_fails_a_non_deterministic_call_passed_through_code_makes(
         client: Client, bad: type) -> None:
     assert not await _runs(client, sandboxed_runner(checked=True), bad)
-    assert await _runs(client, _as_production("tests.sandbox_probe"), bad)
+    assert await _runs(client, _as_passthrough("tests.sandbox_probe"), bad)
 
 
 def test_off_is_the_sdk_s_runner_without_a_sandbox_and_production_s_default() -> None:
-    assert Settings.model_fields["workflow_sandbox"].default == DEFAULT_SANDBOX == "off"
+    assert Settings.model_fields["workflow_sandbox"].default == "off"
     assert isinstance(workflow_runner(), UnsandboxedWorkflowRunner)
-    assert isinstance(workflow_runner(mode="off"), UnsandboxedWorkflowRunner)
-    passed, checked = workflow_runner(mode="passthrough"), workflow_runner(mode="checked")
+    assert isinstance(workflow_runner("off"), UnsandboxedWorkflowRunner)
+    passed, checked = workflow_runner("passthrough"), workflow_runner("checked")
     assert isinstance(passed, SandboxedWorkflowRunner)
     assert set(WORKFLOW_PACKAGES) <= passed.restrictions.passthrough_modules
     assert isinstance(checked, SandboxedWorkflowRunner)
@@ -102,7 +97,7 @@ async def test_a_case_takes_the_same_path_under_every_runner(om: CaseHarness,
                                                             mode: SandboxMode) -> None:
     """The O&M happy path (remote fix, texts, booking, reminder, findings, validation, close)
     on a worker of each runner: the same stages and side effects."""
-    async with om.worker(health_stand_in(True), workflow_runner=workflow_runner(mode=mode)):
+    async with om.worker(health_stand_in(True), workflow_runner=workflow_runner(mode)):
         case = await om.open(om_input())
         await case.stage("problem_identified")
         await case.send("remote_fix_result", resolved=False)
